@@ -1,0 +1,195 @@
+//! The WebAssembly module of the caiso-access browser extension.
+//!
+//! The extension's JavaScript is thin glue around browser APIs; decisions live here, in Rust,
+//! on top of the shared catalog and classifier (`caiso-shared`), the same code the native host
+//! uses. Exports:
+//!
+//! - [`classify_url`]: what a URL is and where an old one leads now.
+//! - [`portals`]: the launcher list of current portals for an environment.
+//! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
+//! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
+
+use caiso_shared::classify::Classification;
+use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+mod popup;
+
+pub use popup::render_popup;
+
+/// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
+/// uses), so the module carries no second parser.
+pub(crate) fn classify(url: &str) -> Result<Classification<'static>, String> {
+    let input = url.trim();
+    let parsed = web_sys::Url::new(input).map_err(|_| format!("not a valid URL: {input}"))?;
+    let (scheme, host, port) = (parsed.protocol(), parsed.hostname(), parsed.port());
+    let (path, query, fragment) = (parsed.pathname(), parsed.search(), parsed.hash());
+    Ok(Classifier::builtin().classify_parts(&UrlParts {
+        scheme: scheme.trim_end_matches(':'),
+        host: Some(host.as_str()).filter(|h| !h.is_empty()),
+        port: port.parse().ok(),
+        path: &path,
+        query: query.strip_prefix('?'),
+        fragment: fragment.strip_prefix('#'),
+    }))
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn environment(id: &str) -> Result<Environment, JsError> {
+    Environment::from_id(id).ok_or_else(|| {
+        JsError::new(&format!(
+            "unknown environment {id:?}: expected \"production\" or \"map-stage\""
+        ))
+    })
+}
+
+/// Classifies a URL: `{status, systems: [{id, name, title}], site, environment, interface,
+/// replacement, provenance, since}`. Throws an `Error` when the text is not a URL.
+#[wasm_bindgen(js_name = classifyUrl)]
+pub fn classify_url(url: &str) -> Result<JsValue, JsError> {
+    to_js(&classify(url).map_err(|e| JsError::new(&e))?)
+}
+
+/// The current portals of an environment (`production` or `map-stage`), sorted by name:
+/// `[{system: {id, name, title}, url, provenance}]`.
+#[wasm_bindgen]
+pub fn portals(environment_id: &str) -> Result<JsValue, JsError> {
+    to_js(&Classifier::builtin().portals(environment(environment_id)?))
+}
+
+/// A toolbar badge: short text, a colour and a tooltip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Badge {
+    /// At most four characters; empty for no badge.
+    pub text: &'static str,
+    /// CSS colour of the badge background.
+    pub color: &'static str,
+    /// The action's tooltip.
+    pub title: String,
+}
+
+/// The badge for a tab showing `url`: old CAISO addresses are marked (they are only seen when
+/// redirection is off or the old address has no replacement). Throws on malformed input.
+#[wasm_bindgen(js_name = tabBadge)]
+pub fn tab_badge(url: &str) -> Result<JsValue, JsError> {
+    to_js(&badge(&classify(url).map_err(|e| JsError::new(&e))?))
+}
+
+fn badge(answer: &Classification<'_>) -> Badge {
+    let (text, color) = match answer.status {
+        Status::Legacy | Status::Decommissioned => ("OLD", "#b45309"),
+        _ => ("", "#00000000"),
+    };
+    Badge {
+        text,
+        color,
+        title: format!("caiso-access: {}", headline(answer)),
+    }
+}
+
+/// One line saying what an address is, for tooltips and the popup.
+pub(crate) fn headline(answer: &Classification<'_>) -> String {
+    let subject = if let Some(site) = answer.site {
+        site.to_owned()
+    } else if answer.systems.is_empty() {
+        String::new()
+    } else {
+        answer
+            .systems
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    let mut parts = Vec::new();
+    if !subject.is_empty() {
+        parts.push(subject);
+    }
+    if let Some(environment) = answer.environment {
+        parts.push(environment.display_name().to_owned());
+    }
+    if let Some(interface) = answer.interface {
+        parts.push(
+            match interface {
+                Interface::Ui => "portal",
+                Interface::Api => "web service",
+            }
+            .to_owned(),
+        );
+    }
+    let status = status_text(answer);
+    if parts.is_empty() {
+        status
+    } else {
+        format!("{status}: {}", parts.join(", "))
+    }
+}
+
+pub(crate) fn status_text(answer: &Classification<'_>) -> String {
+    match answer.status {
+        Status::Current => "Current CAISO address".to_owned(),
+        Status::Legacy => "Old CAISO address, still answering".to_owned(),
+        Status::Decommissioned => match answer.since {
+            Some(since) => format!("Old CAISO address, switched off since {since}"),
+            None => "Old CAISO address, switched off".to_owned(),
+        },
+        Status::UnknownCaiso => "caiso.com address not in the catalog".to_owned(),
+        Status::NotCaiso => "Not a CAISO page".to_owned(),
+    }
+}
+
+pub(crate) fn status_id(status: Status) -> &'static str {
+    match status {
+        Status::Current => "current",
+        Status::Legacy => "legacy",
+        Status::Decommissioned => "decommissioned",
+        Status::UnknownCaiso => "unknown-caiso",
+        Status::NotCaiso => "not-caiso",
+    }
+}
+
+pub(crate) fn provenance_text(provenance: Provenance) -> &'static str {
+    match provenance {
+        Provenance::Published => "published by CAISO",
+        Provenance::PublishedPattern => "follows CAISO's published URL pattern",
+        Provenance::Inferred => "inferred, not published by CAISO",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badge_marks_old_addresses_only() {
+        let classifier = Classifier::builtin();
+        let old = classifier
+            .classify("https://portal.caiso.com/cmri")
+            .expect("url");
+        assert_eq!(badge(&old).text, "OLD");
+        assert!(badge(&old).title.contains("CMRI"), "{}", badge(&old).title);
+        let current = classifier.classify("https://cmri.caiso.com/").expect("url");
+        assert_eq!(badge(&current).text, "");
+        let other = classifier.classify("https://example.com/").expect("url");
+        assert_eq!(badge(&other).text, "");
+        assert_eq!(badge(&other).title, "caiso-access: Not a CAISO page");
+    }
+
+    #[test]
+    fn headline_names_system_environment_and_interface() {
+        let classifier = Classifier::builtin();
+        let answer = classifier
+            .classify("https://wsmap.caiso.com/sst/drrs/X_AP")
+            .expect("url");
+        assert_eq!(
+            headline(&answer),
+            "Old CAISO address, switched off since 2023-09-21: DRRS, MAP-Stage, web service"
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! The popup's content, built with the DOM from Rust.
+//!
+//! The JavaScript side (`popup.js`) gathers the inputs (the tab's URL, the chosen environment,
+//! whether redirection is on), calls [`render_popup`], and wires the buttons to browser APIs.
+//! Elements carry stable ids and `data-` attributes that the glue and the end-to-end tests use.
+
+use caiso_shared::classify::Classification;
+use caiso_shared::{Classifier, Environment};
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+use crate::{environment, headline, provenance_text, status_id, status_text};
+
+/// Small DOM builder: `el(doc, "p", &[("id", "x")], "text")`.
+fn el(
+    doc: &Document,
+    tag: &str,
+    attributes: &[(&str, &str)],
+    text: &str,
+) -> Result<Element, JsValue> {
+    let element = doc.create_element(tag)?;
+    for (name, value) in attributes {
+        element.set_attribute(name, value)?;
+    }
+    if !text.is_empty() {
+        element.set_text_content(Some(text));
+    }
+    Ok(element)
+}
+
+/// Appends `child` to `parent`.
+fn append(parent: &Element, child: impl AsRef<web_sys::Node>) -> Result<(), JsValue> {
+    parent.append_child(child.as_ref()).map(drop)
+}
+
+/// Replaces the content of `root` with the popup for a tab showing `tab_url` (`None` when the
+/// browser does not reveal the tab's address, which happens for every non-CAISO page because
+/// the extension may only read CAISO addresses), the launcher for `environment_id`, and the
+/// redirection switch in the state `redirect_enabled`.
+#[wasm_bindgen(js_name = renderPopup)]
+pub fn render_popup(
+    root: &Element,
+    tab_url: Option<String>,
+    environment_id: &str,
+    redirect_enabled: bool,
+) -> Result<(), JsValue> {
+    let chosen = environment(environment_id)?;
+    let doc = root
+        .owner_document()
+        .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
+    root.set_text_content(None);
+    append(root, tab_section(&doc, tab_url.as_deref())?)?;
+    append(root, launcher_section(&doc, chosen)?)?;
+    append(root, settings_section(&doc, redirect_enabled)?)?;
+    Ok(())
+}
+
+fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue> {
+    let section = el(
+        doc,
+        "section",
+        &[("class", "card"), ("aria-labelledby", "tab-heading")],
+        "",
+    )?;
+    append(
+        &section,
+        el(doc, "h2", &[("id", "tab-heading")], "This tab")?,
+    )?;
+    let answer = tab_url.map(crate::classify);
+    match answer {
+        Some(Ok(answer)) => describe(doc, &section, &answer)?,
+        Some(Err(error)) => {
+            append(
+                &section,
+                el(
+                    doc,
+                    "p",
+                    &[
+                        ("id", "tab-status"),
+                        ("data-status", "invalid"),
+                        ("data-systems", ""),
+                        ("data-environment", ""),
+                    ],
+                    &format!("Cannot read this tab's address: {error}"),
+                )?,
+            )?;
+        }
+        None => {
+            append(
+                &section,
+                el(
+                    doc,
+                    "p",
+                    &[
+                        ("id", "tab-status"),
+                        ("data-status", "not-caiso"),
+                        ("data-systems", ""),
+                        ("data-environment", ""),
+                    ],
+                    "Not a CAISO page",
+                )?,
+            )?;
+        }
+    }
+    Ok(section)
+}
+
+fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> Result<(), JsValue> {
+    let systems: Vec<&str> = answer.systems.iter().map(|s| s.id).collect();
+    let status = status_id(answer.status);
+    let line = el(
+        doc,
+        "p",
+        &[
+            ("id", "tab-status"),
+            ("data-status", status),
+            ("data-systems", &systems.join(",")),
+            (
+                "data-environment",
+                answer.environment.map_or("", Environment::id),
+            ),
+        ],
+        "",
+    )?;
+    append(
+        &line,
+        el(
+            doc,
+            "span",
+            &[("class", &format!("pill status-{status}"))],
+            &status_text(answer),
+        )?,
+    )?;
+    let summary = headline(answer);
+    let details = summary.split_once(": ").map_or("", |(_, rest)| rest);
+    if !details.is_empty() {
+        append(&line, el(doc, "span", &[("class", "what")], details)?)?;
+    }
+    append(section, line)?;
+    if let Some(title) = answer.systems.first().and_then(|s| s.title) {
+        if answer.systems.len() == 1 {
+            append(section, el(doc, "p", &[("class", "detail")], title)?)?;
+        }
+    }
+    if let Some(replacement) = &answer.replacement {
+        append(
+            section,
+            el(doc, "p", &[("class", "detail")], "Its new address:")?,
+        )?;
+        append(
+            section,
+            el(
+                doc,
+                "p",
+                &[("class", "url"), ("id", "new-url")],
+                replacement,
+            )?,
+        )?;
+        if let Some(provenance) = answer.provenance {
+            append(
+                section,
+                el(
+                    doc,
+                    "p",
+                    &[("class", "detail")],
+                    &format!("Mapping {}.", provenance_text(provenance)),
+                )?,
+            )?;
+        }
+        append(
+            section,
+            el(
+                doc,
+                "button",
+                &[
+                    ("id", "go-new-url"),
+                    ("type", "button"),
+                    ("data-url", replacement),
+                ],
+                "Go to the new address",
+            )?,
+        )?;
+    } else if matches!(
+        answer.status,
+        caiso_shared::Status::Decommissioned | caiso_shared::Status::Legacy
+    ) {
+        append(
+            section,
+            el(
+                doc,
+                "p",
+                &[("class", "detail")],
+                "This old address has no single replacement: pick the portal you need below.",
+            )?,
+        )?;
+    }
+    Ok(())
+}
+
+fn launcher_section(doc: &Document, chosen: Environment) -> Result<Element, JsValue> {
+    let section = el(
+        doc,
+        "section",
+        &[("class", "card"), ("aria-labelledby", "launcher-heading")],
+        "",
+    )?;
+    let header = el(doc, "div", &[("class", "row")], "")?;
+    append(
+        &header,
+        el(doc, "h2", &[("id", "launcher-heading")], "Portals")?,
+    )?;
+    let select = el(
+        doc,
+        "select",
+        &[("id", "environment"), ("aria-label", "Environment")],
+        "",
+    )?;
+    for environment in Environment::ALL {
+        let option = el(
+            doc,
+            "option",
+            &[("value", environment.id())],
+            environment.display_name(),
+        )?;
+        if environment == chosen {
+            option.set_attribute("selected", "")?;
+        }
+        append(&select, option)?;
+    }
+    append(&header, select)?;
+    append(&section, header)?;
+    let list = el(
+        doc,
+        "ul",
+        &[("id", "launcher"), ("data-environment", chosen.id())],
+        "",
+    )?;
+    for portal in Classifier::builtin().portals(chosen) {
+        let item = el(doc, "li", &[], "")?;
+        let link = el(
+            doc,
+            "a",
+            &[
+                ("href", portal.url),
+                ("data-system", portal.system.id),
+                ("title", portal.system.title.unwrap_or(portal.system.name)),
+            ],
+            portal.system.name,
+        )?;
+        append(&item, link)?;
+        append(&list, item)?;
+    }
+    append(&section, list)?;
+    Ok(section)
+}
+
+fn settings_section(doc: &Document, redirect_enabled: bool) -> Result<Element, JsValue> {
+    let footer = el(doc, "footer", &[], "")?;
+    let label = el(doc, "label", &[("class", "switch")], "")?;
+    let toggle = el(
+        doc,
+        "input",
+        &[("type", "checkbox"), ("id", "redirect-toggle")],
+        "",
+    )?;
+    if redirect_enabled {
+        toggle.set_attribute("checked", "")?;
+    }
+    append(&label, toggle)?;
+    append(
+        &label,
+        doc.create_text_node(" Take old CAISO addresses to their new hosts"),
+    )?;
+    append(&footer, label)?;
+    append(
+        &footer,
+        el(
+            doc,
+            "p",
+            &[("class", "independent")],
+            "caiso-access is an independent project, not affiliated with or endorsed by the California ISO.",
+        )?,
+    )?;
+    Ok(footer)
+}

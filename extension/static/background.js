@@ -1,0 +1,40 @@
+// caiso-access background worker (a module service worker in Chromium, a background script in
+// Firefox). It keeps the redirect switch applied and marks old CAISO addresses on the toolbar.
+// Decisions come from the WebAssembly module; listeners are registered synchronously at top
+// level (service workers allow no top-level await), and each waits for the module when needed.
+import init, { tabBadge } from './wasm/caiso_access_extension.js';
+
+const api = globalThis.browser ?? globalThis.chrome;
+const RULESET = 'legacy_redirects';
+const wasmReady = init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
+
+// The browser keeps the enabled rulesets, but not across extension updates: re-apply the
+// user's choice whenever the extension starts.
+async function applyRedirectSetting() {
+  const { redirectEnabled } = await api.storage.local.get({ redirectEnabled: true });
+  await api.declarativeNetRequest.updateEnabledRulesets(
+    redirectEnabled ? { enableRulesetIds: [RULESET] } : { disableRulesetIds: [RULESET] },
+  );
+}
+
+async function markTab(tabId, url) {
+  await wasmReady;
+  let badge;
+  try {
+    badge = tabBadge(url);
+  } catch {
+    return; // not a URL: nothing to mark
+  }
+  await api.action.setBadgeText({ tabId, text: badge.text });
+  if (badge.text) await api.action.setBadgeBackgroundColor({ tabId, color: badge.color });
+  await api.action.setTitle({ tabId, title: badge.title });
+}
+
+api.runtime.onInstalled.addListener(() => applyRedirectSetting());
+api.runtime.onStartup.addListener(() => applyRedirectSetting());
+// tab.url is only visible for CAISO hosts (the extension's only host permission).
+api.tabs.onUpdated.addListener((tabId, change, tab) => {
+  if (tab.url && (change.url || change.status === 'complete')) {
+    markTab(tabId, tab.url).catch((e) => console.warn('caiso-access: badge', e));
+  }
+});

@@ -1,0 +1,61 @@
+// caiso-access popup glue: gathers the inputs, lets the WebAssembly module build the content,
+// and wires its buttons to browser APIs.
+//
+// popup.html?tab=<id> describes that tab instead of the active one (used when the popup is
+// opened as a page, by the demo and the end-to-end tests).
+import init, { renderPopup } from './wasm/caiso_access_extension.js';
+
+const api = globalThis.browser ?? globalThis.chrome;
+const RULESET = 'legacy_redirects';
+const askedTab = new URLSearchParams(location.search).get('tab');
+
+async function inspectedTab() {
+  if (askedTab) return api.tabs.get(Number(askedTab));
+  const [tab] = await api.tabs.query({ active: true, currentWindow: true });
+  return tab;
+}
+
+async function main() {
+  const [, tab, settings] = await Promise.all([
+    init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) }),
+    inspectedTab(),
+    api.storage.local.get({ environment: 'production', redirectEnabled: true }),
+  ]);
+  const root = document.getElementById('app');
+  let { environment, redirectEnabled } = settings;
+  const render = () => renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
+  render();
+
+  root.addEventListener('click', async (event) => {
+    const go = event.target.closest('#go-new-url');
+    const portal = event.target.closest('#launcher a');
+    if (go && tab) {
+      await api.tabs.update(tab.id, { url: go.dataset.url });
+      if (!askedTab) window.close();
+    } else if (portal) {
+      event.preventDefault();
+      await api.tabs.create({ url: portal.href });
+      if (!askedTab) window.close();
+    }
+  });
+  root.addEventListener('change', async (event) => {
+    if (event.target.id === 'environment') {
+      environment = event.target.value;
+      await api.storage.local.set({ environment });
+      render();
+      document.getElementById('environment')?.focus();
+    } else if (event.target.id === 'redirect-toggle') {
+      redirectEnabled = event.target.checked;
+      await api.storage.local.set({ redirectEnabled });
+      await api.declarativeNetRequest.updateEnabledRulesets(
+        redirectEnabled ? { enableRulesetIds: [RULESET] } : { disableRulesetIds: [RULESET] },
+      );
+    }
+  });
+}
+
+main().catch((error) => {
+  const root = document.getElementById('app');
+  root.textContent = `caiso-access could not start: ${error?.message ?? error}`;
+  root.dataset.error = 'true';
+});

@@ -1,0 +1,17 @@
+//! Shared core of caiso-access, compiled both into the native host and into the browser
+//! extension's WebAssembly module, so the two sides cannot disagree.
+//!
+//! - [`catalog`]: the CAISO endpoint catalog (data in `shared/catalog/endpoints.json`): every
+//!   system's current and old portal and web-service addresses, per environment, with the
+//!   provenance of each mapping.
+//! - [`classify`]: the URL classifier built on that catalog: system, environment, interface,
+//!   status (current, old, switched off, not CAISO) and the replacement address.
+//! - [`redirect_rules`]: the browser's declarativeNetRequest redirect rules, generated from the
+//!   classifier's own index.
+
+pub mod catalog;
+pub mod classify;
+pub mod redirect_rules;
+
+pub use catalog::{Catalog, Environment, Interface, Provenance};
+pub use classify::{Classification, Classifier, ClassifyError, Status, UrlParts};

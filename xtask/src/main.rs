@@ -1,0 +1,509 @@
+//! Project automation for caiso-access: `cargo xtask <command>`.
+//!
+//! - `setup`: installs what building and testing need, only what is missing (the wasm target,
+//!   the wasm-bindgen CLI matching `Cargo.lock` into `tools/`, Debian's Chromium, ChromeDriver,
+//!   Firefox ESR, certutil and xmlsec1, the npm packages from `package-lock.json`).
+//! - `build`: the native host, the extension's WebAssembly module (size-optimised), loadable
+//!   extension folders `dist/chromium` and `dist/firefox`, store zips, and the end-to-end test
+//!   cases derived from the catalog.
+//! - `test`: set-up, build, then every check: formatting, lints, unit and integration tests,
+//!   wasm-bindgen tests under Node and in headless Chromium, and the real-browser end-to-end
+//!   tests in Chromium and Firefox.
+//! - `demo`: set-up, build, and the newcomer's walk-through in Chromium with the extension.
+//! - `bench`: classifier throughput and WebAssembly size against the targets.
+//! - `codegen`: rewrites generated files that are committed (the redirect ruleset).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use caiso_shared::catalog::Location;
+use caiso_shared::{Classifier, redirect_rules};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const WASM_CRATE: &str = "caiso_access_extension";
+const APT_PACKAGES: [&str; 5] = [
+    "chromium",
+    "chromium-driver",
+    "firefox-esr",
+    "libnss3-tools",
+    "xmlsec1",
+];
+/// Static files of the extension, from `extension/static/`.
+const STATIC_FILES: [&str; 4] = ["background.js", "popup.html", "popup.js", "popup.css"];
+/// Largest WebAssembly module the issues allow, after wasm-opt.
+const WASM_BUDGET_BYTES: u64 = 150 * 1024;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("build") => setup().and_then(|()| build()),
+        Some("test") => setup()
+            .and_then(|()| build())
+            .and_then(|()| test(&args[1..])),
+        Some("demo") => setup().and_then(|()| build()).and_then(|()| demo()),
+        Some("bench") => setup().and_then(|()| build()).and_then(|()| bench()),
+        Some("codegen") => codegen(),
+        _ => {
+            Err("usage: cargo xtask <setup|build|test [--skip-browsers]|demo|bench|codegen>".into())
+        }
+    };
+    match result {
+        Ok(()) => eprintln!("xtask: done in {:.0} s", started.elapsed().as_secs_f64()),
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn step(title: &str) {
+    eprintln!("\n==> {title}");
+}
+
+/// Runs a command in the project root and fails with its description if it fails.
+fn run(command: &mut Command) -> Result {
+    command.current_dir(root());
+    eprintln!("$ {}", describe(command));
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(command)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(command)))
+    }
+}
+
+fn output(command: &mut Command) -> Option<String> {
+    let out = command.current_dir(root()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn write(path: &Path, contents: &[u8]) -> Result {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    fs::write(path, contents).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// setup
+
+fn setup() -> Result {
+    step("set-up (installs only what is missing)");
+    let targets =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == WASM_TARGET) {
+        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    apt_packages()?;
+    wasm_bindgen_cli()?;
+    npm_packages()
+}
+
+fn apt_packages() -> Result {
+    let missing: Vec<&str> = APT_PACKAGES
+        .into_iter()
+        .filter(|package| {
+            output(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
+                .is_none_or(|status| !status.contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let as_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    let apt = |args: &[&str]| {
+        let mut command = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    run(&mut apt(&["update", "-qq"]))?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    run(&mut apt(&install))
+}
+
+/// The wasm-bindgen version in `Cargo.lock`: the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock =
+        fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn tools_bin(name: &str) -> PathBuf {
+    root().join("tools").join("bin").join(name)
+}
+
+fn wasm_bindgen_cli() -> Result {
+    let version = locked_wasm_bindgen_version()?;
+    let installed =
+        output(Command::new(tools_bin("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(version.as_str()) {
+        return Ok(());
+    }
+    let install = |locked: bool| {
+        let mut command = cargo();
+        command.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &version,
+            "--root",
+            "tools",
+        ]);
+        if locked {
+            command.arg("--locked");
+        }
+        run(&mut command)
+    };
+    // `--locked` is preferred; when its lockfile pins something the registry no longer serves,
+    // resolve afresh.
+    install(true).or_else(|_| install(false))
+}
+
+fn npm_packages() -> Result {
+    let lock = root().join("package-lock.json");
+    let installed = root().join("node_modules").join(".package-lock.json");
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let current = match (modified(&lock), modified(&installed)) {
+        (Some(lock), Some(installed)) => installed >= lock,
+        _ => false,
+    };
+    if current {
+        return Ok(());
+    }
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// codegen
+
+fn rules_path() -> PathBuf {
+    root().join("extension").join(redirect_rules::RULESET_PATH)
+}
+
+fn codegen() -> Result {
+    let text = redirect_rules::generate_json(Classifier::builtin());
+    write(&rules_path(), text.as_bytes())?;
+    eprintln!("wrote {}", rules_path().display());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// build
+
+fn build() -> Result {
+    step("native host");
+    run(cargo().args(["build", "--release", "-p", "caiso-access"]))?;
+
+    step("WebAssembly module");
+    run(cargo().args([
+        "build",
+        "-p",
+        "caiso-access-extension",
+        "--target",
+        WASM_TARGET,
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let bindgen_out = root().join("target").join("wasm-bindgen");
+    let _ = fs::remove_dir_all(&bindgen_out);
+    let wasm_in = root()
+        .join("target")
+        .join(WASM_TARGET)
+        .join("wasm-release")
+        .join(format!("{WASM_CRATE}.wasm"));
+    run(Command::new(tools_bin("wasm-bindgen"))
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_out)
+        .arg(&wasm_in))?;
+    let wasm_name = format!("{WASM_CRATE}_bg.wasm");
+    let optimised = bindgen_out.join(format!("{WASM_CRATE}_bg.opt.wasm"));
+    run(
+        Command::new(root().join("node_modules").join(".bin").join("wasm-opt"))
+            .args([
+                "-Oz",
+                "--strip-debug",
+                "--strip-producers",
+                "--enable-reference-types",
+                "--enable-bulk-memory",
+                "--enable-sign-ext",
+                "--enable-nontrapping-float-to-int",
+                "--enable-mutable-globals",
+                "--enable-multivalue",
+            ])
+            .arg(bindgen_out.join(&wasm_name))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    let size = file_size(&optimised)?;
+    eprintln!(
+        "wasm module: {} bytes before wasm-opt, {size} bytes after (budget {WASM_BUDGET_BYTES})",
+        file_size(&bindgen_out.join(&wasm_name))?
+    );
+    if size > WASM_BUDGET_BYTES {
+        return Err(format!(
+            "the WebAssembly module is {size} bytes, over the {WASM_BUDGET_BYTES}-byte budget"
+        ));
+    }
+
+    step("extension folders and store packages");
+    let dist = root().join("dist");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(root().join("manifest.json")).map_err(|e| format!("manifest.json: {e}"))?,
+    )
+    .map_err(|e| format!("manifest.json: {e}"))?;
+    let version = manifest["version"].as_str().unwrap_or("0.0.0").to_owned();
+    for browser in ["chromium", "firefox"] {
+        let folder = dist.join(browser);
+        let _ = fs::remove_dir_all(&folder);
+        let mut files: Vec<(String, Vec<u8>)> = vec![(
+            "manifest.json".into(),
+            fs::read(root().join("manifest.json")).map_err(|e| e.to_string())?,
+        )];
+        for name in STATIC_FILES {
+            let path = root().join("extension").join("static").join(name);
+            files.push((
+                name.into(),
+                fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            ));
+        }
+        for (name, path) in [
+            (
+                format!("wasm/{WASM_CRATE}.js"),
+                bindgen_out.join(format!("{WASM_CRATE}.js")),
+            ),
+            (format!("wasm/{wasm_name}"), optimised.clone()),
+            (redirect_rules::RULESET_PATH.to_owned(), rules_path()),
+        ] {
+            files.push((
+                name,
+                fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+            ));
+        }
+        let icons = root().join("extension").join("icons");
+        for entry in fs::read_dir(&icons).map_err(|e| format!("{}: {e}", icons.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == "png") {
+                let name = format!(
+                    "icons/{}",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                );
+                files.push((name, fs::read(&path).map_err(|e| e.to_string())?));
+            }
+        }
+        files.sort();
+        for (name, contents) in &files {
+            write(&folder.join(name), contents)?;
+        }
+        let zip_path = dist.join(format!("caiso-access-{browser}-{version}.zip"));
+        write_zip(&zip_path, &files)?;
+        eprintln!(
+            "{}: {} files; {}",
+            folder.display(),
+            files.len(),
+            zip_path.display()
+        );
+    }
+
+    step("end-to-end cases from the catalog");
+    let cases = e2e_cases();
+    write(
+        &root().join("target").join("e2e").join("cases.json"),
+        serde_json::to_string_pretty(&cases)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) -> Result {
+    let file = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut zip = zip::ZipWriter::new(file);
+    // Fixed timestamps (zip's default) keep packages reproducible.
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, contents) in files {
+        zip.start_file(name.as_str(), options)
+            .map_err(|e| e.to_string())?;
+        zip.write_all(contents).map_err(|e| e.to_string())?;
+    }
+    zip.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Every old address with a replacement (plus, for path-keeping ones, a deep link), and every
+/// current address, with what the classifier expects.
+fn e2e_cases() -> serde_json::Value {
+    let classifier = Classifier::builtin();
+    let mut redirects = BTreeSet::new();
+    let mut unchanged = BTreeSet::new();
+    for site in &classifier.catalog().public_sites {
+        unchanged.insert(site.url.clone());
+    }
+    for system in &classifier.catalog().systems {
+        for endpoints in [&system.production, &system.map_stage]
+            .into_iter()
+            .flatten()
+        {
+            for current in [&endpoints.ui, &endpoints.api].into_iter().flatten() {
+                unchanged.insert(current.url.clone());
+            }
+            for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
+                let mut froms = vec![legacy.url.clone()];
+                if legacy.keeps_path {
+                    if let Ok(location) = Location::parse(&legacy.url) {
+                        froms.push(format!(
+                            "{}/Retrieve_Sample_AP?wsdl",
+                            location.to_url().trim_end_matches('/')
+                        ));
+                    }
+                }
+                for from in froms {
+                    if let Some(to) = classifier.classify(&from).ok().and_then(|a| a.replacement) {
+                        redirects.insert((from, to));
+                    }
+                }
+            }
+        }
+    }
+    serde_json::json!({
+        "redirects": redirects.into_iter().map(|(from, to)| serde_json::json!({"from": from, "to": to})).collect::<Vec<_>>(),
+        "unchanged": unchanged.into_iter().collect::<Vec<_>>(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// test, demo, bench
+
+fn wasm_test(test: &str) -> Command {
+    let mut command = cargo();
+    command
+        .args([
+            "test",
+            "-p",
+            "caiso-access-extension",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            test,
+        ])
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            tools_bin("wasm-bindgen-test-runner"),
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    command
+}
+
+fn test(args: &[String]) -> Result {
+    let skip_browsers = args.iter().any(|a| a == "--skip-browsers");
+    step("formatting");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    step("lints");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("unit and integration tests");
+    run(cargo().args(["test", "--workspace"]))?;
+    step("wasm-bindgen tests under Node");
+    run(&mut wasm_test("node"))?;
+    if skip_browsers {
+        eprintln!("(browser tests skipped)");
+        return Ok(());
+    }
+    step("wasm-bindgen tests in headless Chromium");
+    run(&mut wasm_test("browser"))?;
+    step("end-to-end: Chromium with the extension");
+    run(Command::new("node").args([
+        "--test",
+        "--test-reporter=spec",
+        "tests/e2e/chromium.test.mjs",
+    ]))?;
+    step("end-to-end: Firefox with the extension");
+    run(Command::new("node").args([
+        "--test",
+        "--test-reporter=spec",
+        "tests/e2e/firefox.test.mjs",
+    ]))
+}
+
+fn demo() -> Result {
+    step("demo");
+    run(Command::new("node").arg("tests/e2e/demo.mjs"))
+}
+
+fn bench() -> Result {
+    step("classifier throughput (native, one core)");
+    run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
+    step("WebAssembly size");
+    let module = root()
+        .join("dist")
+        .join("chromium")
+        .join("wasm")
+        .join(format!("{WASM_CRATE}_bg.wasm"));
+    let size = file_size(&module)?;
+    eprintln!(
+        "wasm module after wasm-opt -Oz: {size} bytes = {:.1} KiB, {:.0}% of the {} KiB budget",
+        size as f64 / 1024.0,
+        100.0 * size as f64 / WASM_BUDGET_BYTES as f64,
+        WASM_BUDGET_BYTES / 1024
+    );
+    Ok(())
+}
