@@ -1,0 +1,79 @@
+//! The `caiso-access` binary as people and browsers start it.
+
+use std::process::{Command, Output, Stdio};
+
+fn caiso_access(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caiso-access"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary starts")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn version() {
+    let output = caiso_access(&["--version"]);
+    assert!(output.status.success());
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("caiso-access {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn classify_explains_old_and_current_urls() {
+    let output = caiso_access(&[
+        "classify",
+        "https://portal.caiso.com/tr",
+        "https://cmri.caiso.com/",
+        "nonsense",
+    ]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    assert!(text.contains("old, switched off; TR; Production"), "{text}");
+    assert!(text.contains("now: https://tr.caiso.com/"), "{text}");
+    assert!(text.contains("current; CMRI; Production"), "{text}");
+    assert!(text.contains("error: not a valid URL"), "{text}");
+}
+
+#[test]
+fn portals_lists_an_environment() {
+    let output = caiso_access(&["portals", "map-stage"]);
+    assert!(output.status.success());
+    assert!(stdout(&output).contains("https://mapstage-cmri.caiso.com/"));
+    let bad = caiso_access(&["portals", "staging"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown environment"));
+}
+
+#[test]
+fn started_by_a_browser_it_writes_nothing_to_stdout() {
+    // Stdout is the native messaging channel: a refusal goes to stderr only.
+    for args in [
+        &["chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/"][..],
+        &[
+            "/home/user/.mozilla/native-messaging-hosts/caiso_access.json",
+            "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}",
+        ][..],
+    ] {
+        let output = caiso_access(args);
+        assert!(!output.status.success());
+        assert!(
+            output.stdout.is_empty(),
+            "stdout carried {:?}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn unknown_usage_is_explained_on_stderr() {
+    let output = caiso_access(&["frobnicate"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage:"));
+}
