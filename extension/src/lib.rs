@@ -93,41 +93,51 @@ fn badge(answer: &Classification<'_>) -> Badge {
     }
 }
 
-/// One line saying what an address is, for tooltips and the popup.
+/// One line saying what an address is, for tooltips.
 pub(crate) fn headline(answer: &Classification<'_>) -> String {
-    let subject = if let Some(site) = answer.site {
-        site.to_owned()
-    } else if answer.systems.is_empty() {
-        String::new()
-    } else {
-        answer
-            .systems
-            .iter()
-            .map(|s| s.name)
-            .collect::<Vec<_>>()
-            .join(" / ")
-    };
-    let mut parts = Vec::new();
-    if !subject.is_empty() {
-        parts.push(subject);
-    }
-    if let Some(environment) = answer.environment {
-        parts.push(environment.display_name().to_owned());
-    }
-    if let Some(interface) = answer.interface {
-        parts.push(
-            match interface {
-                Interface::Ui => "portal",
-                Interface::Api => "web service",
-            }
-            .to_owned(),
-        );
-    }
+    let subject = subject(answer);
     let status = status_text(answer);
-    if parts.is_empty() {
+    if subject.is_empty() {
         status
     } else {
-        format!("{status}: {}", parts.join(", "))
+        format!("{status}: {subject}")
+    }
+}
+
+/// Which system, environment and interface an address belongs to (`TR, Production, portal`),
+/// as far as known; empty when nothing is.
+pub(crate) fn subject(answer: &Classification<'_>) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let systems = answer
+        .systems
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(" / ");
+    if let Some(site) = answer.site {
+        parts.push(site);
+    } else if !systems.is_empty() {
+        parts.push(&systems);
+    }
+    if let Some(environment) = answer.environment {
+        parts.push(environment.display_name());
+    }
+    match answer.interface {
+        Some(Interface::Ui) => parts.push("portal"),
+        Some(Interface::Api) => parts.push("web service"),
+        None => {}
+    }
+    parts.join(", ")
+}
+
+/// The short label of a status, for the popup's status pill.
+pub(crate) fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Current => "Current address",
+        Status::Legacy => "Old address, still answering",
+        Status::Decommissioned => "Old address, switched off",
+        Status::UnknownCaiso => "Not in the catalog",
+        Status::NotCaiso => "Not a CAISO page",
     }
 }
 

@@ -9,7 +9,7 @@ use caiso_shared::{Classifier, Environment};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::{environment, headline, provenance_text, status_id, status_text};
+use crate::{environment, provenance_text, status_id, status_label, subject};
 
 /// Small DOM builder: `el(doc, "p", &[("id", "x")], "text")`.
 fn el(
@@ -128,15 +128,18 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
             doc,
             "span",
             &[("class", &format!("pill status-{status}"))],
-            &status_text(answer),
+            status_label(answer.status),
         )?,
     )?;
-    let summary = headline(answer);
-    let details = summary.split_once(": ").map_or("", |(_, rest)| rest);
-    if !details.is_empty() {
-        append(&line, el(doc, "span", &[("class", "what")], details)?)?;
+    let what = subject(answer);
+    if !what.is_empty() {
+        append(&line, el(doc, "span", &[("class", "what")], &what)?)?;
     }
     append(section, line)?;
+    if let Some(since) = answer.since {
+        let text = format!("Switched off since {since}.");
+        append(section, el(doc, "p", &[("class", "detail")], &text)?)?;
+    }
     if let Some(title) = answer.systems.first().and_then(|s| s.title) {
         if answer.systems.len() == 1 {
             append(section, el(doc, "p", &[("class", "detail")], title)?)?;

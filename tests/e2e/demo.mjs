@@ -1,0 +1,55 @@
+// The newcomer demo: shows in a real Chromium what caiso-access does, in plain words.
+// Run from the repository root after a build: node tests/e2e/demo.mjs
+// With a display (DISPLAY set) the browser window is shown; otherwise it runs headless.
+
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ensureDir, fromRoot } from './lib/cases.mjs';
+import { launchChromium } from './lib/chromium.mjs';
+import { startServer } from './lib/server.mjs';
+
+const LEGACY_URL = 'https://portal.caiso.com/tr';
+const headed = Boolean(process.env.DISPLAY);
+const out = ensureDir(fromRoot('target', 'demo'));
+
+const server = await startServer({ hosts: [new URL(LEGACY_URL).hostname] });
+let browser;
+try {
+  console.log('Every *.caiso.com address is answered by a local stand-in server: nothing leaves this machine.');
+  browser = await launchChromium({ port: server.port, headless: !headed });
+  console.log(`Chromium is running with caiso-access (extension id ${browser.extensionId}).`);
+
+  const { page, tabId } = await browser.newTab();
+  await page.goto(LEGACY_URL);
+  const landed = page.url();
+  const oldHost = new URL(LEGACY_URL).hostname;
+  const contacted = server.requests.some((r) => r.host === oldHost);
+  console.log(`Opened ${LEGACY_URL} -> landed on ${landed} `
+    + (contacted ? `(the old host ${oldHost} WAS contacted)` : '(the old host was never contacted)'));
+  await page.screenshot({ path: join(out, 'page.png') });
+
+  const popup = await browser.openPopup(tabId);
+  await popup.setViewportSize({ width: 420, height: 640 });
+  const status = popup.locator('#tab-status');
+  const [kind, systems, environment] = await Promise.all(
+    ['data-status', 'data-systems', 'data-environment'].map((a) => status.getAttribute(a)));
+  const summary = (await status.innerText()).replace(/\s+/g, ' ').trim();
+  console.log(`The popup for that tab says: ${summary} (status "${kind}", systems "${systems}", environment "${environment}")`);
+  await popup.screenshot({ path: join(out, 'popup.png'), fullPage: true });
+  console.log(`Screenshots: ${join(out, 'page.png')} and ${join(out, 'popup.png')}`);
+
+  if (headed) {
+    await popup.bringToFront();
+    console.log('The browser stays open: press Enter to close it (it closes by itself after 60 s).');
+    const rl = createInterface({ input: process.stdin });
+    await Promise.race([
+      new Promise((resolve) => rl.once('line', resolve)),
+      new Promise((resolve) => setTimeout(resolve, 60_000)),
+    ]);
+    rl.close();
+  }
+  if (contacted || landed === LEGACY_URL) process.exitCode = 1;
+} finally {
+  await browser?.close();
+  await server.close();
+}

@@ -1,0 +1,103 @@
+// Debian Chromium with the unpacked extension, driven by playwright-core.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { fromRoot } from './cases.mjs';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const extensionDir = fromRoot('dist', 'chromium');
+
+/** The Chromium extension id fixed by the manifest `key`: sha256 of the DER key, hex 0-f as a-p. */
+export function extensionIdFromKey(base64Key) {
+  const hex = createHash('sha256').update(Buffer.from(base64Key, 'base64')).digest('hex');
+  return [...hex.slice(0, 32)].map((d) => String.fromCharCode(97 + parseInt(d, 16))).join('');
+}
+
+/**
+ * Launches Chromium with the extension loaded and waits for its service worker.
+ *
+ * @param {object} options
+ * @param {number} options.port the stand-in server's port; every *.caiso.com host maps to it
+ * @param {boolean} [options.headless=true]
+ * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
+ */
+export async function launchChromium({ port, headless = true, extension = extensionDir }) {
+  const manifestPath = join(extension, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new Error(`${manifestPath} is missing: build the extension first`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const extensionId = manifest.key ? extensionIdFromKey(manifest.key) : undefined;
+
+  // Everything the browser writes (profile, crash reports, nssdb, temp files) goes here.
+  const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+    executablePath: CHROMIUM,
+    headless,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    env: { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch },
+    args: [
+      `--load-extension=${extension}`,
+      `--disable-extensions-except=${extension}`,
+      ...(headless ? ['--headless=new'] : []),
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // The port in the rule applies to http:// and https:// alike: both reach the one
+      // stand-in port, which tells TLS from plain HTTP by the first byte.
+      `--host-resolver-rules=MAP *.caiso.com 127.0.0.1:${port}`,
+      '--ignore-certificate-errors',
+      // Keep http:// URLs on http:// so the tests see exactly what the redirect rules do,
+      // not Chromium's automatic upgrade attempt.
+      '--disable-features=HttpsUpgrades',
+    ],
+  });
+
+  let worker = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
+  worker ??= await context.waitForEvent('serviceworker', {
+    predicate: (w) => w.url().startsWith('chrome-extension://'),
+    timeout: 15_000,
+  });
+  const workerId = new URL(worker.url()).host;
+  if (extensionId && workerId !== extensionId) {
+    throw new Error(`extension id ${workerId} differs from the one its manifest key gives (${extensionId})`);
+  }
+
+  return {
+    context,
+    worker,
+    extensionId: workerId,
+
+    /** Ids of the browser's tabs, as the extension sees them. */
+    tabIds: () => worker.evaluate(async () => (await chrome.tabs.query({})).map((t) => t.id)),
+
+    /** A new page plus the browser tab id the extension knows it by. */
+    async newTab() {
+      const before = new Set(await this.tabIds());
+      const page = await context.newPage();
+      const fresh = (await this.tabIds()).filter((id) => !before.has(id));
+      if (fresh.length !== 1) throw new Error(`expected one new tab, found ${fresh.length}`);
+      return { page, tabId: fresh[0] };
+    },
+
+    /** Opens the popup as a tab describing `tabId`; resolves once it has rendered. */
+    async openPopup(tabId) {
+      const popup = await context.newPage();
+      await popup.goto(`chrome-extension://${workerId}/popup.html?tab=${tabId}`);
+      await popup.waitForSelector('#tab-status[data-status]', { timeout: 10_000 });
+      return popup;
+    },
+
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
