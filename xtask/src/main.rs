@@ -476,6 +476,12 @@ fn test(args: &[String]) -> Result {
         "--test-reporter=spec",
         "tests/e2e/chromium.test.mjs",
     ]))?;
+    step("Firefox add-on lint");
+    run(
+        Command::new(root().join("node_modules").join(".bin").join("web-ext"))
+            .args(["lint", "--source-dir", "dist/firefox"])
+            .env("HOME", std::env::temp_dir()),
+    )?;
     step("end-to-end: Firefox with the extension");
     run(Command::new("node").args([
         "--test",
