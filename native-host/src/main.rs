@@ -1,110 +1,99 @@
 //! `caiso-access`: the native host of the caiso-access browser extension and its command-line
 //! tool.
 //!
-//! Started by a browser (its first argument is the calling extension's origin,
-//! `chrome-extension://<id>/`, or Firefox's host-manifest path) it will speak native messaging on
-//! stdin/stdout: stdout carries protocol frames only, which is why printing to stdout is denied
-//! in this crate. Started by a person it is a command-line tool.
+//! Started by a browser (its arguments name the calling extension: `chrome-extension://<id>/`
+//! from Chromium-family browsers, the host manifest's path and the add-on id from Firefox) it
+//! speaks native messaging on stdin/stdout: stdout carries protocol frames only, which is why
+//! printing to stdout is denied in this crate. It serves only its own extension. Started by a
+//! person it is a command-line tool (`caiso-access help`).
 //!
-//! This is the skeleton the Foundation issue asks for: version and catalog look-ups. Certificate
-//! custody, the protocol and signed API calls arrive with their own issues.
+//! Modules: [`framing`] (frames), [`session`] (the protocol), [`caller`] (who may call),
+//! [`config`] and [`renewal`] (the host's files, written with [`atomic`]), [`custody`] (opening
+//! certificate files), [`inspect`] and [`status`] (what a certificate says), [`registration`]
+//! (browser registration), [`cli`] (the command line).
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use caiso_shared::{Classifier, Environment, Status};
+mod atomic;
+mod caller;
+mod cli;
+mod clock;
+mod config;
+mod custody;
+mod framing;
+mod inspect;
+mod log;
+mod registration;
+mod renewal;
+mod session;
+mod status;
 
-const USAGE: &str = "\
-caiso-access: CAISO access helper (independent project, not affiliated with the California ISO)
+use caller::Invocation;
 
-usage:
-  caiso-access classify <url>...      what each URL is and where an old one leads now
-  caiso-access portals [production|map-stage]
-                                      every current CAISO portal of an environment
-  caiso-access --version
-";
+/// Exit code when the caller is not allowed.
+const EXIT_CALLER_NOT_ALLOWED: u8 = 3;
+/// Exit code when the browser's input stream was broken.
+const EXIT_BROKEN_STREAM: u8 = 4;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut out = std::io::stdout().lock();
-    let result = match args.first().map(String::as_str) {
-        Some(origin) if is_browser_caller(origin, &args) => {
-            // Native messaging lands with the native-host issue; until then refuse cleanly and
-            // keep stdout free of anything that is not a frame.
-            eprintln!("caiso-access: native messaging is not available in this version");
-            return ExitCode::from(3);
-        }
-        Some("--version" | "-V") => writeln!(out, "caiso-access {}", env!("CARGO_PKG_VERSION")),
-        Some("classify") if args.len() > 1 => classify(&mut out, &args[1..]),
-        Some("portals") => match args
-            .get(1)
-            .map_or(Some(Environment::Production), |e| Environment::from_id(e))
-        {
-            Some(environment) => portals(&mut out, environment),
-            None => {
-                eprintln!(
-                    "caiso-access: unknown environment {:?} (production or map-stage)",
-                    args[1]
-                );
-                return ExitCode::from(2);
+    match Invocation::from_args(&args) {
+        Invocation::CommandLine => {
+            let mut out = std::io::stdout().lock();
+            match cli::run(&args, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    log_line(&failure.message);
+                    ExitCode::from(failure.code)
+                }
             }
-        },
-        Some("help" | "--help" | "-h") => out.write_all(USAGE.as_bytes()),
-        _ => {
-            eprint!("{USAGE}");
-            return ExitCode::from(2);
+        }
+        caller => native_host(&caller),
+    }
+}
+
+fn log_line(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "caiso-access: {message}");
+}
+
+fn native_host(caller: &Invocation) -> ExitCode {
+    let dir = match config::config_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            log::warn(&e);
+            return ExitCode::FAILURE;
         }
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("caiso-access: {e}");
-            ExitCode::FAILURE
+    let mut store = session::Store::new(dir);
+    let extra = store
+        .config()
+        .map(|c| c.extra_allowed_callers.clone())
+        .unwrap_or_default();
+    let mut stdout = std::io::stdout().lock();
+    if !caller.is_allowed(&extra) {
+        log::warn(&format!(
+            "refusing caller {}: not an allowed extension",
+            caller.describe()
+        ));
+        let error = caiso_shared::protocol::ProtocolError::new(
+            caiso_shared::protocol::ErrorCode::CallerNotAllowed,
+            "this caiso-access host serves only the caiso-access extension",
+        );
+        let reply = caiso_shared::protocol::Reply::<()> {
+            v: caiso_shared::protocol::PROTOCOL_VERSION,
+            id: None,
+            body: caiso_shared::protocol::ReplyBody::Error(error),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&reply) {
+            let _ = framing::write_frame(&mut stdout, &bytes);
         }
+        return ExitCode::from(EXIT_CALLER_NOT_ALLOWED);
     }
-}
-
-/// Chromium passes the caller's origin; Firefox passes the host manifest's path and the add-on id.
-fn is_browser_caller(first: &str, args: &[String]) -> bool {
-    first.starts_with("chrome-extension://") || (first.ends_with(".json") && args.len() == 2)
-}
-
-fn classify(out: &mut impl Write, urls: &[String]) -> std::io::Result<()> {
-    let classifier = Classifier::builtin();
-    for url in urls {
-        match classifier.classify(url) {
-            Ok(answer) => {
-                let systems: Vec<&str> = answer.systems.iter().map(|s| s.name).collect();
-                let what = match (answer.site, systems.is_empty()) {
-                    (Some(site), _) => site.to_owned(),
-                    (None, false) => systems.join(" / "),
-                    (None, true) => "-".to_owned(),
-                };
-                let status = match answer.status {
-                    Status::Current => "current",
-                    Status::Legacy => "old, still answering",
-                    Status::Decommissioned => "old, switched off",
-                    Status::UnknownCaiso => "caiso.com, not in the catalog",
-                    Status::NotCaiso => "not CAISO",
-                };
-                write!(out, "{url}\n  {status}; {what}")?;
-                if let Some(environment) = answer.environment {
-                    write!(out, "; {environment}")?;
-                }
-                writeln!(out)?;
-                if let Some(replacement) = &answer.replacement {
-                    writeln!(out, "  now: {replacement}")?;
-                }
-            }
-            Err(e) => writeln!(out, "{url}\n  error: {e}")?,
-        }
+    log::info(&format!("serving {}", caller.describe()));
+    let mut stdin = std::io::stdin().lock();
+    match session::serve(&mut stdin, &mut stdout, &mut store) {
+        session::SessionEnd::Closed => ExitCode::SUCCESS,
+        session::SessionEnd::Broken => ExitCode::from(EXIT_BROKEN_STREAM),
     }
-    Ok(())
-}
-
-fn portals(out: &mut impl Write, environment: Environment) -> std::io::Result<()> {
-    for portal in Classifier::builtin().portals(environment) {
-        writeln!(out, "{:<22} {}", portal.system.name, portal.url)?;
-    }
-    Ok(())
 }

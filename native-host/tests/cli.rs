@@ -51,26 +51,6 @@ fn portals_lists_an_environment() {
 }
 
 #[test]
-fn started_by_a_browser_it_writes_nothing_to_stdout() {
-    // Stdout is the native messaging channel: a refusal goes to stderr only.
-    for args in [
-        &["chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/"][..],
-        &[
-            "/home/user/.mozilla/native-messaging-hosts/caiso_access.json",
-            "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}",
-        ][..],
-    ] {
-        let output = caiso_access(args);
-        assert!(!output.status.success());
-        assert!(
-            output.stdout.is_empty(),
-            "stdout carried {:?}",
-            stdout(&output)
-        );
-    }
-}
-
-#[test]
 fn unknown_usage_is_explained_on_stderr() {
     let output = caiso_access(&["frobnicate"]);
     assert_eq!(output.status.code(), Some(2));

@@ -8,10 +8,16 @@
 //!   status (current, old, switched off, not CAISO) and the replacement address.
 //! - [`redirect_rules`]: the browser's declarativeNetRequest redirect rules, generated from the
 //!   classifier's own index.
+//! - [`protocol`]: the native messaging protocol between the extension and the host.
+//! - [`certificate`]: certificate metadata and expiry severity, as reported to the extension.
+//! - [`renewal`]: the steps of CAISO's certificate renewal procedure.
 
 pub mod catalog;
+pub mod certificate;
 pub mod classify;
+pub mod protocol;
 pub mod redirect_rules;
+pub mod renewal;
 
 pub use catalog::{Catalog, Environment, Interface, Provenance};
 pub use classify::{Classification, Classifier, ClassifyError, Status, UrlParts};

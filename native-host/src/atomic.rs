@@ -1,0 +1,124 @@
+//! Crash-safe file replacement, readable by the user only.
+//!
+//! The new content goes to a temporary file in the same folder (created with mode 0600 on Unix),
+//! is flushed to disk, and then renamed over the target in one step; the folder is flushed too.
+//! A crash or kill at any moment leaves the target either as it was or as it is meant to be,
+//! never half written; at worst a stray hidden temporary file remains beside it, which readers
+//! ignore.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Environment variable for tests: pause this many milliseconds half-way through writing the
+/// temporary file, so a test can kill the process mid-write. Has no other effect.
+pub const TEST_PAUSE_ENV: &str = "CAISO_ACCESS_TEST_WRITE_PAUSE_MS";
+
+/// Replaces `path` with `contents` atomically.
+pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no folder"))?;
+    create_private_dir(dir)?;
+    let temp = temp_path(path);
+    let result = write_temp(&temp, contents).and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Creates a folder (and its parents) readable by the user only.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// The temporary file used while replacing `path`: hidden, beside it, named after the process.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn write_temp(temp: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(temp)?;
+    match test_pause() {
+        Some(pause) => {
+            let half = contents.len() / 2;
+            file.write_all(&contents[..half])?;
+            file.flush()?;
+            std::thread::sleep(pause);
+            file.write_all(&contents[half..])?;
+        }
+        None => file.write_all(contents)?,
+    }
+    file.sync_all()
+}
+
+fn test_pause() -> Option<std::time::Duration> {
+    let ms: u64 = std::env::var(TEST_PAUSE_ENV).ok()?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms.min(60_000)))
+}
+
+/// Flushes the folder entry of a rename (best effort; not possible on Windows).
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, File::open);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub").join("state.json");
+        write(&path, b"one").expect("first");
+        write(&path, b"two").expect("second");
+        assert_eq!(fs::read(&path).expect("read"), b"two");
+        let names: Vec<_> = fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.json")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_and_folders_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = dir.path().join("conf");
+        let path = folder.join("config.json");
+        write(&path, b"{}").expect("write");
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&folder), 0o700);
+    }
+}

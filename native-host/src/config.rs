@@ -1,0 +1,234 @@
+//! The host-side configuration: which identities exist, where their files are, how their
+//! passphrases are found, the reminder thresholds. Written by the command line only; the
+//! extension can read what it implies (status) but never change it.
+//!
+//! Stored as `config.json` in the OS configuration folder (`~/.config/caiso-access` on Linux,
+//! `~/Library/Application Support/caiso-access` on macOS, `%APPDATA%\caiso-access\config` on
+//! Windows), or in `$CAISO_ACCESS_CONFIG_DIR` when set.
+
+use std::path::{Path, PathBuf};
+
+use caiso_shared::Environment;
+use caiso_shared::certificate::{IdentityKind, Thresholds};
+use serde::{Deserialize, Serialize};
+
+use crate::atomic;
+
+/// Environment variable that moves the configuration folder (tests, portable installs).
+pub const CONFIG_DIR_ENV: &str = "CAISO_ACCESS_CONFIG_DIR";
+
+/// The configuration file format version.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// The folder holding `config.json`, `renewal.json` and the host log.
+pub fn config_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
+        let dir = PathBuf::from(dir);
+        if !dir.is_absolute() {
+            return Err(format!("{CONFIG_DIR_ENV} must be an absolute path"));
+        }
+        return Ok(dir);
+    }
+    directories::ProjectDirs::from("", "", "caiso-access")
+        .map(|p| p.config_dir().to_path_buf())
+        .ok_or_else(|| "no home folder: set CAISO_ACCESS_CONFIG_DIR".to_owned())
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Format version ([`CONFIG_VERSION`]).
+    pub version: u32,
+    /// Reminder thresholds in days.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// Further extension origins (`chrome-extension://<id>/`) or Firefox add-on ids allowed to
+    /// use this host, for organisations that repackage the extension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_allowed_callers: Vec<String>,
+    /// The identities, in the order they are shown.
+    #[serde(default)]
+    pub identities: Vec<IdentityConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: CONFIG_VERSION,
+            thresholds: Thresholds::default(),
+            extra_allowed_callers: Vec::new(),
+            identities: Vec::new(),
+        }
+    }
+}
+
+/// One identity: a certificate with its private key, kept where the user keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Short name (`production`, `map-stage`, `settlements-app`); see [`valid_label`].
+    pub label: String,
+    /// The CAISO environment it is for.
+    pub environment: Environment,
+    /// User or application certificate.
+    pub kind: IdentityKind,
+    /// Where the certificate and key are.
+    pub source: KeySource,
+    /// How the passphrase is found when the key must be unlocked.
+    pub passphrase: PassphraseSource,
+    /// The certificate and the chain certificates found with it, DER in base64, leaf first.
+    /// Public data, cached at import so status needs no passphrase.
+    pub certificates: Vec<String>,
+    /// Whether the key matched the certificate when last unlocked.
+    pub key_matches: bool,
+    /// When it was imported (RFC 3339).
+    pub imported_at: String,
+}
+
+/// Where an identity's certificate and key live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "format", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeySource {
+    /// A PKCS#12 file (`.p12`, `.pfx`).
+    Pkcs12 {
+        /// Absolute path.
+        path: PathBuf,
+    },
+    /// PEM files: certificate (with any chain) and private key (PKCS#8, optionally encrypted).
+    Pem {
+        /// Absolute path of the certificate file.
+        certificate: PathBuf,
+        /// Absolute path of the key file.
+        key: PathBuf,
+    },
+}
+
+impl KeySource {
+    /// The files this source reads.
+    pub fn files(&self) -> Vec<&Path> {
+        match self {
+            KeySource::Pkcs12 { path } => vec![path],
+            KeySource::Pem { certificate, key } => vec![certificate, key],
+        }
+    }
+}
+
+/// How the passphrase of a key is found. The passphrase itself is never stored by caiso-access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PassphraseSource {
+    /// The key is not encrypted.
+    None,
+    /// Read from this environment variable of the host process.
+    Env {
+        /// The variable's name.
+        var: String,
+    },
+    /// Typed at import and not kept: the certificate's public data was cached then; operations
+    /// that need the key (signed calls) ask for a stored source.
+    NotStored,
+}
+
+/// Whether `label` is a usable identity label: 1 to 40 characters of `a-z`, `0-9`, `-`, `_`,
+/// starting with a letter or digit.
+pub fn valid_label(label: &str) -> bool {
+    (1..=40).contains(&label.len())
+        && label.bytes().enumerate().all(|(i, b)| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && (b == b'-' || b == b'_'))
+        })
+}
+
+impl Config {
+    /// The configuration file in `dir`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("config.json")
+    }
+
+    /// Loads the configuration; a missing file is the empty default.
+    pub fn load(dir: &Path) -> Result<Config, String> {
+        let path = Config::path(dir);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let config: Config = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a valid configuration: {e}", path.display()))?;
+        if config.version != CONFIG_VERSION {
+            return Err(format!(
+                "{} has format version {}; this caiso-access reads version {CONFIG_VERSION}",
+                path.display(),
+                config.version
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Saves the configuration atomically, readable by the user only.
+    pub fn save(&self, dir: &Path) -> Result<(), String> {
+        let path = Config::path(dir);
+        let mut text = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        text.push(b'\n');
+        atomic::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    /// The identity with this label.
+    pub fn identity(&self, label: &str) -> Option<&IdentityConfig> {
+        self.identities.iter().find(|i| i.label == label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        for good in ["production", "map-stage", "app_1", "p"] {
+            assert!(valid_label(good), "{good}");
+        }
+        for bad in ["", "-x", "Prod", "a b", "../x", "x/y", &"a".repeat(41)] {
+            assert!(!valid_label(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn missing_file_is_default_and_round_trip_works() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(Config::load(dir.path()).expect("load"), Config::default());
+        let mut config = Config::default();
+        config.identities.push(IdentityConfig {
+            label: "production".into(),
+            environment: Environment::Production,
+            kind: IdentityKind::User,
+            source: KeySource::Pkcs12 {
+                path: "/x/y.p12".into(),
+            },
+            passphrase: PassphraseSource::Env {
+                var: "P12_PASS".into(),
+            },
+            certificates: vec!["AAAA".into()],
+            key_matches: true,
+            imported_at: "2026-11-22T00:00:00Z".into(),
+        });
+        config.save(dir.path()).expect("save");
+        assert_eq!(Config::load(dir.path()).expect("reload"), config);
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = Config::path(dir.path());
+        for (text, expect) in [
+            ("{", "not a valid configuration"),
+            (r#"{"version":1,"unknown":true}"#, "unknown field"),
+            (r#"{"version":9}"#, "format version 9"),
+            (r#"{"version":1,"thresholds":[5,5]}"#, "must differ"),
+        ] {
+            std::fs::write(&path, text).expect("write");
+            let err = Config::load(dir.path()).expect_err(text);
+            assert!(err.contains(expect), "{text}: {err}");
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! Certificate custody: opens the user's PKCS#12 or PEM files with the passphrase and returns the
+//! certificate chain and the private key. The key stays inside this process; only the public
+//! facts (see [`crate::inspect`]) ever leave it.
+//!
+//! PKCS#12: modern files (PBES2 with AES, what OpenSSL 3 writes by default) and legacy ones
+//! (3DES and RC2-40, what Windows certificate exports and `openssl pkcs12 -legacy` write).
+//! PEM: a certificate file (with any chain after it) and a key file: PKCS#8 (`PRIVATE KEY`),
+//! encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`), PKCS#1 or SEC1.
+
+use std::path::Path;
+
+use base64::Engine;
+use p12_keystore::Pkcs12Archive;
+use pkcs8::der::Decode;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use zeroize::Zeroizing;
+
+use crate::config::KeySource;
+
+/// Files above this size are not certificates (PKCS#12 exports are a few KiB).
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why an identity could not be opened. Messages name files but never contain secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustodyError {
+    /// A file could not be read.
+    Read(String),
+    /// The passphrase is wrong (or needed and not given).
+    WrongPassphrase,
+    /// The file holds no private key.
+    NoKey,
+    /// The file holds no certificate.
+    NoCertificate,
+    /// The file is not in a format this host reads, with the fix.
+    Format(String),
+    /// The key is of a type or size that cannot be used.
+    UnsupportedKey(String),
+}
+
+impl std::fmt::Display for CustodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustodyError::Read(m) | CustodyError::Format(m) => f.write_str(m),
+            CustodyError::WrongPassphrase => f.write_str(
+                "the passphrase is wrong or missing (it is the one chosen when the certificate was exported)",
+            ),
+            CustodyError::NoKey => f.write_str(
+                "no private key in the file: export the certificate again with its private key (\"Yes, export the private key\")",
+            ),
+            CustodyError::NoCertificate => f.write_str("no certificate in the file"),
+            CustodyError::UnsupportedKey(m) => write!(f, "the private key cannot be used: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CustodyError {}
+
+/// An opened identity: its certificates and whether its key fits them. The key itself is
+/// dropped (and wiped) once checked.
+pub struct Unlocked {
+    /// The certificate (DER) whose key this is, then the other certificates found with it,
+    /// ordered issuer after subject where possible.
+    pub chain: Vec<Vec<u8>>,
+    /// Whether the private key belongs to `chain[0]`.
+    pub key_matches: bool,
+}
+
+impl std::fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unlocked")
+            .field("certificates", &self.chain.len())
+            .field("key_matches", &self.key_matches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether opening `source` needs a passphrase.
+pub fn needs_passphrase(source: &KeySource) -> Result<bool, CustodyError> {
+    match source {
+        KeySource::Pkcs12 { path } => {
+            let data = read(path)?;
+            match Pkcs12Archive::from_pkcs12(&data, "") {
+                Ok(_) => Ok(false),
+                Err(p12_keystore::error::Error::MacError(_)) => Ok(true),
+                Err(e) => Err(p12_error(path, e)),
+            }
+        }
+        KeySource::Pem { key, .. } => {
+            let text = read(key)?;
+            Ok(pem_blocks(&text, key)?
+                .iter()
+                .any(|b| b.label == "ENCRYPTED PRIVATE KEY"))
+        }
+    }
+}
+
+/// Opens `source` with `passphrase` (`None` for an unencrypted key).
+pub fn unlock(source: &KeySource, passphrase: Option<&str>) -> Result<Unlocked, CustodyError> {
+    let (certificates, key) = match source {
+        KeySource::Pkcs12 { path } => open_pkcs12(path, passphrase)?,
+        KeySource::Pem { certificate, key } => {
+            (pem_certificates(certificate)?, pem_key(key, passphrase)?)
+        }
+    };
+    let signing_key = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| CustodyError::UnsupportedKey(e.to_string()))?;
+    let public = signing_key.public_key().map(|spki| spki.as_ref().to_vec());
+    let (chain, key_matches) = order_chain(certificates, public.as_deref())?;
+    Ok(Unlocked { chain, key_matches })
+}
+
+fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| CustodyError::Read(format!("{shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(CustodyError::Read(format!("{shown} is not a file")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(CustodyError::Format(format!(
+            "{shown} is {} bytes: too large to be a certificate file",
+            meta.len()
+        )));
+    }
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| CustodyError::Read(format!("{shown}: {e}")))
+}
+
+fn p12_error(path: &Path, e: p12_keystore::error::Error) -> CustodyError {
+    match e {
+        p12_keystore::error::Error::MacError(_) => CustodyError::WrongPassphrase,
+        other => CustodyError::Format(format!(
+            "{} is not a readable PKCS#12 file ({other}); export it again as .pfx/.p12",
+            path.display()
+        )),
+    }
+}
+
+type Opened = (Vec<Vec<u8>>, PrivateKeyDer<'static>);
+
+fn open_pkcs12(path: &Path, passphrase: Option<&str>) -> Result<Opened, CustodyError> {
+    let data = read(path)?;
+    let archive = Pkcs12Archive::from_pkcs12(&data, passphrase.unwrap_or(""))
+        .map_err(|e| p12_error(path, e))?;
+    let certificates: Vec<Vec<u8>> = archive
+        .certs
+        .iter()
+        .map(|bag| bag.cert.as_der().to_vec())
+        .collect();
+    let mut keys = archive.keys.into_iter();
+    let key = keys.next().ok_or(CustodyError::NoKey)?;
+    if keys.next().is_some() {
+        return Err(CustodyError::Format(format!(
+            "{} holds more than one private key; export one certificate per file",
+            path.display()
+        )));
+    }
+    let der = PrivatePkcs8KeyDer::from(key.key.as_der().to_vec());
+    Ok((certificates, PrivateKeyDer::Pkcs8(der)))
+}
+
+/// A PEM block: its label and decoded bytes.
+struct PemBlock {
+    label: String,
+    der: Zeroizing<Vec<u8>>,
+    encrypted_legacy: bool,
+}
+
+fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
+    let text = std::str::from_utf8(text)
+        .map_err(|_| CustodyError::Format(format!("{} is not a PEM text file", path.display())))?;
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .trim()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        let mut body = Zeroizing::new(String::new());
+        let mut encrypted_legacy = false;
+        let mut closed = false;
+        for line in lines.by_ref() {
+            let line = line.trim();
+            if line == end {
+                closed = true;
+                break;
+            }
+            if line.starts_with("Proc-Type:") && line.contains("ENCRYPTED") {
+                encrypted_legacy = true;
+            }
+            if !line.contains(':') {
+                body.push_str(line);
+            }
+        }
+        if !closed {
+            return Err(CustodyError::Format(format!(
+                "{}: the {label} block has no END line",
+                path.display()
+            )));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map(Zeroizing::new)
+            .map_err(|_| {
+                CustodyError::Format(format!(
+                    "{}: the {label} block is not base64",
+                    path.display()
+                ))
+            })?;
+        blocks.push(PemBlock {
+            label: label.to_owned(),
+            der,
+            encrypted_legacy,
+        });
+    }
+    Ok(blocks)
+}
+
+fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CustodyError> {
+    let text = read(path)?;
+    let certificates: Vec<Vec<u8>> = pem_blocks(&text, path)?
+        .into_iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| b.der.to_vec())
+        .collect();
+    if certificates.is_empty() {
+        return Err(CustodyError::NoCertificate);
+    }
+    Ok(certificates)
+}
+
+fn pem_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, CustodyError> {
+    let text = read(path)?;
+    let blocks = pem_blocks(&text, path)?;
+    let mut keys = blocks
+        .into_iter()
+        .filter(|b| b.label.ends_with("PRIVATE KEY"));
+    let block = keys.next().ok_or(CustodyError::NoKey)?;
+    if keys.next().is_some() {
+        return Err(CustodyError::Format(format!(
+            "{} holds more than one private key",
+            path.display()
+        )));
+    }
+    if block.encrypted_legacy {
+        return Err(CustodyError::Format(format!(
+            "{} uses the old OpenSSL key encryption; convert it with `openssl pkcs8 -topk8 -in <old> -out <new>` and import the new file",
+            path.display()
+        )));
+    }
+    let der = block.der.to_vec();
+    Ok(match block.label.as_str() {
+        "PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        "ENCRYPTED PRIVATE KEY" => {
+            let passphrase = passphrase.ok_or(CustodyError::WrongPassphrase)?;
+            let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).map_err(|e| {
+                CustodyError::Format(format!("{}: not encrypted PKCS#8: {e}", path.display()))
+            })?;
+            let document = info.decrypt(passphrase).map_err(|e| match e {
+                pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
+                    ..
+                }) => CustodyError::Format(format!(
+                    "{}: key encryption not supported; re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
+                    path.display()
+                )),
+                _ => CustodyError::WrongPassphrase,
+            })?;
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(document.as_bytes().to_vec()))
+        }
+        other => {
+            return Err(CustodyError::Format(format!(
+                "{}: unsupported key block {other}",
+                path.display()
+            )));
+        }
+    })
+}
+
+/// Puts the certificate whose public key is `public` first and its issuers after it, issuer
+/// after subject. Returns whether the key matched a certificate.
+fn order_chain(
+    certificates: Vec<Vec<u8>>,
+    public: Option<&[u8]>,
+) -> Result<(Vec<Vec<u8>>, bool), CustodyError> {
+    if certificates.is_empty() {
+        return Err(CustodyError::NoCertificate);
+    }
+    let parsed = certificates
+        .iter()
+        .map(|der| crate::inspect::parse(der))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CustodyError::Format(format!("a certificate in the file is broken: {e}")))?;
+    let matching = public.and_then(|p| parsed.iter().position(|c| c.public_key().raw == p));
+    // Without a match, the leaf is the first certificate that issued none of the others.
+    let leaf = matching.unwrap_or_else(|| {
+        (0..parsed.len())
+            .find(|&i| {
+                !parsed
+                    .iter()
+                    .any(|c| c.issuer() == parsed[i].subject() && c.subject() != c.issuer())
+            })
+            .unwrap_or(0)
+    });
+    let mut order = vec![leaf];
+    while let Some(&last) = order.last() {
+        let current = &parsed[last];
+        if current.subject() == current.issuer() {
+            break;
+        }
+        match (0..parsed.len())
+            .find(|&i| !order.contains(&i) && parsed[i].subject() == current.issuer())
+        {
+            Some(next) => order.push(next),
+            None => break,
+        }
+    }
+    // Keep unrelated certificates too (after the chain): they were in the user's file.
+    order.extend(
+        (0..parsed.len())
+            .filter(|i| !order.contains(i))
+            .collect::<Vec<_>>(),
+    );
+    let chain = order.into_iter().map(|i| certificates[i].clone()).collect();
+    Ok((chain, matching.is_some()))
+}

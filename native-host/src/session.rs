@@ -1,0 +1,346 @@
+//! A native messaging session: reads requests from the browser, answers each, until the
+//! browser closes the port. Every malformed request gets a typed error; a stream that cannot be
+//! resynchronised (a length over the cap, a frame cut short) ends the session cleanly.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use caiso_shared::protocol::{
+    Command, ErrorCode, HostInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION, ProtocolError, Reply, ReplyBody, StatusReport,
+};
+use caiso_shared::renewal::RenewalAction;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::framing::{self, FrameError};
+use crate::renewal::{self, RenewalBook};
+use crate::{clock, inspect, log, status};
+
+/// How a session ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The browser closed the port.
+    Closed,
+    /// The input stream was broken; the session could not go on.
+    Broken,
+}
+
+/// The host's files, re-read only when they change on disk.
+pub struct Store {
+    dir: PathBuf,
+    config: Option<(Option<SystemTime>, Config)>,
+}
+
+impl Store {
+    /// A store over the configuration folder `dir`.
+    pub fn new(dir: PathBuf) -> Store {
+        Store { dir, config: None }
+    }
+
+    /// The configuration, cached while `config.json` is unchanged.
+    pub fn config(&mut self) -> Result<&Config, ProtocolError> {
+        let stamp = modified(&Config::path(&self.dir));
+        let fresh =
+            matches!(&self.config, Some((cached, _)) if *cached == stamp && stamp.is_some());
+        if !fresh {
+            let config = Config::load(&self.dir).map_err(storage_error)?;
+            self.config = Some((stamp, config));
+        }
+        match &self.config {
+            Some((_, config)) => Ok(config),
+            None => Err(ProtocolError::new(
+                ErrorCode::Internal,
+                "configuration not loaded",
+            )),
+        }
+    }
+
+    /// The renewal book, read afresh (it is small, and the command line may have changed it).
+    pub fn renewal_book(&self) -> Result<RenewalBook, ProtocolError> {
+        RenewalBook::load(&self.dir).map_err(storage_error)
+    }
+
+    /// The configuration folder.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn storage_error(message: String) -> ProtocolError {
+    ProtocolError::new(ErrorCode::Storage, message)
+}
+
+/// Serves requests from `input` until it ends.
+pub fn serve(input: &mut impl Read, output: &mut impl Write, store: &mut Store) -> SessionEnd {
+    loop {
+        let frame = match framing::read_frame(input, MAX_REQUEST_BYTES) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return SessionEnd::Closed,
+            Err(e @ FrameError::TooLarge { .. }) => {
+                log::warn(&format!("ending the session: {e}"));
+                let error = ProtocolError::new(ErrorCode::FrameTooLarge, e.to_string());
+                let _ = send(output, None, ReplyBody::<()>::Error(error));
+                return SessionEnd::Broken;
+            }
+            Err(e) => {
+                log::warn(&format!("ending the session: {e}"));
+                return SessionEnd::Broken;
+            }
+        };
+        let (id, answer) = handle(&frame, store);
+        let sent = match answer {
+            Ok(body) => send(output, id, ReplyBody::Ok(body)),
+            Err(error) => {
+                log::info(&format!("request {id:?} refused: {}", error.code.as_str()));
+                send(output, id, ReplyBody::<()>::Error(error))
+            }
+        };
+        if let Err(e) = sent {
+            log::warn(&format!(
+                "ending the session: cannot write to the browser: {e}"
+            ));
+            return SessionEnd::Broken;
+        }
+    }
+}
+
+/// Writes one reply, replacing it with an error when it would be too large for the browser.
+fn send<T: Serialize>(
+    output: &mut impl Write,
+    id: Option<u64>,
+    body: ReplyBody<T>,
+) -> std::io::Result<()> {
+    let reply = Reply {
+        v: PROTOCOL_VERSION,
+        id,
+        body,
+    };
+    let bytes = serde_json::to_vec(&reply).unwrap_or_default();
+    if bytes.is_empty() || bytes.len() > MAX_REPLY_BYTES {
+        let error = ProtocolError::new(
+            ErrorCode::ReplyTooLarge,
+            format!("the answer would exceed {MAX_REPLY_BYTES} bytes"),
+        );
+        let fallback = Reply {
+            v: PROTOCOL_VERSION,
+            id,
+            body: ReplyBody::<()>::Error(error),
+        };
+        let bytes = serde_json::to_vec(&fallback).unwrap_or_default();
+        return framing::write_frame(output, &bytes);
+    }
+    framing::write_frame(output, &bytes)
+}
+
+/// Parses and runs one request. Returns the request id (when readable) and the result.
+pub fn handle(frame: &[u8], store: &mut Store) -> (Option<u64>, Result<Value, ProtocolError>) {
+    let text = match std::str::from_utf8(frame) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                None,
+                Err(ProtocolError::new(
+                    ErrorCode::InvalidUtf8,
+                    format!("the message is not UTF-8 ({e})"),
+                )),
+            );
+        }
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            return (
+                None,
+                Err(ProtocolError::new(
+                    ErrorCode::InvalidJson,
+                    format!("the message is not JSON ({e})"),
+                )),
+            );
+        }
+    };
+    let (id, command) = match envelope(value) {
+        Ok(parts) => parts,
+        Err((id, error)) => return (id, Err(error)),
+    };
+    (Some(id), run(command, store))
+}
+
+/// Checks the envelope and parses the command. Errors carry the id when it was readable.
+fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)> {
+    let bad = |id, message: String| (id, ProtocolError::new(ErrorCode::BadEnvelope, message));
+    let Value::Object(mut object) = value else {
+        return Err(bad(None, "a request is a JSON object".into()));
+    };
+    let id = object
+        .get("id")
+        .and_then(Value::as_u64)
+        .filter(|&id| id < (1 << 53));
+    let Some(id) = id else {
+        return Err(bad(
+            None,
+            "`id` must be a whole number from 0 to 2^53".into(),
+        ));
+    };
+    if let Some(key) = object
+        .keys()
+        .find(|k| !["v", "id", "command", "args"].contains(&k.as_str()))
+    {
+        return Err(bad(
+            Some(id),
+            format!("unknown member `{key}` in the request"),
+        ));
+    }
+    let Some(version) = object.get("v").and_then(Value::as_u64) else {
+        return Err(bad(
+            Some(id),
+            "`v` (the protocol version) must be a whole number".into(),
+        ));
+    };
+    if !(u64::from(MIN_PROTOCOL_VERSION)..=u64::from(PROTOCOL_VERSION)).contains(&version) {
+        return Err((Some(id), unsupported_version(version)));
+    }
+    let Some(Value::String(name)) = object.remove("command") else {
+        return Err(bad(Some(id), "`command` must be a string".into()));
+    };
+    if !COMMANDS.contains(&name.as_str()) {
+        let error = ProtocolError::new(
+            ErrorCode::UnknownCommand,
+            format!(
+                "unknown command `{}`; this host knows {}",
+                truncate(&name),
+                COMMANDS.join(", ")
+            ),
+        );
+        return Err((Some(id), error));
+    }
+    let args = object
+        .remove("args")
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let tagged = serde_json::json!({ "command": name, "args": args });
+    match serde_json::from_value::<Command>(tagged) {
+        Ok(command) => Ok((id, command)),
+        Err(e) => Err((
+            Some(id),
+            ProtocolError::new(
+                ErrorCode::BadArguments,
+                format!("arguments of `{name}`: {e}"),
+            ),
+        )),
+    }
+}
+
+/// The commands this host knows, as named on the wire.
+pub const COMMANDS: [&str; 3] = ["hello", "status", "renewal"];
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+fn unsupported_version(version: u64) -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::UnsupportedVersion,
+        format!(
+            "the extension speaks protocol {version}; this host (caiso-access {}) speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: update the one that is older",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value, ProtocolError> {
+    serde_json::to_value(value).map_err(|e| ProtocolError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn run(command: Command, store: &mut Store) -> Result<Value, ProtocolError> {
+    match command {
+        Command::Hello(hello) => {
+            if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&hello.protocol) {
+                return Err(unsupported_version(u64::from(hello.protocol)));
+            }
+            log::info(&format!("hello from {}", truncate(&hello.client)));
+            let identities = store.config()?.identities.len();
+            to_value(&HostInfo {
+                host_version: env!("CARGO_PKG_VERSION").to_owned(),
+                protocol: PROTOCOL_VERSION,
+                min_protocol: MIN_PROTOCOL_VERSION,
+                commands: COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
+                os: std::env::consts::OS.to_owned(),
+                identities,
+            })
+        }
+        Command::Status(_) => to_value(&status_report(store)?),
+        Command::Renewal(update) => {
+            let book = store.renewal_book()?;
+            let config = store.config()?.clone();
+            let identity = config.identity(&update.identity).ok_or_else(|| {
+                ProtocolError::new(
+                    ErrorCode::UnknownIdentity,
+                    format!("no identity is labelled `{}`", truncate(&update.identity)),
+                )
+            })?;
+            let updated = apply_renewal(store.dir(), book, identity, &update.action)?;
+            let now = clock::now();
+            to_value(&status::identity_status(
+                identity,
+                &updated,
+                &config.thresholds,
+                now,
+            ))
+        }
+    }
+}
+
+/// Applies a renewal step to `identity` and saves the book.
+pub fn apply_renewal(
+    dir: &std::path::Path,
+    mut book: RenewalBook,
+    identity: &crate::config::IdentityConfig,
+    action: &RenewalAction,
+) -> Result<renewal::RenewalRecord, ProtocolError> {
+    let record = book.record(&identity.label);
+    let expires_on = current_expiry(identity);
+    let updated = renewal::apply(&record, action, clock::today(), expires_on)
+        .map_err(|e| ProtocolError::new(ErrorCode::InvalidTransition, e.0))?;
+    book.identities
+        .insert(identity.label.clone(), updated.clone());
+    book.save(dir).map_err(storage_error)?;
+    Ok(updated)
+}
+
+fn current_expiry(identity: &crate::config::IdentityConfig) -> Option<time::Date> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(identity.certificates.first()?)
+        .ok()?;
+    let cert = inspect::parse(&der).ok()?;
+    Some(cert.validity().not_after.to_datetime().date())
+}
+
+/// The status of every identity.
+pub fn status_report(store: &mut Store) -> Result<StatusReport, ProtocolError> {
+    let book = store.renewal_book()?;
+    let config = store.config()?;
+    let now = clock::now();
+    Ok(StatusReport {
+        checked_at: inspect::rfc3339(now),
+        thresholds: config.thresholds.days().to_vec(),
+        identities: config
+            .identities
+            .iter()
+            .map(|identity| {
+                status::identity_status(
+                    identity,
+                    &book.record(&identity.label),
+                    &config.thresholds,
+                    now,
+                )
+            })
+            .collect(),
+    })
+}

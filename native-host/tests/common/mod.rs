@@ -1,0 +1,201 @@
+//! Helpers shared by the host's integration tests: a private configuration folder, the test
+//! PKI, the binary started as the command line or as a browser would start it.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// The clock every test runs at (the fixtures' dates are chosen around it).
+pub const NOW: &str = "2026-11-22T12:00:00Z";
+
+/// The origin Chromium passes for our extension.
+pub const OUR_ORIGIN: &str = "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/";
+
+/// The test PKI folder.
+pub fn pki(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/pki")
+        .join(name)
+}
+
+/// The test passphrase.
+pub fn passphrase() -> String {
+    std::fs::read_to_string(pki("PASSPHRASE"))
+        .expect("passphrase")
+        .trim_end()
+        .to_owned()
+}
+
+/// A private configuration folder for one test.
+pub struct Sandbox {
+    /// Holds the folder.
+    pub temp: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// A fresh, empty one.
+    pub fn new() -> Sandbox {
+        Sandbox {
+            temp: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    /// The configuration folder.
+    pub fn config_dir(&self) -> PathBuf {
+        self.temp.path().join("config")
+    }
+
+    /// The home folder (for registration tests).
+    pub fn home(&self) -> PathBuf {
+        self.temp.path().join("home")
+    }
+
+    /// A command for the binary in this sandbox.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_caiso-access"));
+        command
+            .env("CAISO_ACCESS_CONFIG_DIR", self.config_dir())
+            .env("CAISO_ACCESS_TEST_NOW", NOW)
+            .env("CAISO_P12_PASS", passphrase())
+            .env("HOME", self.home())
+            .env_remove("XDG_CONFIG_HOME");
+        command
+    }
+
+    /// Runs the command line.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("binary starts")
+    }
+
+    /// Runs the command line and insists on success.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let output = self.cli(args);
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Imports a PKCS#12 fixture under `label`.
+    pub fn import(&self, fixture: &str, label: &str, environment: &str) {
+        let file = pki(fixture);
+        self.cli_ok(&[
+            "import",
+            file.to_str().expect("path"),
+            "--label",
+            label,
+            "--environment",
+            environment,
+            "--passphrase-env",
+            "CAISO_P12_PASS",
+        ]);
+    }
+
+    /// Starts the host as Chromium would, for our extension.
+    pub fn host(&self) -> Host {
+        self.host_for(&[OUR_ORIGIN])
+    }
+
+    /// Starts the host with these browser arguments.
+    pub fn host_for(&self, args: &[&str]) -> Host {
+        self.host_with(args, |_| {})
+    }
+
+    /// Starts the host with these browser arguments and extra settings.
+    pub fn host_with(&self, args: &[&str], tweak: impl FnOnce(&mut Command)) -> Host {
+        let mut command = self.command();
+        command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        tweak(&mut command);
+        let mut child = command.spawn().expect("host starts");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("stdout");
+        Host {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// The renewal file's bytes (empty when absent).
+    pub fn renewal_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.config_dir().join("renewal.json")).unwrap_or_default()
+    }
+}
+
+/// A running host.
+pub struct Host {
+    /// The process.
+    pub child: Child,
+    /// Its input (the browser's side).
+    pub stdin: Option<ChildStdin>,
+    /// Its output.
+    pub stdout: ChildStdout,
+}
+
+impl Host {
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// Sends one frame with this body.
+    pub fn send_bytes(&mut self, body: &[u8]) {
+        let mut frame = (body.len() as u32).to_ne_bytes().to_vec();
+        frame.extend_from_slice(body);
+        self.send_raw(&frame);
+    }
+
+    /// Sends a JSON value as one frame.
+    pub fn send(&mut self, value: &Value) {
+        self.send_bytes(value.to_string().as_bytes());
+    }
+
+    /// Reads one frame; `None` at end of stream.
+    pub fn receive(&mut self) -> Option<Value> {
+        let mut header = [0u8; 4];
+        if self.stdout.read_exact(&mut header).is_err() {
+            return None;
+        }
+        let mut body = vec![0u8; u32::from_ne_bytes(header) as usize];
+        self.stdout.read_exact(&mut body).expect("frame body");
+        Some(serde_json::from_slice(&body).expect("host writes JSON"))
+    }
+
+    /// Sends a request and reads the answer.
+    pub fn request(&mut self, id: u64, command: &str, args: Value) -> Value {
+        self.send(&serde_json::json!({ "v": 1, "id": id, "command": command, "args": args }));
+        self.receive().expect("an answer")
+    }
+
+    /// Closes input and waits; returns the exit code and stderr.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        drop(self.stdin.take());
+        let output = self.child.wait_with_output().expect("wait");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+/// The error code of an answer, if it is an error.
+pub fn error_code(answer: &Value) -> Option<&str> {
+    answer["error"]["code"].as_str()
+}

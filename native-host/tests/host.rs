@@ -1,0 +1,329 @@
+//! The host as a browser starts it: frames in, frames out, hostile input included.
+
+mod common;
+
+use common::{Sandbox, error_code};
+use serde_json::{Value, json};
+
+fn sandbox_with_identities() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.import("valid-legacy.p12", "production", "production");
+    sandbox.import("near-expiry.p12", "map-stage", "map-stage");
+    sandbox.import("expired.p12", "old", "production");
+    sandbox.import("cybertrust.p12", "cyber", "production");
+    sandbox
+}
+
+#[test]
+fn handshake_reports_versions_and_refuses_other_protocols() {
+    let sandbox = Sandbox::new();
+    let mut host = sandbox.host();
+    let hello = host.request(1, "hello", json!({"protocol": 1, "client": "test/1"}));
+    assert_eq!(hello["id"], 1);
+    assert_eq!(hello["v"], 1);
+    assert_eq!(hello["ok"]["host_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(hello["ok"]["protocol"], 1);
+    assert_eq!(hello["ok"]["identities"], 0);
+    assert_eq!(
+        hello["ok"]["commands"],
+        json!(["hello", "status", "renewal"])
+    );
+    let future = host.request(2, "hello", json!({"protocol": 99, "client": "test/99"}));
+    assert_eq!(error_code(&future), Some("unsupported_version"));
+    assert!(
+        future["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("99")
+    );
+    host.send(&json!({"v": 2, "id": 3, "command": "status", "args": {}}));
+    let answer = host.receive().expect("answer");
+    assert_eq!(
+        (answer["id"].as_u64(), error_code(&answer)),
+        (Some(3), Some("unsupported_version"))
+    );
+    let (code, stderr) = host.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn status_reports_every_identity_without_secrets() {
+    let sandbox = sandbox_with_identities();
+    let mut host = sandbox.host();
+    let answer = host.request(7, "status", json!({}));
+    let report = &answer["ok"];
+    assert_eq!(report["checked_at"], common::NOW);
+    assert_eq!(report["thresholds"], json!([30, 14, 7, 3, 1]));
+    let identities = report["identities"].as_array().expect("identities");
+    let by_label = |label: &str| -> &Value {
+        identities
+            .iter()
+            .find(|i| i["label"] == label)
+            .expect(label)
+    };
+    let production = by_label("production");
+    let cert = &production["certificate"];
+    assert_eq!(production["severity"], "ok");
+    assert_eq!(production["environment"], "production");
+    assert_eq!(
+        cert["caiso_username"],
+        "CN=janedoex1234,OU=people,O=CAISO,C=US"
+    );
+    assert_eq!(cert["ca_family"], "entrust");
+    assert_eq!(cert["days_left"], 343);
+    assert_eq!(cert["key"], json!({"algorithm": "RSA", "bits": 2048}));
+    assert_eq!(cert["chain_complete"], true);
+    assert_eq!(cert["key_matches"], true);
+    assert_eq!(cert["sha256"].as_str().expect("fingerprint").len(), 95);
+
+    let near = by_label("map-stage");
+    assert_eq!(
+        (
+            near["severity"].as_str(),
+            near["threshold_crossed"].as_u64()
+        ),
+        (Some("warning"), Some(14))
+    );
+    assert_eq!(near["certificate"]["days_left"], 9);
+    let old = by_label("old");
+    assert_eq!(old["severity"], "expired");
+    assert!(
+        old["problems"][0]
+            .as_str()
+            .expect("problem")
+            .contains("expired on 2026-10-01")
+    );
+    let cyber = by_label("cyber");
+    assert_eq!(cyber["certificate"]["ca_family"], "verizon_cybertrust");
+    assert!(
+        cyber["problems"]
+            .to_string()
+            .contains("retired Verizon Cybertrust")
+    );
+
+    let text = answer.to_string();
+    for secret in ["PRIVATE KEY", &common::passphrase(), "MII"] {
+        assert!(!text.contains(secret), "status carries {secret:?}");
+    }
+    let (code, _) = host.finish();
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn renewal_steps_over_one_connection() {
+    let sandbox = sandbox_with_identities();
+    let mut host = sandbox.host();
+    let step = |host: &mut common::Host, id: u64, action: Value| {
+        host.request(
+            id,
+            "renewal",
+            json!({"identity": "map-stage", "action": action}),
+        )
+    };
+    let approved = step(
+        &mut host,
+        1,
+        json!({"step": "approved", "date": "2026-11-18"}),
+    );
+    assert_eq!(approved["ok"]["renewal"]["stage"], "approved");
+    let registered = step(
+        &mut host,
+        2,
+        json!({"step": "registered", "transaction_id": "TX-42", "date": "2026-11-20"}),
+    );
+    let renewal = &registered["ok"]["renewal"];
+    assert_eq!(
+        (
+            renewal["stage"].as_str(),
+            renewal["transaction_id"].as_str()
+        ),
+        (Some("registered"), Some("TX-42"))
+    );
+    assert_eq!(renewal["collect_by"], "2026-11-24");
+    let refused = step(&mut host, 3, json!({"step": "retired"}));
+    assert_eq!(error_code(&refused), Some("invalid_transition"));
+    let installed = step(&mut host, 4, json!({"step": "installed"}));
+    assert_eq!(installed["ok"]["renewal"]["stage"], "installed");
+    let retired = step(&mut host, 5, json!({"step": "retired"}));
+    assert_eq!(retired["ok"]["renewal"]["stage"], "retired");
+    let unknown = host.request(
+        6,
+        "renewal",
+        json!({"identity": "nobody", "action": {"step": "approved"}}),
+    );
+    assert_eq!(error_code(&unknown), Some("unknown_identity"));
+    // The status of the other connection-level command reflects the steps.
+    let status = host.request(7, "status", json!({}));
+    let map_stage = status["ok"]["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .find(|i| i["label"] == "map-stage")
+        .expect("map-stage")
+        .clone();
+    assert_eq!(map_stage["renewal"]["stage"], "retired");
+    assert_eq!(host.finish().0, Some(0));
+    // Persisted, private, and free of any passphrase.
+    let saved = String::from_utf8(sandbox.renewal_bytes()).expect("utf-8");
+    assert!(saved.contains("\"TX-42\""));
+    assert!(!saved.contains(&common::passphrase()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(sandbox.config_dir().join("renewal.json"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn malformed_requests_get_typed_errors_and_the_session_goes_on() {
+    let sandbox = sandbox_with_identities();
+    let state_before = sandbox.renewal_bytes();
+    let mut host = sandbox.host();
+    let cases: Vec<(Vec<u8>, &str, Option<u64>)> = vec![
+        (vec![0xff, 0xfe, b'{', b'}'], "invalid_utf8", None),
+        (b"{\"v\":1,".to_vec(), "invalid_json", None),
+        (b"[1,2]".to_vec(), "bad_envelope", None),
+        (br#"{"v":1,"command":"status","args":{}}"#.to_vec(), "bad_envelope", None),
+        (br#"{"v":1,"id":-4,"command":"status","args":{}}"#.to_vec(), "bad_envelope", None),
+        (br#"{"v":1,"id":5,"command":"status","args":{},"path":"/etc/passwd"}"#.to_vec(), "bad_envelope", Some(5)),
+        (br#"{"v":1,"id":6,"command":"call_url","args":{"url":"https://example.org/"}}"#.to_vec(), "unknown_command", Some(6)),
+        (br#"{"v":1,"id":7,"command":"hello","args":{"protocol":1}}"#.to_vec(), "bad_arguments", Some(7)),
+        (br#"{"v":1,"id":8,"command":"status","args":{"file":"/tmp/x.p12"}}"#.to_vec(), "bad_arguments", Some(8)),
+        (br#"{"v":1,"id":9,"command":"renewal","args":{"identity":"map-stage","action":{"step":"registered","transaction_id":"T1","pickup_passphrase":"Secret1!"}}}"#.to_vec(), "bad_arguments", Some(9)),
+        (br#"{"v":1,"id":10,"command":"renewal","args":{"identity":"map-stage","action":{"step":"registered","transaction_id":"has spaces"}}}"#.to_vec(), "invalid_transition", Some(10)),
+        (br#"{"v":1,"id":11,"command":7,"args":{}}"#.to_vec(), "bad_envelope", Some(11)),
+    ];
+    for (body, code, id) in cases {
+        host.send_bytes(&body);
+        let answer = host.receive().expect("an answer");
+        assert_eq!(
+            error_code(&answer),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(
+            answer["id"].as_u64(),
+            id,
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(answer.get("ok").is_none());
+    }
+    // Still serving.
+    let status = host.request(12, "status", json!({}));
+    assert!(status["ok"]["identities"].is_array());
+    let (code, stderr) = host.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(sandbox.renewal_bytes(), state_before, "state file changed");
+}
+
+#[test]
+fn broken_streams_end_the_session_cleanly() {
+    let sandbox = sandbox_with_identities();
+    let state_before = sandbox.renewal_bytes();
+    let over_cap: Vec<u8> = (10_000_000u32).to_ne_bytes().to_vec();
+    let mut truncated_body = 100u32.to_ne_bytes().to_vec();
+    truncated_body.extend_from_slice(br#"{"v":1,"id":1"#);
+    for (bytes, expect_frame) in [
+        (over_cap, Some("frame_too_large")),
+        (truncated_body, None),
+        (vec![3, 0], None),
+    ] {
+        let mut host = sandbox.host();
+        host.send_raw(&bytes);
+        drop(host.stdin.take());
+        let answer = host.receive();
+        assert_eq!(answer.as_ref().and_then(|a| error_code(a)), expect_frame);
+        let (code, stderr) = host.finish();
+        assert_eq!(code, Some(4), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.contains("ending the session"), "{stderr}");
+    }
+    assert_eq!(sandbox.renewal_bytes(), state_before);
+}
+
+#[test]
+fn other_callers_are_refused() {
+    let sandbox = sandbox_with_identities();
+    for args in [
+        &["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"][..],
+        &[
+            "/home/u/.mozilla/native-messaging-hosts/caiso_access.json",
+            "someone-else@example.org",
+        ][..],
+    ] {
+        let mut host = sandbox.host_for(args);
+        let answer = host.receive().expect("a refusal");
+        assert_eq!(error_code(&answer), Some("caller_not_allowed"));
+        assert!(host.receive().is_none(), "nothing after the refusal");
+        let (code, stderr) = host.finish();
+        assert_eq!(code, Some(3));
+        assert!(stderr.contains("refusing caller"), "{stderr}");
+    }
+    // Firefox with our add-on id is served.
+    let mut firefox = sandbox.host_for(&[
+        "/home/u/.mozilla/native-messaging-hosts/caiso_access.json",
+        "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}",
+    ]);
+    let hello = firefox.request(1, "hello", json!({"protocol": 1, "client": "firefox-test"}));
+    assert_eq!(hello["ok"]["identities"], 4);
+    assert_eq!(firefox.finish().0, Some(0));
+}
+
+#[test]
+fn a_kill_during_a_state_write_loses_nothing() {
+    let sandbox = sandbox_with_identities();
+    // A first step, written normally: the "old" state.
+    let mut host = sandbox.host();
+    let first = host.request(
+        1,
+        "renewal",
+        json!({"identity": "map-stage", "action": {"step": "approved", "date": "2026-11-18"}}),
+    );
+    assert!(first["ok"].is_object());
+    host.finish();
+    let old_state = sandbox.renewal_bytes();
+
+    // The next write pauses half-way; kill the host then.
+    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+        c.env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "5000");
+    });
+    host.send(&json!({"v": 1, "id": 2, "command": "renewal", "args": {"identity": "map-stage", "action": {"step": "registered", "transaction_id": "TX-KILL"}}}));
+    let dir = sandbox.config_dir();
+    let half_written = || {
+        std::fs::read_dir(&dir)
+            .expect("list")
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name().to_string_lossy().ends_with(".tmp")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+    };
+    let started = std::time::Instant::now();
+    while !half_written() {
+        assert!(started.elapsed().as_secs() < 10, "the write never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    host.child.kill().expect("kill");
+    host.child.wait().expect("reaped");
+    assert_eq!(sandbox.renewal_bytes(), old_state, "the old state, intact");
+    let status = sandbox.cli_ok(&["status", "--json"]);
+    assert!(status.contains("\"approved\""), "{status}");
+
+    // Without a kill the same step lands whole, and the stray file does not get in the way.
+    let mut host = sandbox.host();
+    let registered = host.request(3, "renewal", json!({"identity": "map-stage", "action": {"step": "registered", "transaction_id": "TX-KILL"}}));
+    assert_eq!(registered["ok"]["renewal"]["stage"], "registered");
+    host.finish();
+    let new_state: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("valid JSON");
+    assert_eq!(
+        new_state["identities"]["map-stage"]["transaction_id"],
+        "TX-KILL"
+    );
+}

@@ -1,0 +1,281 @@
+//! Certificate metadata and expiry severity: what the host reports about an identity and the
+//! extension displays. Key material never appears here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Environment;
+use crate::renewal::RenewalView;
+
+/// The default reminder thresholds, in days before expiry.
+pub const DEFAULT_THRESHOLDS: [u32; 5] = [30, 14, 7, 3, 1];
+
+/// What an identity is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityKind {
+    /// A person's CMA end-user certificate.
+    User,
+    /// An application (system-to-system) certificate.
+    Application,
+}
+
+/// One configured identity and everything known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityStatus {
+    /// The user's label for it (`production`, `map-stage`, `settlements-app`).
+    pub label: String,
+    /// The CAISO environment it is for.
+    pub environment: Environment,
+    /// User or application certificate.
+    pub kind: IdentityKind,
+    /// The certificate, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateSummary>,
+    /// How close to expiry it is.
+    pub severity: Severity,
+    /// The smallest reminder threshold already crossed, in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_crossed: Option<u32>,
+    /// Where the renewal stands.
+    pub renewal: RenewalView,
+    /// Problems found (file missing, key does not match, retired CA, incomplete chain), each a
+    /// sentence with the fix.
+    pub problems: Vec<String>,
+}
+
+/// Public facts about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSummary {
+    /// The subject as printed by OpenSSL (`C=US, O=CAISO, OU=people, CN=...`).
+    pub subject: String,
+    /// The subject's common name.
+    pub common_name: String,
+    /// The subject in the form CAISO's web services expect as the user name
+    /// (`CN=<name>,OU=people,O=CAISO,C=US`).
+    pub caiso_username: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Which certificate authority family issued it.
+    pub ca_family: CaFamily,
+    /// Serial number, colon-separated hex.
+    pub serial: String,
+    /// SHA-256 of the DER certificate, colon-separated upper-case hex.
+    pub sha256: String,
+    /// Start of validity (RFC 3339, UTC).
+    pub not_before: String,
+    /// End of validity (RFC 3339, UTC).
+    pub not_after: String,
+    /// Whole days until `not_after`; negative once expired.
+    pub days_left: i64,
+    /// Whether `not_after` has passed.
+    pub expired: bool,
+    /// The public key.
+    pub key: KeyDescription,
+    /// Whether the identity holds the issuing chain up to a self-signed root.
+    pub chain_complete: bool,
+    /// Subjects of the chain certificates held with it, leaf's issuer first.
+    pub chain: Vec<String>,
+    /// Whether the private key belongs to this certificate (checked when the key was last
+    /// unlocked, at import).
+    pub key_matches: bool,
+}
+
+/// A public key's algorithm and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyDescription {
+    /// `RSA`, `EC` or the algorithm's OID.
+    pub algorithm: String,
+    /// Key size in bits (RSA modulus length, curve size).
+    pub bits: u32,
+    /// The named curve for EC keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve: Option<String>,
+}
+
+/// The certificate authority family behind a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaFamily {
+    /// The retired Verizon Cybertrust CAISO CAs (end of life November 2024): works until it
+    /// expires, then the renewal comes from Entrust.
+    VerizonCybertrust,
+    /// The Entrust CAISO private CAs that issue CAISO certificates now.
+    Entrust,
+    /// Anything else (a test CA, a sandbox, an unexpected issuer).
+    Other,
+}
+
+impl CaFamily {
+    /// Recognises the family from the issuer's distinguished name, as printed.
+    pub fn from_issuer(issuer: &str) -> CaFamily {
+        let issuer = issuer.to_ascii_lowercase();
+        if issuer.contains("cybertrust") || issuer.contains("verizon") {
+            CaFamily::VerizonCybertrust
+        } else if issuer.contains("entrust") {
+            CaFamily::Entrust
+        } else {
+            CaFamily::Other
+        }
+    }
+
+    /// The family in plain words, with what it means for the user.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CaFamily::VerizonCybertrust => {
+                "Verizon Cybertrust (retired CA: works until it expires, renew through your UAA)"
+            }
+            CaFamily::Entrust => "Entrust (current CAISO CA)",
+            CaFamily::Other => "other CA (not a CAISO production CA)",
+        }
+    }
+}
+
+/// How urgent an identity's expiry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Further away than the first threshold.
+    Ok,
+    /// Inside the first (largest) threshold: time to start the renewal.
+    Notice,
+    /// Inside the second threshold.
+    Warning,
+    /// Inside the third threshold or closer.
+    Critical,
+    /// Expired, or no usable certificate.
+    Expired,
+}
+
+/// Reminder thresholds in days before expiry, largest first, no duplicates, at least one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<u32>", into = "Vec<u32>")]
+pub struct Thresholds(Vec<u32>);
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds(DEFAULT_THRESHOLDS.to_vec())
+    }
+}
+
+impl TryFrom<Vec<u32>> for Thresholds {
+    type Error = String;
+
+    fn try_from(mut days: Vec<u32>) -> Result<Self, String> {
+        if days.is_empty() || days.len() > 10 {
+            return Err("give between 1 and 10 reminder thresholds".into());
+        }
+        if let Some(&big) = days.iter().find(|&&d| d == 0 || d > 365) {
+            return Err(format!("reminder threshold {big} is outside 1..=365 days"));
+        }
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        if days.windows(2).any(|w| w[0] == w[1]) {
+            return Err("reminder thresholds must differ".into());
+        }
+        Ok(Thresholds(days))
+    }
+}
+
+impl From<Thresholds> for Vec<u32> {
+    fn from(t: Thresholds) -> Vec<u32> {
+        t.0
+    }
+}
+
+impl Thresholds {
+    /// The days, largest first.
+    pub fn days(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// The smallest threshold that `days_left` has reached (`days_left <= threshold`), if any.
+    pub fn crossed(&self, days_left: i64) -> Option<u32> {
+        self.0
+            .iter()
+            .rev()
+            .copied()
+            .find(|&t| days_left <= i64::from(t))
+    }
+
+    /// Severity for a certificate with `days_left` whole days left (negative: expired).
+    /// Inside the first threshold is a notice, inside the second a warning, inside the third or
+    /// any later one critical.
+    pub fn severity(&self, days_left: i64, expired: bool) -> Severity {
+        if expired || days_left < 0 {
+            return Severity::Expired;
+        }
+        let inside = self
+            .0
+            .iter()
+            .filter(|&&t| days_left <= i64::from(t))
+            .count();
+        match inside {
+            0 => Severity::Ok,
+            1 => Severity::Notice,
+            2 => Severity::Warning,
+            _ => Severity::Critical,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_follows_the_default_thresholds() {
+        let t = Thresholds::default();
+        let cases = [
+            (400, Severity::Ok, None),
+            (31, Severity::Ok, None),
+            (30, Severity::Notice, Some(30)),
+            (15, Severity::Notice, Some(30)),
+            (14, Severity::Warning, Some(14)),
+            (8, Severity::Warning, Some(14)),
+            (7, Severity::Critical, Some(7)),
+            (3, Severity::Critical, Some(3)),
+            (1, Severity::Critical, Some(1)),
+            (0, Severity::Critical, Some(1)),
+        ];
+        for (days, severity, crossed) in cases {
+            assert_eq!(t.severity(days, false), severity, "{days} days");
+            assert_eq!(t.crossed(days), crossed, "{days} days");
+        }
+        assert_eq!(t.severity(0, true), Severity::Expired);
+        assert_eq!(t.severity(-1, false), Severity::Expired);
+    }
+
+    #[test]
+    fn thresholds_are_validated_and_sorted() {
+        let t = Thresholds::try_from(vec![7, 60, 21]).expect("valid");
+        assert_eq!(t.days(), &[60, 21, 7]);
+        assert_eq!(t.severity(20, false), Severity::Warning);
+        assert!(Thresholds::try_from(vec![]).is_err());
+        assert!(Thresholds::try_from(vec![0, 5]).is_err());
+        assert!(Thresholds::try_from(vec![7, 7]).is_err());
+        assert!(Thresholds::try_from(vec![400]).is_err());
+        assert!(serde_json::from_str::<Thresholds>("[3,3]").is_err());
+        assert_eq!(serde_json::to_string(&t).expect("json"), "[60,21,7]");
+    }
+
+    #[test]
+    fn ca_family_is_read_from_the_issuer() {
+        let cases = [
+            (
+                "C=US, O=Cybertrust Inc, CN=CAISO Cybertrust Issuing CA",
+                CaFamily::VerizonCybertrust,
+            ),
+            (
+                "CN=Verizon Public SureServer CA G14-SHA2",
+                CaFamily::VerizonCybertrust,
+            ),
+            (
+                "C=US, O=Entrust, Inc., CN=Entrust CAISO Private Issuing CA",
+                CaFamily::Entrust,
+            ),
+            ("CN=caiso-access sandbox CA", CaFamily::Other),
+        ];
+        for (issuer, family) in cases {
+            assert_eq!(CaFamily::from_issuer(issuer), family, "{issuer}");
+        }
+    }
+}
