@@ -8,14 +8,17 @@
 //! - [`portals`]: the launcher list of current portals for an environment.
 //! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
+//! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
 
 use caiso_shared::classify::Classification;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod certificates;
 mod popup;
 
+pub use certificates::render_certificates;
 pub use popup::render_popup;
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side

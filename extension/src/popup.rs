@@ -12,7 +12,7 @@ use web_sys::{Document, Element};
 use crate::{environment, provenance_text, status_id, status_label, subject};
 
 /// Small DOM builder: `el(doc, "p", &[("id", "x")], "text")`.
-fn el(
+pub(crate) fn el(
     doc: &Document,
     tag: &str,
     attributes: &[(&str, &str)],
@@ -29,7 +29,7 @@ fn el(
 }
 
 /// Appends `child` to `parent`.
-fn append(parent: &Element, child: impl AsRef<web_sys::Node>) -> Result<(), JsValue> {
+pub(crate) fn append(parent: &Element, child: impl AsRef<web_sys::Node>) -> Result<(), JsValue> {
     parent.append_child(child.as_ref()).map(drop)
 }
 
@@ -50,6 +50,7 @@ pub fn render_popup(
         .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
     root.set_text_content(None);
     append(root, tab_section(&doc, tab_url.as_deref())?)?;
+    append(root, crate::certificates::placeholder(&doc)?)?;
     append(root, launcher_section(&doc, chosen)?)?;
     append(root, settings_section(&doc, redirect_enabled)?)?;
     Ok(())

@@ -3,6 +3,7 @@
 // Decisions come from the WebAssembly module; listeners are registered synchronously at top
 // level (service workers allow no top-level await), and each waits for the module when needed.
 import init, { tabBadge } from './wasm/caiso_access_extension.js';
+import { hostRequest, hostStatus } from './host.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const RULESET = 'legacy_redirects';
@@ -37,4 +38,23 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (tab.url && (change.url || change.status === 'complete')) {
     markTab(tabId, tab.url).catch((e) => console.warn('caiso-access: badge', e));
   }
+});
+
+// The extension's own pages reach the host through here: one connection serves them all.
+// Messages from anything but this extension are ignored, and only these commands pass.
+const PAGE_COMMANDS = new Set(['status', 'renewal']);
+api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (sender.id !== api.runtime.id) return false;
+  if (message?.type === 'host-status') {
+    hostStatus().then(async (answer) => {
+      if (answer.ok) await api.storage.local.set({ hostStatus: { at: Date.now(), ...answer } });
+      sendResponse(answer);
+    });
+    return true; // answered asynchronously
+  }
+  if (message?.type === 'host-request' && PAGE_COMMANDS.has(message.command)) {
+    hostRequest(message.command, message.args ?? {}).then(sendResponse);
+    return true;
+  }
+  return false;
 });

@@ -3,7 +3,7 @@
 //
 // popup.html?tab=<id> describes that tab instead of the active one (used when the popup is
 // opened as a page, by the demo and the end-to-end tests).
-import init, { renderPopup } from './wasm/caiso_access_extension.js';
+import init, { renderCertificates, renderPopup } from './wasm/caiso_access_extension.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const RULESET = 'legacy_redirects';
@@ -23,8 +23,17 @@ async function main() {
   ]);
   const root = document.getElementById('app');
   let { environment, redirectEnabled } = settings;
-  const render = () => renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
+  let hostAnswer = null;
+  const render = () => {
+    renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
+    if (hostAnswer) renderCertificates(root, hostAnswer);
+  };
   render();
+  // The certificate section fills in when the background worker has the host's answer.
+  api.runtime.sendMessage({ type: 'host-status' }).then((answer) => {
+    hostAnswer = answer ?? { error: { code: 'host_unreachable', message: 'no answer from the background worker' } };
+    renderCertificates(root, hostAnswer);
+  });
 
   root.addEventListener('click', async (event) => {
     const go = event.target.closest('#go-new-url');

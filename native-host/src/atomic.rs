@@ -6,7 +6,7 @@
 //! never half written; at worst a stray hidden temporary file remains beside it, which readers
 //! ignore.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -82,14 +82,15 @@ fn test_pause() -> Option<std::time::Duration> {
 }
 
 /// Flushes the folder entry of a rename (best effort; not possible on Windows).
+#[cfg(unix)]
 fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
+    if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    #[cfg(not(unix))]
-    let _ = (dir, File::open);
 }
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) {}
 
 #[cfg(test)]
 mod tests {

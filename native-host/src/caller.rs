@@ -124,4 +124,28 @@ mod tests {
             );
         }
     }
+
+    /// The ids the host trusts are the ones the extension really has: Chromium derives the id
+    /// from the manifest's `key` (SHA-256 of the public key, first 32 hex digits spelled a-p).
+    #[test]
+    fn trusted_ids_match_the_extension_manifest() {
+        use base64::Engine;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../manifest.json");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("manifest")).expect("json");
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(manifest["key"].as_str().expect("key"))
+            .expect("base64");
+        let digest = ring::digest::digest(&ring::digest::SHA256, &key);
+        let id: String = digest.as_ref()[..16]
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0x0f])
+            .map(|n| char::from(b'a' + n))
+            .collect();
+        assert_eq!(id, CHROMIUM_EXTENSION_ID);
+        assert_eq!(
+            manifest["browser_specific_settings"]["gecko"]["id"],
+            FIREFOX_ADDON_ID
+        );
+    }
 }

@@ -329,3 +329,162 @@ fn order_chain(
     let chain = order.into_iter().map(|i| certificates[i].clone()).collect();
     Ok((chain, matching.is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn pki(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/pki")
+            .join(name)
+    }
+
+    fn passphrase() -> String {
+        std::fs::read_to_string(pki("PASSPHRASE"))
+            .expect("passphrase")
+            .trim_end()
+            .to_owned()
+    }
+
+    fn pem_ders(name: &str, label: &str) -> Vec<Vec<u8>> {
+        let text = std::fs::read(pki(name)).expect("fixture");
+        pem_blocks(&text, &pki(name))
+            .expect("pem")
+            .into_iter()
+            .filter(|b| b.label == label)
+            .map(|b| b.der.to_vec())
+            .collect()
+    }
+
+    /// PKCS#12 written by Rust code (p12-keystore), in both encryptions, from the openssl-made
+    /// key and chain: must open exactly like openssl's own files.
+    #[test]
+    fn pkcs12_written_by_rust_opens() {
+        let key = pem_ders("valid.key", "PRIVATE KEY").remove(0);
+        let mut chain = pem_ders("valid-fullchain.crt", "CERTIFICATE");
+        let leaf = chain[0].clone();
+        let certificates: Vec<p12_keystore::Certificate> = chain
+            .drain(..)
+            .map(|der| p12_keystore::Certificate::from_der(&der).expect("cert"))
+            .collect();
+        let entry = p12_keystore::PrivateKeyChain::new(
+            vec![1u8, 2, 3, 4],
+            p12_keystore::PrivateKey::from_der(&key).expect("key"),
+            certificates,
+        );
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(
+            "janedoe",
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(entry),
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        for algorithm in [
+            p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256,
+            p12_keystore::EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc,
+        ] {
+            let bytes = store
+                .writer("rust-made")
+                .encryption_algorithm(algorithm)
+                .write()
+                .expect("write");
+            let path = dir.path().join("rust.p12");
+            std::fs::write(&path, bytes).expect("save");
+            let source = KeySource::Pkcs12 { path };
+            assert!(needs_passphrase(&source).expect("readable"));
+            let unlocked = unlock(&source, Some("rust-made")).expect("opens");
+            assert!(unlocked.key_matches, "{algorithm:?}");
+            assert_eq!(unlocked.chain[0], leaf);
+            assert_eq!(unlocked.chain.len(), 3);
+            assert_eq!(
+                unlock(&source, Some("wrong")).expect_err("wrong"),
+                CustodyError::WrongPassphrase
+            );
+        }
+    }
+
+    #[test]
+    fn openssl_files_open() {
+        let pass = passphrase();
+        for name in ["valid-legacy.p12", "valid-modern.p12", "cybertrust.p12"] {
+            let source = KeySource::Pkcs12 { path: pki(name) };
+            let unlocked = unlock(&source, Some(&pass)).expect(name);
+            assert!(unlocked.key_matches, "{name}");
+            assert_eq!(unlocked.chain.len(), 3, "{name}");
+        }
+        let plain = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.key"),
+        };
+        assert!(!needs_passphrase(&plain).expect("plain"));
+        assert!(unlock(&plain, None).expect("plain").key_matches);
+        let encrypted = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.key.enc"),
+        };
+        assert!(needs_passphrase(&encrypted).expect("encrypted"));
+        assert!(
+            unlock(&encrypted, Some(&pass))
+                .expect("encrypted")
+                .key_matches
+        );
+        assert_eq!(
+            unlock(&encrypted, Some("nope")).expect_err("wrong"),
+            CustodyError::WrongPassphrase
+        );
+        assert_eq!(
+            unlock(&encrypted, None).expect_err("missing"),
+            CustodyError::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_is_detected() {
+        let mixed = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("wrong-key.key"),
+        };
+        assert!(!unlock(&mixed, None).expect("opens").key_matches);
+    }
+
+    #[test]
+    fn unusable_files_are_explained() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let legacy_pem = dir.path().join("legacy.key");
+        std::fs::write(
+            &legacy_pem,
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: DES-EDE3-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let source = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: legacy_pem,
+        };
+        match unlock(&source, Some("x")) {
+            Err(CustodyError::Format(m)) => assert!(m.contains("openssl pkcs8 -topk8"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let no_key = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.crt"),
+        };
+        assert_eq!(
+            unlock(&no_key, None).expect_err("no key"),
+            CustodyError::NoKey
+        );
+        let unterminated = dir.path().join("cut.pem");
+        std::fs::write(&unterminated, "-----BEGIN CERTIFICATE-----\nAAAA\n").expect("write");
+        let cut = KeySource::Pem {
+            certificate: unterminated,
+            key: pki("valid.key"),
+        };
+        assert!(
+            matches!(unlock(&cut, None), Err(CustodyError::Format(m)) if m.contains("no END line"))
+        );
+        let missing = KeySource::Pkcs12 {
+            path: dir.path().join("absent.p12"),
+        };
+        assert!(matches!(unlock(&missing, None), Err(CustodyError::Read(_))));
+    }
+}

@@ -35,7 +35,13 @@ const APT_PACKAGES: [&str; 5] = [
     "xmlsec1",
 ];
 /// Static files of the extension, from `extension/static/`.
-const STATIC_FILES: [&str; 4] = ["background.js", "popup.html", "popup.js", "popup.css"];
+const STATIC_FILES: [&str; 5] = [
+    "background.js",
+    "host.js",
+    "popup.html",
+    "popup.js",
+    "popup.css",
+];
 /// Largest WebAssembly module the issues allow, after wasm-opt.
 const WASM_BUDGET_BYTES: u64 = 150 * 1024;
 
@@ -475,6 +481,7 @@ fn test(args: &[String]) -> Result {
         "--test",
         "--test-reporter=spec",
         "tests/e2e/chromium.test.mjs",
+        "tests/e2e/native-host.test.mjs",
     ]))?;
     step("Firefox add-on lint");
     run(

@@ -1,5 +1,6 @@
 // Debian Chromium with the unpacked extension, driven by playwright-core.
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { fromRoot } from './cases.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const extensionDir = fromRoot('dist', 'chromium');
+export const hostBinary = fromRoot('target', 'release', 'caiso-access');
 
 /** The Chromium extension id fixed by the manifest `key`: sha256 of the DER key, hex 0-f as a-p. */
 export function extensionIdFromKey(base64Key) {
@@ -23,8 +25,10 @@ export function extensionIdFromKey(base64Key) {
  * @param {number} options.port the stand-in server's port; every *.caiso.com host maps to it
  * @param {boolean} [options.headless=true]
  * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
+ * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now}`
+ *   (its configuration folder and pinned clock); without it the host is not registered
  */
-export async function launchChromium({ port, headless = true, extension = extensionDir }) {
+export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost }) {
   const manifestPath = join(extension, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new Error(`${manifestPath} is missing: build the extension first`);
@@ -34,11 +38,18 @@ export async function launchChromium({ port, headless = true, extension = extens
 
   // Everything the browser writes (profile, crash reports, nssdb, temp files) goes here.
   const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-chromium-'));
-  const context = await chromium.launchPersistentContext(join(scratch, 'profile'), {
+  const profile = join(scratch, 'profile');
+  const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch };
+  if (nativeHost) {
+    // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
+    Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now });
+    execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
+  }
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless,
     ignoreDefaultArgs: ['--disable-extensions'],
-    env: { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch },
+    env,
     args: [
       `--load-extension=${extension}`,
       `--disable-extensions-except=${extension}`,

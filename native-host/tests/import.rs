@@ -1,0 +1,305 @@
+//! Certificate import and status from the command line, with openssl-made files.
+
+mod common;
+
+use common::{Sandbox, pki};
+use serde_json::Value;
+
+fn status_json(sandbox: &Sandbox) -> Value {
+    serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("status JSON")
+}
+
+fn identity<'a>(status: &'a Value, label: &str) -> &'a Value {
+    status["identities"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["label"] == label)
+        .expect(label)
+}
+
+#[test]
+fn pkcs12_from_openssl_loads_in_legacy_and_modern_encryption() {
+    let sandbox = Sandbox::new();
+    sandbox.import("valid-legacy.p12", "legacy", "production");
+    sandbox.import("valid-modern.p12", "modern", "map-stage");
+    let status = status_json(&sandbox);
+    let legacy = identity(&status, "legacy");
+    let modern = identity(&status, "modern");
+    assert_eq!(
+        legacy["certificate"]["sha256"],
+        modern["certificate"]["sha256"]
+    );
+    assert_eq!(modern["environment"], "map-stage");
+    assert_eq!(
+        legacy["certificate"]["chain"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn pem_with_encrypted_pkcs8_key_loads() {
+    let sandbox = Sandbox::new();
+    let cert = pki("valid-fullchain.crt");
+    let key = pki("valid.key.enc");
+    sandbox.cli_ok(&[
+        "import",
+        cert.to_str().expect("path"),
+        "--key",
+        key.to_str().expect("path"),
+        "--label",
+        "pem",
+        "--passphrase-env",
+        "CAISO_P12_PASS",
+    ]);
+    let status = status_json(&sandbox);
+    let pem = identity(&status, "pem");
+    assert_eq!(pem["certificate"]["key_matches"], true);
+    assert_eq!(pem["certificate"]["chain_complete"], true);
+    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    assert!(config.contains("\"source\": \"env\""), "{config}");
+    assert!(config.contains("CAISO_P12_PASS"));
+    assert!(
+        !config.contains(&common::passphrase()),
+        "the passphrase was stored"
+    );
+    assert!(!config.contains("PRIVATE KEY"));
+}
+
+#[test]
+fn passphrase_from_stdin_is_not_stored() {
+    let sandbox = Sandbox::new();
+    let file = pki("valid-modern.p12");
+    let mut child = sandbox
+        .command()
+        .args([
+            "import",
+            file.to_str().expect("path"),
+            "--label",
+            "typed",
+            "--passphrase-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    use std::io::Write;
+    writeln!(
+        child.stdin.take().expect("stdin"),
+        "{}",
+        common::passphrase()
+    )
+    .expect("type");
+    assert!(child.wait().expect("wait").success());
+    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    assert!(config.contains("\"source\": \"not_stored\""), "{config}");
+    assert!(!config.contains(&common::passphrase()));
+}
+
+#[test]
+fn bad_imports_are_refused_and_change_nothing() {
+    let sandbox = Sandbox::new();
+    sandbox.import("valid-legacy.p12", "production", "production");
+    let config_path = sandbox.config_dir().join("config.json");
+    let before = std::fs::read(&config_path).expect("config");
+    let cert = pki("valid.crt");
+    let wrong_key = pki("wrong-key.key");
+    let p12 = pki("valid-modern.p12");
+    let not_a_cert = pki("PASSPHRASE");
+    let cases: Vec<(Vec<&str>, &str, i32)> = vec![
+        (
+            vec![
+                "import",
+                cert.to_str().expect("p"),
+                "--key",
+                wrong_key.to_str().expect("p"),
+                "--label",
+                "wrong",
+            ],
+            "does not belong to the certificate",
+            1,
+        ),
+        (
+            vec![
+                "import",
+                p12.to_str().expect("p"),
+                "--label",
+                "bad",
+                "--passphrase-env",
+                "NOT_SET_ANYWHERE",
+            ],
+            "is not set",
+            1,
+        ),
+        (
+            vec![
+                "import",
+                p12.to_str().expect("p"),
+                "--label",
+                "production",
+                "--passphrase-env",
+                "CAISO_P12_PASS",
+            ],
+            "already labelled",
+            1,
+        ),
+        (
+            vec!["import", p12.to_str().expect("p"), "--label", "../etc"],
+            "label",
+            2,
+        ),
+        (
+            vec!["import", p12.to_str().expect("p"), "--label", "x"],
+            "protected by a passphrase",
+            2,
+        ),
+        (
+            vec!["import", not_a_cert.to_str().expect("p"), "--label", "x"],
+            "not a readable PKCS#12",
+            1,
+        ),
+        (
+            vec!["import", "/nonexistent/file.p12", "--label", "x"],
+            "/nonexistent/file.p12",
+            1,
+        ),
+        (
+            vec![
+                "import",
+                p12.to_str().expect("p"),
+                "--label",
+                "x",
+                "--environment",
+                "staging",
+            ],
+            "unknown environment",
+            2,
+        ),
+    ];
+    for (args, message, code) in cases {
+        let output = sandbox.cli(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            std::fs::read(&config_path).expect("config"),
+            before,
+            "{args:?} changed the configuration"
+        );
+    }
+    // The wrong passphrase, typed.
+    let mut child = sandbox
+        .command()
+        .args([
+            "import",
+            p12.to_str().expect("p"),
+            "--label",
+            "typo",
+            "--passphrase-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    use std::io::Write;
+    writeln!(child.stdin.take().expect("stdin"), "not-the-passphrase").expect("type");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("passphrase is wrong"));
+    assert_eq!(std::fs::read(&config_path).expect("config"), before);
+}
+
+#[test]
+fn a_renewal_goes_through_every_state_and_import_completes_it() {
+    let sandbox = Sandbox::new();
+    sandbox.import("near-expiry.p12", "production", "production");
+    let stage = |s: &Sandbox| identity(&status_json(s), "production")["renewal"].clone();
+    assert_eq!(stage(&sandbox)["stage"], "not_started");
+    sandbox.cli_ok(&["renewal", "production", "approved", "--date", "2026-11-19"]);
+    assert_eq!(stage(&sandbox)["stage"], "approved");
+    let out = sandbox.cli_ok(&[
+        "renewal",
+        "production",
+        "registered",
+        "TX-7781",
+        "--date",
+        "2026-11-20",
+    ]);
+    assert!(out.contains("collect by   2026-11-24"), "{out}");
+    let renewal = stage(&sandbox);
+    assert_eq!(
+        (
+            renewal["stage"].as_str(),
+            renewal["transaction_id"].as_str()
+        ),
+        (Some("registered"), Some("TX-7781"))
+    );
+    // The replacement (same CN, later expiry) imported under the same label: installed.
+    sandbox.import("renewed.p12", "production", "production");
+    let status = status_json(&sandbox);
+    let production = identity(&status, "production");
+    assert_eq!(production["renewal"]["stage"], "installed");
+    assert_eq!(
+        production["renewal"]["replaced_by"],
+        production["certificate"]["sha256"]
+    );
+    assert_eq!(
+        production["certificate"]["not_after"],
+        "2027-12-01T00:00:00Z"
+    );
+    assert_eq!(production["severity"], "ok");
+    sandbox.cli_ok(&["renewal", "production", "retired"]);
+    assert_eq!(stage(&sandbox)["stage"], "retired");
+    let refused = sandbox.cli(&["renewal", "production", "retired"]);
+    assert_eq!(refused.status.code(), Some(1));
+    sandbox.cli_ok(&["renewal", "production", "reset"]);
+    assert_eq!(stage(&sandbox)["stage"], "not_started");
+}
+
+#[test]
+fn a_replacement_under_a_new_label_completes_the_old_ones_renewal() {
+    let sandbox = Sandbox::new();
+    sandbox.import("near-expiry.p12", "old", "production");
+    sandbox.import("renewed.p12", "new", "production");
+    let status = status_json(&sandbox);
+    assert_eq!(identity(&status, "old")["renewal"]["stage"], "installed");
+    assert_eq!(identity(&status, "new")["renewal"]["stage"], "not_started");
+}
+
+#[test]
+fn thresholds_change_severity() {
+    let sandbox = Sandbox::new();
+    sandbox.import("near-expiry.p12", "p", "production");
+    assert_eq!(identity(&status_json(&sandbox), "p")["severity"], "warning");
+    sandbox.cli_ok(&["thresholds", "60,10"]);
+    let status = status_json(&sandbox);
+    assert_eq!(status["thresholds"], serde_json::json!([60, 10]));
+    assert_eq!(identity(&status, "p")["severity"], "warning");
+    assert_eq!(identity(&status, "p")["threshold_crossed"], 10);
+    sandbox.cli_ok(&["thresholds", "5"]);
+    assert_eq!(identity(&status_json(&sandbox), "p")["severity"], "ok");
+    let bad = sandbox.cli(&["thresholds", "5,5"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn human_status_and_removal() {
+    let sandbox = Sandbox::new();
+    let empty = sandbox.cli_ok(&["status"]);
+    assert!(empty.contains("no certificates yet"), "{empty}");
+    sandbox.import("cybertrust.p12", "cyber", "production");
+    let text = sandbox.cli_ok(&["status"]);
+    assert!(
+        text.contains("CN=samuelx4321,OU=people,O=CAISO,C=US"),
+        "{text}"
+    );
+    assert!(text.contains("Verizon Cybertrust (retired CA"), "{text}");
+    assert!(text.contains("PROBLEM"), "{text}");
+    sandbox.cli_ok(&["remove", "cyber"]);
+    assert!(sandbox.cli_ok(&["status"]).contains("no certificates yet"));
+    assert!(
+        pki("cybertrust.p12").is_file(),
+        "remove must not touch the user's file"
+    );
+}

@@ -1,0 +1,131 @@
+// End-to-end: the extension in a real Chromium asks the real native host (registered in the
+// test profile) for certificate status over native messaging. Certificates come from the
+// openssl-made test PKI; the host's clock is pinned so their dates tell a fixed story.
+// Run from the repository root: node --test tests/e2e/native-host.test.mjs
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
+import { hostBinary, launchChromium } from './lib/chromium.mjs';
+import { startServer } from './lib/server.mjs';
+
+const NOW = '2026-11-22T12:00:00Z';
+const pki = (name) => fromRoot('tests', 'fixtures', 'pki', name);
+const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
+
+let server;
+let configDir;
+
+/** Imports the fixtures the way a user would, into a fresh configuration folder. */
+function importFixtures(dir) {
+  const env = {
+    ...process.env,
+    CAISO_ACCESS_CONFIG_DIR: dir,
+    CAISO_ACCESS_TEST_NOW: NOW,
+    CAISO_P12_PASS: readFileSync(pki('PASSPHRASE'), 'utf8').trimEnd(),
+  };
+  for (const [file, label, environment] of [
+    ['valid-legacy.p12', 'production', 'production'],
+    ['near-expiry.p12', 'map-stage', 'map-stage'],
+    ['expired.p12', 'old', 'production'],
+    ['cybertrust.p12', 'cyber', 'production'],
+  ]) {
+    execFileSync(hostBinary, ['import', pki(file), '--label', label, '--environment', environment,
+      '--passphrase-env', 'CAISO_P12_PASS'], { env, stdio: 'pipe' });
+  }
+}
+
+before(async () => {
+  server = await startServer({ hosts: hostsOf(loadCases()) });
+  configDir = mkdtempSync(join(tmpdir(), 'caiso-e2e-host-'));
+  importFixtures(configDir);
+});
+
+after(async () => {
+  await server?.close();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
+});
+
+async function popupCertificates(browser) {
+  const { page, tabId } = await browser.newTab();
+  await page.goto('https://cmri.caiso.com/');
+  const popup = await browser.openPopup(tabId);
+  await popup.waitForSelector('#certificates:not([data-state="waiting"])', { timeout: 15_000 });
+  return popup;
+}
+
+describe('with the host registered', () => {
+  let browser;
+  before(async () => {
+    browser = await launchChromium({ port: server.port, nativeHost: { configDir, now: NOW } });
+  });
+  after(async () => browser?.close());
+
+  test('the popup shows every identity the host reports', async () => {
+    const popup = await popupCertificates(browser);
+    const section = popup.locator('#certificates');
+    assert.equal(await section.getAttribute('data-state'), 'ok', await section.innerText());
+    const hostVersion = execFileSync(hostBinary, ['--version']).toString().trim().split(' ')[1];
+    assert.equal(await section.getAttribute('data-host-version'), hostVersion);
+    const card = (label) => popup.locator(`.identity[data-label="${label}"]`);
+    const expectations = [
+      ['production', 'ok', '343', 'entrust', 'janedoex1234'],
+      ['map-stage', 'warning', '9', 'entrust', 'johnroex5678'],
+      ['old', 'expired', '-53', 'entrust', 'ellenoldx0001'],
+      ['cyber', 'ok', '98', 'verizon_cybertrust', 'samuelx4321'],
+    ];
+    for (const [label, severity, days, ca, cn] of expectations) {
+      const c = card(label);
+      assert.equal(await c.getAttribute('data-severity'), severity, label);
+      assert.equal(await c.locator('[data-days-left]').getAttribute('data-days-left'), days, label);
+      assert.equal(await c.locator('[data-ca]').getAttribute('data-ca'), ca, label);
+      assert.equal(await c.locator('.subject').innerText(), cn, label);
+    }
+    assert.match(await card('old').innerText(), /Expired on 2026-10-01/);
+    assert.match(await card('cyber').innerText(), /retired Verizon Cybertrust/);
+    // Nothing secret crossed over.
+    const html = await popup.content();
+    for (const secret of ['PRIVATE KEY', readFileSync(pki('PASSPHRASE'), 'utf8').trimEnd()]) {
+      assert.ok(!html.includes(secret), `the popup holds ${secret}`);
+    }
+    await popup.screenshot({ path: join(artifacts, 'popup-certificates.png'), fullPage: true });
+  });
+
+  test('a renewal step from the extension reaches the host and persists', async () => {
+    const { tabId } = await browser.newTab();
+    const popup = await browser.openPopup(tabId);
+    const send = (message) => popup.evaluate((m) => chrome.runtime.sendMessage(m), message);
+    const answer = await send({ type: 'host-request', command: 'renewal',
+      args: { identity: 'map-stage', action: { step: 'registered', transaction_id: 'TX-E2E-1', date: '2026-11-20' } } });
+    assert.equal(answer.ok?.renewal?.stage, 'registered', JSON.stringify(answer));
+    assert.equal(answer.ok.renewal.collect_by, '2026-11-24');
+    const saved = JSON.parse(readFileSync(join(configDir, 'renewal.json'), 'utf8'));
+    assert.equal(saved.identities['map-stage'].transaction_id, 'TX-E2E-1');
+    // Anything but an identifier is refused by the host; other commands do not pass the worker.
+    const refused = await send({ type: 'host-request', command: 'status', args: { config: '/etc/passwd' } });
+    assert.equal(refused.error?.code, 'bad_arguments');
+    const blocked = await send({ type: 'host-request', command: 'hello', args: {} });
+    assert.equal(blocked, undefined);
+  });
+});
+
+describe('without the host', () => {
+  let browser;
+  before(async () => {
+    browser = await launchChromium({ port: server.port });
+  });
+  after(async () => browser?.close());
+
+  test('the popup says the host is missing and how to fix it', async () => {
+    const popup = await popupCertificates(browser);
+    const section = popup.locator('#certificates');
+    assert.equal(await section.getAttribute('data-state'), 'host-error');
+    assert.equal(await section.getAttribute('data-code'), 'host_unreachable');
+    assert.match(await section.innerText(), /caiso-access install/);
+    await popup.screenshot({ path: join(artifacts, 'popup-host-missing.png'), fullPage: true });
+  });
+});
