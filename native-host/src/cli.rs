@@ -456,10 +456,13 @@ fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         ))
     })?;
     let book = RenewalBook::load(&dir)?;
-    let record = session::apply_renewal(&dir, book, identity, &action).map_err(|e| e.message)?;
-    let status =
-        crate::status::identity_status(identity, &record, &config.thresholds, clock::now());
-    write_identity(out, &status)?;
+    session::apply_renewal(&dir, book, identity, &action).map_err(|e| e.message)?;
+    let report = Store::new(dir)
+        .report(clock::now())
+        .map_err(|e| e.message)?;
+    if let Some(status) = report.identities.iter().find(|i| &i.label == label) {
+        write_identity(out, status)?;
+    }
     Ok(())
 }
 

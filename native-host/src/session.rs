@@ -28,29 +28,54 @@ pub enum SessionEnd {
     Broken,
 }
 
-/// The host's files, re-read only when they change on disk.
+/// A file's identity on disk: modification time and length. A change of either means re-read.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &std::path::Path) -> Stamp {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
+}
+
+/// The host's files, re-read only when they change on disk, and the parsed certificates of the
+/// configuration (parsing and verifying chains is the costly part of a status).
 pub struct Store {
     dir: PathBuf,
-    config: Option<(Option<SystemTime>, Config)>,
+    config: Option<(Stamp, Config, Vec<status::CertificateFacts>)>,
+    book: Option<(Stamp, RenewalBook)>,
 }
 
 impl Store {
     /// A store over the configuration folder `dir`.
     pub fn new(dir: PathBuf) -> Store {
-        Store { dir, config: None }
+        Store {
+            dir,
+            config: None,
+            book: None,
+        }
+    }
+
+    fn refresh_config(&mut self) -> Result<(), ProtocolError> {
+        let current = stamp(&Config::path(&self.dir));
+        let fresh =
+            matches!(&self.config, Some((cached, ..)) if *cached == current && current.is_some());
+        if !fresh {
+            let config = Config::load(&self.dir).map_err(storage_error)?;
+            let facts = config
+                .identities
+                .iter()
+                .map(status::certificate_facts)
+                .collect();
+            self.config = Some((current, config, facts));
+        }
+        Ok(())
     }
 
     /// The configuration, cached while `config.json` is unchanged.
     pub fn config(&mut self) -> Result<&Config, ProtocolError> {
-        let stamp = modified(&Config::path(&self.dir));
-        let fresh =
-            matches!(&self.config, Some((cached, _)) if *cached == stamp && stamp.is_some());
-        if !fresh {
-            let config = Config::load(&self.dir).map_err(storage_error)?;
-            self.config = Some((stamp, config));
-        }
+        self.refresh_config()?;
         match &self.config {
-            Some((_, config)) => Ok(config),
+            Some((_, config, _)) => Ok(config),
             None => Err(ProtocolError::new(
                 ErrorCode::Internal,
                 "configuration not loaded",
@@ -58,19 +83,57 @@ impl Store {
         }
     }
 
-    /// The renewal book, read afresh (it is small, and the command line may have changed it).
-    pub fn renewal_book(&self) -> Result<RenewalBook, ProtocolError> {
-        RenewalBook::load(&self.dir).map_err(storage_error)
+    /// The renewal book, cached while `renewal.json` is unchanged.
+    pub fn renewal_book(&mut self) -> Result<RenewalBook, ProtocolError> {
+        let current = stamp(&RenewalBook::path(&self.dir));
+        let fresh =
+            matches!(&self.book, Some((cached, _)) if *cached == current && current.is_some());
+        if !fresh {
+            let book = RenewalBook::load(&self.dir).map_err(storage_error)?;
+            self.book = Some((current, book));
+        }
+        match &self.book {
+            Some((_, book)) => Ok(book.clone()),
+            None => Err(ProtocolError::new(
+                ErrorCode::Internal,
+                "renewal state not loaded",
+            )),
+        }
+    }
+
+    /// The status of every identity at `now`.
+    pub fn report(&mut self, now: time::OffsetDateTime) -> Result<StatusReport, ProtocolError> {
+        let book = self.renewal_book()?;
+        self.refresh_config()?;
+        let Some((_, config, facts)) = &self.config else {
+            return Err(ProtocolError::new(
+                ErrorCode::Internal,
+                "configuration not loaded",
+            ));
+        };
+        Ok(StatusReport {
+            checked_at: inspect::rfc3339(now),
+            thresholds: config.thresholds.days().to_vec(),
+            identities: config
+                .identities
+                .iter()
+                .zip(facts)
+                .map(|(identity, facts)| {
+                    let record = book
+                        .identities
+                        .get(&identity.label)
+                        .cloned()
+                        .unwrap_or_default();
+                    status::identity_status(identity, facts, &record, &config.thresholds, now)
+                })
+                .collect(),
+        })
     }
 
     /// The configuration folder.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
     }
-}
-
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 fn storage_error(message: String) -> ProtocolError {
@@ -284,14 +347,19 @@ fn run(command: Command, store: &mut Store) -> Result<Value, ProtocolError> {
                     format!("no identity is labelled `{}`", truncate(&update.identity)),
                 )
             })?;
-            let updated = apply_renewal(store.dir(), book, identity, &update.action)?;
-            let now = clock::now();
-            to_value(&status::identity_status(
-                identity,
-                &updated,
-                &config.thresholds,
-                now,
-            ))
+            apply_renewal(store.dir(), book, identity, &update.action)?;
+            let report = store.report(clock::now())?;
+            match report
+                .identities
+                .into_iter()
+                .find(|i| i.label == update.identity)
+            {
+                Some(status) => to_value(&status),
+                None => Err(ProtocolError::new(
+                    ErrorCode::UnknownIdentity,
+                    "the identity was removed meanwhile",
+                )),
+            }
         }
     }
 }
@@ -324,23 +392,5 @@ fn current_expiry(identity: &crate::config::IdentityConfig) -> Option<time::Date
 
 /// The status of every identity.
 pub fn status_report(store: &mut Store) -> Result<StatusReport, ProtocolError> {
-    let book = store.renewal_book()?;
-    let config = store.config()?;
-    let now = clock::now();
-    Ok(StatusReport {
-        checked_at: inspect::rfc3339(now),
-        thresholds: config.thresholds.days().to_vec(),
-        identities: config
-            .identities
-            .iter()
-            .map(|identity| {
-                status::identity_status(
-                    identity,
-                    &book.record(&identity.label),
-                    &config.thresholds,
-                    now,
-                )
-            })
-            .collect(),
-    })
+    store.report(clock::now())
 }

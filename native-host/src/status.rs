@@ -2,7 +2,9 @@
 //! and the clock. Needs no passphrase and touches no key.
 
 use base64::Engine;
-use caiso_shared::certificate::{CaFamily, IdentityStatus, Severity, Thresholds};
+use caiso_shared::certificate::{
+    CaFamily, CertificateSummary, IdentityStatus, Severity, Thresholds,
+};
 use caiso_shared::renewal::RenewalStage;
 use time::OffsetDateTime;
 
@@ -10,9 +12,36 @@ use crate::config::IdentityConfig;
 use crate::inspect;
 use crate::renewal::{self, RenewalRecord};
 
-/// The status of `identity` at `now`.
+/// The time-independent facts of an identity's stored certificate: its summary (whose
+/// `days_left` and `expired` are refreshed by [`identity_status`]) and its expiry. Parsing and
+/// verifying the chain is the costly part of a status, so callers cache this.
+pub type CertificateFacts = Result<(CertificateSummary, OffsetDateTime), String>;
+
+/// Reads the stored certificate of `identity`.
+pub fn certificate_facts(identity: &IdentityConfig) -> CertificateFacts {
+    let chain = identity
+        .certificates
+        .iter()
+        .map(|b64| base64::engine::general_purpose::STANDARD.decode(b64))
+        .collect::<Result<Vec<Vec<u8>>, _>>()
+        .map_err(|_| "the stored certificate is unreadable: import it again".to_owned())?;
+    let leaf = chain
+        .first()
+        .ok_or("no stored certificate: import it again")?;
+    let not_after = inspect::parse(leaf)
+        .map_err(|e| format!("the stored certificate is unreadable ({e}): import it again"))?
+        .validity()
+        .not_after
+        .to_datetime();
+    let summary = inspect::summarize(&chain, identity.key_matches, not_after)
+        .map_err(|e| format!("the stored certificate is unreadable ({e}): import it again"))?;
+    Ok((summary, not_after))
+}
+
+/// The status of `identity` at `now`, from its certificate `facts`.
 pub fn identity_status(
     identity: &IdentityConfig,
+    facts: &CertificateFacts,
     record: &RenewalRecord,
     thresholds: &Thresholds,
     now: OffsetDateTime,
@@ -28,23 +57,15 @@ pub fn identity_status(
             ));
         }
     }
-    let chain: Result<Vec<Vec<u8>>, _> = identity
-        .certificates
-        .iter()
-        .map(|b64| base64::engine::general_purpose::STANDARD.decode(b64))
-        .collect();
-    let certificate = match chain {
-        Ok(chain) => match inspect::summarize(&chain, identity.key_matches, now) {
-            Ok(summary) => Some(summary),
-            Err(e) => {
-                problems.push(format!(
-                    "the stored certificate is unreadable ({e}): import it again"
-                ));
-                None
-            }
-        },
-        Err(_) => {
-            problems.push("the stored certificate is unreadable: import it again".into());
+    let certificate = match facts {
+        Ok((summary, not_after)) => {
+            let mut summary = summary.clone();
+            summary.days_left = (*not_after - now).whole_seconds().div_euclid(86_400);
+            summary.expired = now >= *not_after;
+            Some(summary)
+        }
+        Err(problem) => {
+            problems.push(problem.clone());
             None
         }
     };

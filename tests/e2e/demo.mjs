@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDir, fromRoot } from './lib/cases.mjs';
 import { launchChromium } from './lib/chromium.mjs';
+import { hostConfig, PINNED_NOW } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
 const LEGACY_URL = 'https://portal.caiso.com/tr';
@@ -14,9 +15,13 @@ const out = ensureDir(fromRoot('target', 'demo'));
 
 const server = await startServer({ hosts: [new URL(LEGACY_URL).hostname] });
 let browser;
+let host;
 try {
   console.log('Every *.caiso.com address is answered by a local stand-in server: nothing leaves this machine.');
-  browser = await launchChromium({ port: server.port, headless: !headed });
+  host = hostConfig();
+  console.log(`Demo certificates (test look-alikes) imported into the caiso-access host (${host.dir}); `
+    + `the host keeps the keys, the browser only ever sees metadata. Clock pinned at ${PINNED_NOW}.`);
+  browser = await launchChromium({ port: server.port, headless: !headed, nativeHost: host.nativeHost });
   console.log(`Chromium is running with caiso-access (extension id ${browser.extensionId}).`);
 
   const { page, tabId } = await browser.newTab();
@@ -35,6 +40,13 @@ try {
     ['data-status', 'data-systems', 'data-environment'].map((a) => status.getAttribute(a)));
   const summary = (await status.innerText()).replace(/\s+/g, ' ').trim();
   console.log(`The popup for that tab says: ${summary} (status "${kind}", systems "${systems}", environment "${environment}")`);
+  await popup.waitForSelector('#certificates:not([data-state="waiting"])', { timeout: 15_000 });
+  console.log('Certificates, as the native host reports them over native messaging:');
+  for (const card of await popup.locator('.identity').all()) {
+    const [label, severity, days] = await Promise.all([card.getAttribute('data-label'), card.getAttribute('data-severity'),
+      card.locator('.days').innerText()]);
+    console.log(`  ${label.padEnd(12)} ${severity.padEnd(8)} ${days}`);
+  }
   await popup.screenshot({ path: join(out, 'popup.png'), fullPage: true });
   console.log(`Screenshots: ${join(out, 'page.png')} and ${join(out, 'popup.png')}`);
 
@@ -52,4 +64,5 @@ try {
 } finally {
   await browser?.close();
   await server.close();
+  host?.remove();
 }

@@ -5,49 +5,29 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { hostBinary, launchChromium } from './lib/chromium.mjs';
+import { hostConfig, testPassphrase } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
-const NOW = '2026-11-22T12:00:00Z';
-const pki = (name) => fromRoot('tests', 'fixtures', 'pki', name);
 const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
 
 let server;
+let host;
 let configDir;
-
-/** Imports the fixtures the way a user would, into a fresh configuration folder. */
-function importFixtures(dir) {
-  const env = {
-    ...process.env,
-    CAISO_ACCESS_CONFIG_DIR: dir,
-    CAISO_ACCESS_TEST_NOW: NOW,
-    CAISO_P12_PASS: readFileSync(pki('PASSPHRASE'), 'utf8').trimEnd(),
-  };
-  for (const [file, label, environment] of [
-    ['valid-legacy.p12', 'production', 'production'],
-    ['near-expiry.p12', 'map-stage', 'map-stage'],
-    ['expired.p12', 'old', 'production'],
-    ['cybertrust.p12', 'cyber', 'production'],
-  ]) {
-    execFileSync(hostBinary, ['import', pki(file), '--label', label, '--environment', environment,
-      '--passphrase-env', 'CAISO_P12_PASS'], { env, stdio: 'pipe' });
-  }
-}
 
 before(async () => {
   server = await startServer({ hosts: hostsOf(loadCases()) });
-  configDir = mkdtempSync(join(tmpdir(), 'caiso-e2e-host-'));
-  importFixtures(configDir);
+  host = hostConfig();
+  configDir = host.dir;
 });
 
 after(async () => {
   await server?.close();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
+  host?.remove();
 });
 
 async function popupCertificates(browser) {
@@ -61,7 +41,7 @@ async function popupCertificates(browser) {
 describe('with the host registered', () => {
   let browser;
   before(async () => {
-    browser = await launchChromium({ port: server.port, nativeHost: { configDir, now: NOW } });
+    browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost });
   });
   after(async () => browser?.close());
 
@@ -89,7 +69,7 @@ describe('with the host registered', () => {
     assert.match(await card('cyber').innerText(), /retired Verizon Cybertrust/);
     // Nothing secret crossed over.
     const html = await popup.content();
-    for (const secret of ['PRIVATE KEY', readFileSync(pki('PASSPHRASE'), 'utf8').trimEnd()]) {
+    for (const secret of ['PRIVATE KEY', testPassphrase()]) {
       assert.ok(!html.includes(secret), `the popup holds ${secret}`);
     }
     await popup.screenshot({ path: join(artifacts, 'popup-certificates.png'), fullPage: true });

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod cross_check;
+mod host_bench;
+
 use caiso_shared::catalog::Location;
 use caiso_shared::{Classifier, redirect_rules};
 
@@ -27,12 +30,16 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_CRATE: &str = "caiso_access_extension";
-const APT_PACKAGES: [&str; 5] = [
+const APT_PACKAGES: [&str; 8] = [
     "chromium",
     "chromium-driver",
     "firefox-esr",
     "libnss3-tools",
     "xmlsec1",
+    // The Windows and macOS compile checks of the native host (see cross_check.rs).
+    "gcc-mingw-w64-x86-64",
+    "clang",
+    "llvm",
 ];
 /// Static files of the extension, from `extension/static/`.
 const STATIC_FILES: [&str; 5] = [
@@ -129,8 +136,10 @@ fn setup() -> Result {
     step("set-up (installs only what is missing)");
     let targets =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == WASM_TARGET) {
-        run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    for target in std::iter::once(WASM_TARGET).chain(cross_check::TARGETS) {
+        if !targets.lines().any(|t| t.trim() == target) {
+            run(Command::new("rustup").args(["target", "add", target]))?;
+        }
     }
     apt_packages()?;
     wasm_bindgen_cli()?;
@@ -470,6 +479,7 @@ fn test(args: &[String]) -> Result {
     run(cargo().args(["test", "--workspace"]))?;
     step("wasm-bindgen tests under Node");
     run(&mut wasm_test("node"))?;
+    cross_check::check()?;
     if skip_browsers {
         eprintln!("(browser tests skipped)");
         return Ok(());
@@ -505,6 +515,7 @@ fn demo() -> Result {
 fn bench() -> Result {
     step("classifier throughput (native, one core)");
     run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
+    host_bench::run()?;
     step("WebAssembly size");
     let module = root()
         .join("dist")

@@ -1,0 +1,39 @@
+// The real native host with the openssl-made test PKI, as the end-to-end tests and the demo use
+// it: a throw-away configuration folder, certificates imported the way a user imports them,
+// and the host's clock pinned so the certificates' dates tell a fixed story.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromRoot } from './cases.mjs';
+import { hostBinary } from './chromium.mjs';
+
+/** The moment the test PKI's dates are chosen around. */
+export const PINNED_NOW = '2026-11-22T12:00:00Z';
+export const pki = (name) => fromRoot('tests', 'fixtures', 'pki', name);
+export const testPassphrase = () => readFileSync(pki('PASSPHRASE'), 'utf8').trimEnd();
+
+/** The demo identities: [file, label, environment]. */
+export const DEMO_IDENTITIES = [
+  ['valid-legacy.p12', 'production', 'production'],
+  ['near-expiry.p12', 'map-stage', 'map-stage'],
+  ['expired.p12', 'old', 'production'],
+  ['cybertrust.p12', 'cyber', 'production'],
+];
+
+/** A fresh configuration folder with `identities` imported; `remove()` deletes it. */
+export function hostConfig(identities = DEMO_IDENTITIES) {
+  const dir = mkdtempSync(join(tmpdir(), 'caiso-access-host-'));
+  const env = { ...process.env, CAISO_ACCESS_CONFIG_DIR: dir, CAISO_ACCESS_TEST_NOW: PINNED_NOW, CAISO_P12_PASS: testPassphrase() };
+  for (const [file, label, environment] of identities) {
+    execFileSync(hostBinary, ['import', pki(file), '--label', label, '--environment', environment,
+      '--passphrase-env', 'CAISO_P12_PASS'], { env, stdio: 'pipe' });
+  }
+  return {
+    dir,
+    /** Options for launchChromium({nativeHost}). */
+    nativeHost: { configDir: dir, now: PINNED_NOW },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,194 @@
+//! Benchmarks of the native host, run against the release binary as a browser uses it:
+//! start-to-handshake, status round trips over one connection, PKCS#12 import, idle memory.
+//! Figures are medians over many runs.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Result, root, step};
+
+const ORIGIN: &str = "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/";
+const NOW: &str = "2026-11-22T12:00:00Z";
+
+fn host_binary() -> PathBuf {
+    root().join("target").join("release").join("caiso-access")
+}
+
+fn pki(name: &str) -> PathBuf {
+    root().join("tests").join("fixtures").join("pki").join(name)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn command(config: &Path) -> Result<Command> {
+    let passphrase = std::fs::read_to_string(pki("PASSPHRASE")).map_err(|e| e.to_string())?;
+    let mut command = Command::new(host_binary());
+    command
+        .env("CAISO_ACCESS_CONFIG_DIR", config)
+        .env("CAISO_ACCESS_TEST_NOW", NOW)
+        .env("BENCH_P12_PASS", passphrase.trim_end())
+        .stderr(Stdio::null());
+    Ok(command)
+}
+
+fn frame(body: &str) -> Vec<u8> {
+    let mut bytes = (body.len() as u32).to_ne_bytes().to_vec();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
+}
+
+fn read_frame(child: &mut Child) -> Result<Vec<u8>> {
+    let stdout = child.stdout.as_mut().ok_or("no stdout")?;
+    let mut header = [0u8; 4];
+    stdout.read_exact(&mut header).map_err(|e| e.to_string())?;
+    let mut body = vec![0u8; u32::from_ne_bytes(header) as usize];
+    stdout.read_exact(&mut body).map_err(|e| e.to_string())?;
+    Ok(body)
+}
+
+fn spawn_host(config: &Path) -> Result<Child> {
+    command(config)?
+        .arg(ORIGIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", host_binary().display()))
+}
+
+fn send(child: &mut Child, body: &str) -> Result {
+    let stdin = child.stdin.as_mut().ok_or("no stdin")?;
+    stdin
+        .write_all(&frame(body))
+        .and_then(|()| stdin.flush())
+        .map_err(|e| e.to_string())
+}
+
+/// Runs every host benchmark and prints the figures.
+pub fn run() -> Result {
+    let temp = std::env::temp_dir().join(format!("caiso-access-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&temp);
+    let result = run_in(&temp);
+    let _ = std::fs::remove_dir_all(&temp);
+    result
+}
+
+fn run_in(config: &Path) -> Result {
+    step("native host: PKCS#12 import (whole command, process start included)");
+    for file in ["valid-legacy.p12", "valid-modern.p12"] {
+        let mut samples = Vec::new();
+        for round in 0..30 {
+            let started = Instant::now();
+            let status = command(config)?
+                .args(["import"])
+                .arg(pki(file))
+                .args([
+                    "--label",
+                    &format!("bench{round}"),
+                    "--passphrase-env",
+                    "BENCH_P12_PASS",
+                ])
+                .stdout(Stdio::null())
+                .status()
+                .map_err(|e| e.to_string())?;
+            samples.push(started.elapsed());
+            if !status.success() {
+                return Err(format!("import of {file} failed"));
+            }
+            let _ = std::fs::remove_file(config.join("config.json"));
+        }
+        eprintln!("{file}: median {} over {} imports", ms(median(samples)), 30);
+    }
+    // Four identities for the status figures.
+    for (file, label) in [
+        ("valid-legacy.p12", "a"),
+        ("near-expiry.p12", "b"),
+        ("expired.p12", "c"),
+        ("cybertrust.p12", "d"),
+    ] {
+        let ok = command(config)?
+            .arg("import")
+            .arg(pki(file))
+            .args(["--label", label, "--passphrase-env", "BENCH_P12_PASS"])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+        if !ok {
+            return Err(format!("import of {file} failed"));
+        }
+    }
+
+    step("native host: start to handshake reply");
+    let hello = r#"{"v":1,"id":1,"command":"hello","args":{"protocol":1,"client":"bench"}}"#;
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let mut child = spawn_host(config)?;
+        send(&mut child, hello)?;
+        read_frame(&mut child)?;
+        samples.push(started.elapsed());
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
+    eprintln!(
+        "median {} over 200 starts (spawn, handshake, answer)",
+        ms(median(samples))
+    );
+
+    step("native host: status round trip on one connection (4 identities)");
+    let status = r#"{"v":1,"id":2,"command":"status","args":{}}"#;
+    let mut child = spawn_host(config)?;
+    send(&mut child, hello)?;
+    read_frame(&mut child)?;
+    let mut samples = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..2000 {
+        let started = Instant::now();
+        send(&mut child, status)?;
+        bytes = read_frame(&mut child)?.len();
+        samples.push(started.elapsed());
+    }
+    let status_median = median(samples);
+    // The same connection's floor: a trivial command (pipes, framing, JSON of a small answer).
+    let mut floor = Vec::new();
+    for _ in 0..2000 {
+        let started = Instant::now();
+        send(&mut child, hello)?;
+        read_frame(&mut child)?;
+        floor.push(started.elapsed());
+    }
+    let floor = median(floor);
+    eprintln!(
+        "median {} over 2000 round trips ({bytes}-byte answer, measured by the client); hello on the same connection {}: host-side status work about {}",
+        ms(status_median),
+        ms(floor),
+        ms(status_median.saturating_sub(floor))
+    );
+
+    step("native host: idle memory");
+    std::thread::sleep(Duration::from_millis(200));
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "VmRSS: unavailable".into());
+    eprintln!(
+        "{} after the handshake and 2000 status answers",
+        rss.split_whitespace().collect::<Vec<_>>().join(" ")
+    );
+    drop(child.stdin.take());
+    let _ = child.wait();
+    Ok(())
+}
