@@ -12,7 +12,7 @@ use caiso_shared::Environment;
 use caiso_shared::certificate::{IdentityKind, Thresholds};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic;
+use crate::data_file::{self, DataFile};
 
 /// Environment variable that moves the configuration folder (tests, portable installs).
 pub const CONFIG_DIR_ENV: &str = "CAISO_ACCESS_CONFIG_DIR";
@@ -139,6 +139,15 @@ pub fn valid_label(label: &str) -> bool {
         })
 }
 
+impl DataFile for Config {
+    const WHAT: &'static str = "configuration";
+    const VERSION: u32 = CONFIG_VERSION;
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
 impl Config {
     /// The configuration file in `dir`.
     pub fn path(dir: &Path) -> PathBuf {
@@ -147,30 +156,12 @@ impl Config {
 
     /// Loads the configuration; a missing file is the empty default.
     pub fn load(dir: &Path) -> Result<Config, String> {
-        let path = Config::path(dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        let config: Config = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a valid configuration: {e}", path.display()))?;
-        if config.version != CONFIG_VERSION {
-            return Err(format!(
-                "{} has format version {}; this caiso-access reads version {CONFIG_VERSION}",
-                path.display(),
-                config.version
-            ));
-        }
-        Ok(config)
+        data_file::load(&Config::path(dir))
     }
 
     /// Saves the configuration atomically, readable by the user only.
     pub fn save(&self, dir: &Path) -> Result<(), String> {
-        let path = Config::path(dir);
-        let mut text = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        text.push(b'\n');
-        atomic::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        data_file::save(&Config::path(dir), self)
     }
 
     /// The identity with this label.
@@ -223,6 +214,7 @@ mod tests {
         for (text, expect) in [
             ("{", "not a valid configuration"),
             (r#"{"version":1,"unknown":true}"#, "unknown field"),
+            ("[]", "not a valid configuration file"),
             (r#"{"version":9}"#, "format version 9"),
             (r#"{"version":1,"thresholds":[5,5]}"#, "must differ"),
         ] {

@@ -8,7 +8,7 @@
 //! person it is a command-line tool (`caiso-access help`).
 //!
 //! Modules: [`framing`] (frames), [`session`] (the protocol), [`caller`] (who may call),
-//! [`config`] and [`renewal`] (the host's files, written with [`atomic`]), [`custody`] (opening
+//! [`config`] and [`renewal`] (the host's files, see [`data_file`] and [`atomic`]), [`custody`] (opening
 //! certificate files), [`inspect`] and [`status`] (what a certificate says), [`registration`]
 //! (browser registration), [`cli`] (the command line).
 
@@ -20,6 +20,7 @@ mod cli;
 mod clock;
 mod config;
 mod custody;
+mod data_file;
 mod framing;
 mod inspect;
 mod log;

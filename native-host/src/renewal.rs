@@ -13,7 +13,7 @@ use caiso_shared::renewal::{RenewalAction, RenewalStage, RenewalView};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, Weekday};
 
-use crate::atomic;
+use crate::data_file::{self, DataFile};
 
 /// The renewal file format version.
 pub const RENEWAL_VERSION: u32 = 1;
@@ -91,6 +91,15 @@ impl std::fmt::Display for TransitionError {
     }
 }
 
+impl DataFile for RenewalBook {
+    const WHAT: &'static str = "renewal";
+    const VERSION: u32 = RENEWAL_VERSION;
+
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
 impl RenewalBook {
     /// The renewal file in `dir`.
     pub fn path(dir: &Path) -> PathBuf {
@@ -99,30 +108,12 @@ impl RenewalBook {
 
     /// Loads the book; a missing file is an empty book.
     pub fn load(dir: &Path) -> Result<RenewalBook, String> {
-        let path = RenewalBook::path(dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(RenewalBook::default()),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        let book: RenewalBook = serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a valid renewal file: {e}", path.display()))?;
-        if book.version != RENEWAL_VERSION {
-            return Err(format!(
-                "{} has format version {}; this caiso-access reads version {RENEWAL_VERSION}",
-                path.display(),
-                book.version
-            ));
-        }
-        Ok(book)
+        data_file::load(&RenewalBook::path(dir))
     }
 
     /// Saves the book atomically, readable by the user only.
     pub fn save(&self, dir: &Path) -> Result<(), String> {
-        let path = RenewalBook::path(dir);
-        let mut text = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        text.push(b'\n');
-        atomic::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        data_file::save(&RenewalBook::path(dir), self)
     }
 
     /// The record of `label` (a fresh one when none was kept).
