@@ -11,11 +11,11 @@ use caiso_shared::{Classifier, Environment, Status};
 use zeroize::Zeroizing;
 
 use crate::config::{self, Config, IdentityConfig, KeySource, PassphraseSource};
-use crate::custody;
 use crate::registration::{self, Browser, Os, UserDirs, Verdict};
 use crate::renewal::{self, RenewalBook};
 use crate::session::{self, Store};
 use crate::{clock, inspect};
+use crate::{custody, keyring_store};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -24,9 +24,13 @@ caiso-access: CAISO access helper (independent project, not affiliated with the 
 usage:
   caiso-access import <file.p12|cert.pem> --label <name> [--key <key.pem>]
                       [--environment production|map-stage] [--kind user|application]
-                      [--passphrase-env <VAR> | --passphrase-stdin] [--replace]
-                                      add a certificate and its key (the files stay where they are)
+                      [--passphrase-env <VAR> | --passphrase-stdin] [--no-keyring] [--replace]
+                                      add a certificate and its key (the files stay where they are);
+                                      a typed passphrase goes to the Windows Credential Manager or
+                                      the macOS Keychain, elsewhere it is not kept
   caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
+  caiso-access verify <label>         open the certificate file with its kept passphrase, check the
+                                      key still fits and refresh what the host knows of it
   caiso-access renewal <label> approved [--date YYYY-MM-DD]
   caiso-access renewal <label> registered <transaction-id> [--date YYYY-MM-DD]
   caiso-access renewal <label> installed|retired [--date YYYY-MM-DD]
@@ -144,6 +148,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("status") => status(rest, out),
         Some("renewal") => renewal_step(rest, out),
         Some("remove") => remove(rest, out),
+        Some("verify") => verify(rest, out),
         Some("thresholds") => thresholds(rest, out),
         Some("install") => install(rest, out),
         Some("uninstall") => uninstall(rest, out),
@@ -162,7 +167,7 @@ fn config_dir() -> Result<PathBuf, Failure> {
 fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
         args,
-        &["passphrase-stdin", "replace"],
+        &["passphrase-stdin", "replace", "no-keyring"],
         &["label", "key", "environment", "kind", "passphrase-env"],
     )?;
     let [file] = args.positional.as_slice() else {
@@ -212,6 +217,16 @@ fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         };
     let unlocked = custody::unlock(&source, passphrase.as_ref().map(|p| p.as_str()))
         .map_err(|e| format!("cannot import: {e}"))?;
+    // A typed passphrase is kept in the OS keyring where there is one (and the user agrees).
+    let passphrase_source = match (&passphrase_source, &passphrase) {
+        (PassphraseSource::NotStored, Some(typed))
+            if keyring_store::available() && !args.flag("no-keyring") =>
+        {
+            keyring_store::store(label, typed)?;
+            PassphraseSource::Keyring
+        }
+        _ => passphrase_source,
+    };
     if !unlocked.key_matches {
         return Err(Failure::from(
             "cannot import: the private key does not belong to the certificate; export the certificate again together with its own key".to_owned(),
@@ -466,21 +481,62 @@ fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     Ok(())
 }
 
+fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let [label] = args else {
+        return Err(usage("verify takes one label"));
+    };
+    let dir = config_dir()?;
+    let mut config = Config::load(&dir)?;
+    let identity = config
+        .identities
+        .iter_mut()
+        .find(|i| &i.label == label)
+        .ok_or_else(|| Failure::from(format!("no identity is labelled {label:?}")))?;
+    let passphrase = custody::stored_passphrase(label, &identity.passphrase)?;
+    let unlocked = custody::unlock(&identity.source, passphrase.as_ref().map(|p| p.as_str()))
+        .map_err(|e| format!("{label}: {e}"))?;
+    identity.certificates = unlocked
+        .chain
+        .iter()
+        .map(|der| base64::engine::general_purpose::STANDARD.encode(der))
+        .collect();
+    identity.key_matches = unlocked.key_matches;
+    config.save(&dir)?;
+    let report = Store::new(dir)
+        .report(clock::now())
+        .map_err(|e| e.message)?;
+    if let Some(status) = report.identities.iter().find(|i| &i.label == label) {
+        write_identity(out, status)?;
+    }
+    if !unlocked.key_matches {
+        return Err(Failure::from(format!(
+            "{label}: the private key does not belong to the certificate"
+        )));
+    }
+    writeln!(
+        out,
+        "{label}: the file opens and the key fits the certificate"
+    )?;
+    Ok(())
+}
+
 fn remove(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [label] = args else {
         return Err(usage("remove takes one label"));
     };
     let dir = config_dir()?;
     let mut config = Config::load(&dir)?;
-    let before = config.identities.len();
-    config.identities.retain(|i| &i.label != label);
-    if config.identities.len() == before {
+    let Some(position) = config.identities.iter().position(|i| &i.label == label) else {
         return Err(Failure::from(format!("no identity is labelled {label:?}")));
-    }
+    };
+    let removed = config.identities.remove(position);
     let mut book = RenewalBook::load(&dir)?;
     book.identities.remove(label);
     config.save(&dir)?;
     book.save(&dir)?;
+    if removed.passphrase == PassphraseSource::Keyring {
+        keyring_store::delete(label)?;
+    }
     writeln!(out, "removed {label} (its files are untouched)")?;
     Ok(())
 }

@@ -120,6 +120,9 @@ impl KeySource {
 pub enum PassphraseSource {
     /// The key is not encrypted.
     None,
+    /// Kept in the operating system's keyring (Windows Credential Manager, macOS Keychain)
+    /// under the service `caiso-access` and the identity's label.
+    Keyring,
     /// Read from this environment variable of the host process.
     Env {
         /// The variable's name.

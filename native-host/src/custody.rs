@@ -74,6 +74,25 @@ impl std::fmt::Debug for Unlocked {
     }
 }
 
+/// The passphrase of an identity, from where its configuration says it is kept.
+pub fn stored_passphrase(
+    label: &str,
+    source: &crate::config::PassphraseSource,
+) -> Result<Option<Zeroizing<String>>, String> {
+    use crate::config::PassphraseSource;
+    match source {
+        PassphraseSource::None => Ok(None),
+        PassphraseSource::Keyring => crate::keyring_store::fetch(label).map(Some),
+        PassphraseSource::Env { var } => std::env::var(var)
+            .map(|v| Some(Zeroizing::new(v)))
+            .map_err(|_| format!("the passphrase of {label} is read from the environment variable {var}, which is not set here")),
+        PassphraseSource::NotStored => Err(format!(
+            "the passphrase of {label} was typed at import and not kept: import it again with --passphrase-env <VAR>{}",
+            if crate::keyring_store::available() { " or let it go to the keyring" } else { "" }
+        )),
+    }
+}
+
 /// Whether opening `source` needs a passphrase.
 pub fn needs_passphrase(source: &KeySource) -> Result<bool, CustodyError> {
     match source {

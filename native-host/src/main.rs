@@ -23,6 +23,7 @@ mod custody;
 mod data_file;
 mod framing;
 mod inspect;
+mod keyring_store;
 mod log;
 mod registration;
 mod renewal;

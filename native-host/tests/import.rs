@@ -303,3 +303,80 @@ fn human_status_and_removal() {
         "remove must not touch the user's file"
     );
 }
+
+#[test]
+fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
+    let sandbox = Sandbox::new();
+    let files = sandbox.temp.path().join("user-files");
+    std::fs::create_dir_all(&files).expect("dir");
+    let cert = files.join("me.crt");
+    let key = files.join("me.key");
+    std::fs::copy(pki("valid-fullchain.crt"), &cert).expect("copy");
+    std::fs::copy(pki("valid.key.enc"), &key).expect("copy");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_owned();
+    sandbox.cli_ok(&[
+        "import",
+        &path(&cert),
+        "--key",
+        &path(&key),
+        "--label",
+        "me",
+        "--passphrase-env",
+        "CAISO_P12_PASS",
+    ]);
+    let out = sandbox.cli_ok(&["verify", "me"]);
+    assert!(out.contains("the key fits the certificate"), "{out}");
+    // The user replaces the key file with somebody else's key.
+    std::fs::copy(pki("wrong-key.key"), &key).expect("swap");
+    let swapped = sandbox.cli(&["verify", "me"]);
+    assert_eq!(swapped.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&swapped.stderr).contains("does not belong"));
+    let status = status_json(&sandbox);
+    let me = identity(&status, "me");
+    assert_eq!(me["certificate"]["key_matches"], false);
+    assert!(
+        me["problems"]
+            .to_string()
+            .contains("private key does not belong"),
+        "{me}"
+    );
+    // Without the variable, the reason is given.
+    let output = sandbox
+        .command()
+        .args(["verify", "me"])
+        .env_remove("CAISO_P12_PASS")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CAISO_P12_PASS, which is not set"));
+}
+
+#[test]
+fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
+    let sandbox = Sandbox::new();
+    let file = pki("valid-modern.p12");
+    let mut child = sandbox
+        .command()
+        .args([
+            "import",
+            file.to_str().expect("path"),
+            "--label",
+            "typed",
+            "--passphrase-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start");
+    use std::io::Write;
+    writeln!(
+        child.stdin.take().expect("stdin"),
+        "{}",
+        common::passphrase()
+    )
+    .expect("type");
+    assert!(child.wait().expect("wait").success());
+    let verify = sandbox.cli(&["verify", "typed"]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("typed at import and not kept"));
+}
