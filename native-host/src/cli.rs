@@ -4,7 +4,6 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use caiso_shared::certificate::{IdentityKind, IdentityStatus, Thresholds};
 use caiso_shared::renewal::RenewalAction;
 use caiso_shared::{Classifier, Environment, Status};
@@ -245,11 +244,7 @@ fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     // Renewals this import completes: same common name, earlier expiry.
     let mut renewed = Vec::new();
     for existing in &config.identities {
-        let Some(der) = existing
-            .certificates
-            .first()
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        else {
+        let Some(der) = existing.leaf() else {
             continue;
         };
         let Ok(old) = inspect::parse(&der) else {
@@ -275,11 +270,7 @@ fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         kind,
         source,
         passphrase: passphrase_source,
-        certificates: unlocked
-            .chain
-            .iter()
-            .map(|der| base64::engine::general_purpose::STANDARD.encode(der))
-            .collect(),
+        certificates: config::encode_chain(&unlocked.chain),
         key_matches: unlocked.key_matches,
         imported_at: inspect::rfc3339(now),
     };
@@ -304,8 +295,14 @@ fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     for (renewed_label, _) in &renewed {
         writeln!(out, "renewal of {renewed_label}: new certificate installed")?;
     }
-    let mut store = Store::new(dir);
-    let report = session::status_report(&mut store).map_err(|e| e.to_string())?;
+    write_status_of(out, dir, label)
+}
+
+/// Writes the status of identity `label` as it is now on disk.
+fn write_status_of(out: &mut impl Write, dir: PathBuf, label: &str) -> Result<(), Failure> {
+    let report = Store::new(dir)
+        .report(clock::now())
+        .map_err(|e| e.message)?;
     if let Some(status) = report.identities.iter().find(|i| i.label == label) {
         write_identity(out, status)?;
     }
@@ -472,13 +469,7 @@ fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     })?;
     let book = RenewalBook::load(&dir)?;
     session::apply_renewal(&dir, book, identity, &action).map_err(|e| e.message)?;
-    let report = Store::new(dir)
-        .report(clock::now())
-        .map_err(|e| e.message)?;
-    if let Some(status) = report.identities.iter().find(|i| &i.label == label) {
-        write_identity(out, status)?;
-    }
-    Ok(())
+    write_status_of(out, dir, label)
 }
 
 fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
@@ -495,19 +486,10 @@ fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let passphrase = custody::stored_passphrase(label, &identity.passphrase)?;
     let unlocked = custody::unlock(&identity.source, passphrase.as_ref().map(|p| p.as_str()))
         .map_err(|e| format!("{label}: {e}"))?;
-    identity.certificates = unlocked
-        .chain
-        .iter()
-        .map(|der| base64::engine::general_purpose::STANDARD.encode(der))
-        .collect();
+    identity.certificates = config::encode_chain(&unlocked.chain);
     identity.key_matches = unlocked.key_matches;
     config.save(&dir)?;
-    let report = Store::new(dir)
-        .report(clock::now())
-        .map_err(|e| e.message)?;
-    if let Some(status) = report.identities.iter().find(|i| &i.label == label) {
-        write_identity(out, status)?;
-    }
+    write_status_of(out, dir, label)?;
     if !unlocked.key_matches {
         return Err(Failure::from(format!(
             "{label}: the private key does not belong to the certificate"

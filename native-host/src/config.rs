@@ -12,6 +12,8 @@ use caiso_shared::Environment;
 use caiso_shared::certificate::{IdentityKind, Thresholds};
 use serde::{Deserialize, Serialize};
 
+use base64::Engine;
+
 use crate::data_file::{self, DataFile};
 
 /// Environment variable that moves the configuration folder (tests, portable installs).
@@ -85,6 +87,28 @@ pub struct IdentityConfig {
     /// When it was imported (RFC 3339).
     pub imported_at: String,
 }
+
+impl IdentityConfig {
+    /// The cached certificates (DER), leaf first; `None` when the cache is damaged.
+    pub fn chain(&self) -> Option<Vec<Vec<u8>>> {
+        self.certificates
+            .iter()
+            .map(|b64| BASE64.decode(b64).ok())
+            .collect()
+    }
+
+    /// The cached leaf certificate (DER).
+    pub fn leaf(&self) -> Option<Vec<u8>> {
+        BASE64.decode(self.certificates.first()?).ok()
+    }
+}
+
+/// Encodes a certificate chain (DER) for [`IdentityConfig::certificates`].
+pub fn encode_chain(chain: &[Vec<u8>]) -> Vec<String> {
+    chain.iter().map(|der| BASE64.encode(der)).collect()
+}
+
+const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Where an identity's certificate and key live.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

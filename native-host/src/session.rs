@@ -382,10 +382,7 @@ pub fn apply_renewal(
 }
 
 fn current_expiry(identity: &crate::config::IdentityConfig) -> Option<time::Date> {
-    use base64::Engine;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(identity.certificates.first()?)
-        .ok()?;
+    let der = identity.leaf()?;
     let cert = inspect::parse(&der).ok()?;
     Some(cert.validity().not_after.to_datetime().date())
 }

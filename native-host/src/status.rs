@@ -1,7 +1,6 @@
 //! Builds the status of each configured identity from the cached certificates, the renewal book
 //! and the clock. Needs no passphrase and touches no key.
 
-use base64::Engine;
 use caiso_shared::certificate::{
     CaFamily, CertificateSummary, IdentityStatus, Severity, Thresholds,
 };
@@ -20,11 +19,8 @@ pub type CertificateFacts = Result<(CertificateSummary, OffsetDateTime), String>
 /// Reads the stored certificate of `identity`.
 pub fn certificate_facts(identity: &IdentityConfig) -> CertificateFacts {
     let chain = identity
-        .certificates
-        .iter()
-        .map(|b64| base64::engine::general_purpose::STANDARD.decode(b64))
-        .collect::<Result<Vec<Vec<u8>>, _>>()
-        .map_err(|_| "the stored certificate is unreadable: import it again".to_owned())?;
+        .chain()
+        .ok_or("the stored certificate is unreadable: import it again")?;
     let leaf = chain
         .first()
         .ok_or("no stored certificate: import it again")?;

@@ -66,34 +66,23 @@ fn pem_with_encrypted_pkcs8_key_loads() {
     assert!(!config.contains("PRIVATE KEY"));
 }
 
+/// A typed passphrase is used for the import and not kept where there is no OS keyring (this
+/// machine): the configuration says so and reopening the file later explains why it cannot.
 #[test]
-fn passphrase_from_stdin_is_not_stored() {
+fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
     let sandbox = Sandbox::new();
-    let file = pki("valid-modern.p12");
-    let mut child = sandbox
-        .command()
-        .args([
-            "import",
-            file.to_str().expect("path"),
-            "--label",
-            "typed",
-            "--passphrase-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start");
-    use std::io::Write;
-    writeln!(
-        child.stdin.take().expect("stdin"),
+    let typed = sandbox.import_typed(&pki("valid-modern.p12"), "typed", &common::passphrase());
+    assert!(
+        typed.status.success(),
         "{}",
-        common::passphrase()
-    )
-    .expect("type");
-    assert!(child.wait().expect("wait").success());
+        String::from_utf8_lossy(&typed.stderr)
+    );
     let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
     assert!(config.contains("\"source\": \"not_stored\""), "{config}");
     assert!(!config.contains(&common::passphrase()));
+    let verify = sandbox.cli(&["verify", "typed"]);
+    assert_eq!(verify.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&verify.stderr).contains("typed at import and not kept"));
 }
 
 #[test]
@@ -189,22 +178,7 @@ fn bad_imports_are_refused_and_change_nothing() {
         );
     }
     // The wrong passphrase, typed.
-    let mut child = sandbox
-        .command()
-        .args([
-            "import",
-            p12.to_str().expect("p"),
-            "--label",
-            "typo",
-            "--passphrase-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start");
-    use std::io::Write;
-    writeln!(child.stdin.take().expect("stdin"), "not-the-passphrase").expect("type");
-    let output = child.wait_with_output().expect("wait");
+    let output = sandbox.import_typed(&p12, "typo", "not-the-passphrase");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("passphrase is wrong"));
     assert_eq!(std::fs::read(&config_path).expect("config"), before);
@@ -349,34 +323,4 @@ fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("CAISO_P12_PASS, which is not set"));
-}
-
-#[test]
-fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
-    let sandbox = Sandbox::new();
-    let file = pki("valid-modern.p12");
-    let mut child = sandbox
-        .command()
-        .args([
-            "import",
-            file.to_str().expect("path"),
-            "--label",
-            "typed",
-            "--passphrase-stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start");
-    use std::io::Write;
-    writeln!(
-        child.stdin.take().expect("stdin"),
-        "{}",
-        common::passphrase()
-    )
-    .expect("type");
-    assert!(child.wait().expect("wait").success());
-    let verify = sandbox.cli(&["verify", "typed"]);
-    assert_eq!(verify.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&verify.stderr).contains("typed at import and not kept"));
 }

@@ -102,6 +102,26 @@ impl Sandbox {
         ]);
     }
 
+    /// Imports `file` under `label`, typing `passphrase` on standard input.
+    pub fn import_typed(&self, file: &Path, label: &str, passphrase: &str) -> Output {
+        let mut child = self
+            .command()
+            .args([
+                "import",
+                file.to_str().expect("path"),
+                "--label",
+                label,
+                "--passphrase-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        writeln!(child.stdin.take().expect("stdin"), "{passphrase}").expect("type");
+        child.wait_with_output().expect("wait")
+    }
+
     /// Starts the host as Chromium would, for our extension.
     pub fn host(&self) -> Host {
         self.host_for(&[OUR_ORIGIN])
