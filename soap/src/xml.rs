@@ -1,0 +1,430 @@
+//! A small, strict XML tree: enough for SOAP messages, signatures and CAISO responses.
+//!
+//! Parsing keeps what exclusive canonicalization needs (each name's prefix and resolved
+//! namespace, attribute values normalized as XML requires, text with line ends normalized and
+//! references resolved) and refuses what a SOAP message never carries: a document type
+//! declaration (so no entity expansion), undeclared prefixes, non-UTF-8 input, unbalanced tags.
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+/// Namespace of SOAP 1.1 envelopes.
+pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// Namespace of the WS-Security header.
+pub const NS_WSSE: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd";
+/// Namespace of the WS-Security utility attributes (`wsu:Id`).
+pub const NS_WSU: &str =
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd";
+/// Namespace of XML signatures.
+pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// Namespace of CAISO's `CAISOWSHeader`.
+pub const NS_CAISO_HEADER: &str = "http://www.caiso.com/soa/2006-09-30/CAISOWSHeader.xsd";
+
+/// Deepest element nesting accepted (CAISO documents nest a dozen levels).
+const MAX_DEPTH: usize = 256;
+
+/// Why a document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError(pub String);
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a well-formed XML message: {}", self.0)
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+fn err(message: impl Into<String>) -> XmlError {
+    XmlError(message.into())
+}
+
+/// An attribute (namespace declarations are kept apart, see [`Element::declarations`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// The prefix as written, if any.
+    pub prefix: Option<String>,
+    /// The local name.
+    pub local: String,
+    /// The namespace the prefix resolves to (unprefixed attributes have none).
+    pub namespace: Option<String>,
+    /// The normalized value.
+    pub value: String,
+}
+
+/// A node inside an element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A child element.
+    Element(Element),
+    /// Character data (references resolved, line ends normalized).
+    Text(String),
+    /// A processing instruction: target and data.
+    Instruction(String, String),
+}
+
+/// An element with its attributes and children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    /// The prefix as written, if any.
+    pub prefix: Option<String>,
+    /// The local name.
+    pub local: String,
+    /// The namespace the name resolves to.
+    pub namespace: Option<String>,
+    /// Namespace declarations written on this element: prefix (`None` for the default) and URI.
+    pub declarations: Vec<(Option<String>, String)>,
+    /// The other attributes, in document order.
+    pub attributes: Vec<Attribute>,
+    /// Children in document order.
+    pub children: Vec<Node>,
+}
+
+impl Element {
+    /// Whether this element is `{namespace}local`.
+    pub fn is(&self, namespace: &str, local: &str) -> bool {
+        self.local == local && self.namespace.as_deref() == Some(namespace)
+    }
+
+    /// The child elements.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The first child element `{namespace}local`.
+    pub fn child(&self, namespace: &str, local: &str) -> Option<&Element> {
+        self.elements().find(|e| e.is(namespace, local))
+    }
+
+    /// The first child element with this local name, in whatever namespace.
+    pub fn child_named(&self, local: &str) -> Option<&Element> {
+        self.elements().find(|e| e.local == local)
+    }
+
+    /// This element and all elements below it, depth first in document order.
+    pub fn descendants(&self) -> Vec<&Element> {
+        let mut out = vec![self];
+        let mut i = 0;
+        while i < out.len() {
+            let at = out[i];
+            let children: Vec<&Element> = at.elements().collect();
+            out.splice(i + 1..i + 1, children);
+            i += 1;
+        }
+        out
+    }
+
+    /// The first element below (or at) this one with this local name, in whatever namespace.
+    pub fn find(&self, local: &str) -> Option<&Element> {
+        self.descendants().into_iter().find(|e| e.local == local)
+    }
+
+    /// The value of the attribute `{namespace}local` (`None` namespace: unprefixed).
+    pub fn attribute(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.local == local && a.namespace.as_deref() == namespace)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The concatenated text of this element and its descendants.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for node in &self.children {
+            match node {
+                Node::Text(t) => out.push_str(t),
+                Node::Element(e) => out.push_str(&e.text()),
+                Node::Instruction(..) => {}
+            }
+        }
+        out
+    }
+
+    /// The element whose `wsu:Id` (or plain `Id`) is `id`, at or below this one.
+    pub fn by_id(&self, id: &str) -> Option<&Element> {
+        self.descendants().into_iter().find(|e| {
+            e.attribute(Some(NS_WSU), "Id") == Some(id) || e.attribute(None, "Id") == Some(id)
+        })
+    }
+}
+
+/// Parses `text` into its root element.
+pub fn parse(text: &str) -> Result<Element, XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(false);
+    reader.config_mut().expand_empty_elements = false;
+    reader.config_mut().check_end_names = true;
+    // Open elements; each with the namespace scope it introduced.
+    let mut stack: Vec<Element> = Vec::new();
+    let mut scopes: Vec<Vec<(Option<String>, String)>> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| err(format!("at byte {}: {e}", reader.buffer_position())))?;
+        match event {
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(err("content after the root element"));
+            }
+            Event::Start(start) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(err("elements nested too deeply"));
+                }
+                let (element, scope) = open(&start, &scopes, reader.decoder())?;
+                scopes.push(scope);
+                stack.push(element);
+            }
+            Event::Empty(start) => {
+                let (element, _) = open(&start, &scopes, reader.decoder())?;
+                close(element, &mut stack, &mut root);
+            }
+            Event::End(_) => {
+                scopes.pop();
+                let element = stack.pop().ok_or_else(|| err("unbalanced end tag"))?;
+                close(element, &mut stack, &mut root);
+            }
+            Event::Text(t) => {
+                let content = t
+                    .xml_content(XmlVersion::Implicit1_0)
+                    .map_err(|e| err(e.to_string()))?;
+                push_text(&mut stack, &content)?;
+            }
+            Event::CData(c) => {
+                let content = c
+                    .xml_content(XmlVersion::Implicit1_0)
+                    .map_err(|e| err(e.to_string()))?;
+                push_text(&mut stack, &content)?;
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    r.resolve_char_ref()
+                        .map_err(|e| err(e.to_string()))?
+                        .map(String::from)
+                } else {
+                    let name = std::str::from_utf8(&r).map_err(|_| err("reference not UTF-8"))?;
+                    quick_xml::escape::resolve_predefined_entity(name).map(String::from)
+                };
+                let resolved = resolved.ok_or_else(|| err("unknown entity reference"))?;
+                push_text(&mut stack, &resolved)?;
+            }
+            Event::PI(pi) => {
+                if let Some(parent) = stack.last_mut() {
+                    let target = utf8(pi.target())?.to_owned();
+                    let data = utf8(pi.content())?.trim_start().to_owned();
+                    parent.children.push(Node::Instruction(target, data));
+                }
+            }
+            Event::DocType(_) => return Err(err("document type declarations are not accepted")),
+            Event::Comment(_) | Event::Decl(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(err("the document ends inside an element"));
+    }
+    root.ok_or_else(|| err("no root element"))
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, XmlError> {
+    std::str::from_utf8(bytes).map_err(|_| err("not UTF-8"))
+}
+
+fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
+    match stack.last_mut() {
+        Some(parent) => {
+            if let Some(Node::Text(previous)) = parent.children.last_mut() {
+                previous.push_str(text);
+            } else {
+                parent.children.push(Node::Text(text.to_owned()));
+            }
+            Ok(())
+        }
+        None if text.trim().is_empty() => Ok(()),
+        None => Err(err("text outside the root element")),
+    }
+}
+
+fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(Node::Element(element)),
+        None => *root = Some(element),
+    }
+}
+
+fn split_name(name: &[u8]) -> Result<(Option<String>, String), XmlError> {
+    let name = utf8(name)?;
+    Ok(match name.split_once(':') {
+        Some((prefix, local)) => (Some(prefix.to_owned()), local.to_owned()),
+        None => (None, name.to_owned()),
+    })
+}
+
+fn resolve(
+    prefix: Option<&str>,
+    scopes: &[Vec<(Option<String>, String)>],
+) -> Result<Option<String>, XmlError> {
+    if prefix == Some("xml") {
+        return Ok(Some("http://www.w3.org/XML/1998/namespace".to_owned()));
+    }
+    for scope in scopes.iter().rev() {
+        if let Some((_, uri)) = scope.iter().find(|(p, _)| p.as_deref() == prefix) {
+            return Ok(if uri.is_empty() {
+                None
+            } else {
+                Some(uri.clone())
+            });
+        }
+    }
+    match prefix {
+        None => Ok(None),
+        Some(p) => Err(err(format!("undeclared namespace prefix {p}"))),
+    }
+}
+
+type Scope = Vec<(Option<String>, String)>;
+
+fn open(
+    start: &BytesStart<'_>,
+    outer: &[Scope],
+    decoder: quick_xml::encoding::Decoder,
+) -> Result<(Element, Scope), XmlError> {
+    let mut declarations = Vec::new();
+    let mut raw_attributes = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| err(e.to_string()))?;
+        let value = attribute
+            .decoded_and_normalized_value(XmlVersion::Implicit1_0, decoder)
+            .map_err(|e| err(e.to_string()))?;
+        let (prefix, local) = split_name(attribute.key.as_ref())?;
+        match (prefix.as_deref(), local.as_str()) {
+            (None, "xmlns") => declarations.push((None, value.into_owned())),
+            (Some("xmlns"), _) => declarations.push((Some(local), value.into_owned())),
+            _ => raw_attributes.push((prefix, local, value)),
+        }
+    }
+    let mut scopes = outer.to_vec();
+    scopes.push(declarations.clone());
+    let (prefix, local) = split_name(start.name().as_ref())?;
+    let namespace = resolve(prefix.as_deref(), &scopes)?;
+    let attributes = raw_attributes
+        .into_iter()
+        .map(
+            |(prefix, local, value): (Option<String>, String, Cow<'_, str>)| {
+                let namespace = match &prefix {
+                    Some(p) => resolve(Some(p), &scopes)?,
+                    None => None,
+                };
+                Ok(Attribute {
+                    prefix,
+                    local,
+                    namespace,
+                    value: value.into_owned(),
+                })
+            },
+        )
+        .collect::<Result<Vec<_>, XmlError>>()?;
+    Ok((
+        Element {
+            prefix,
+            local,
+            namespace,
+            declarations: declarations.clone(),
+            attributes,
+            children: Vec::new(),
+        },
+        declarations,
+    ))
+}
+
+/// Escapes character data for writing.
+pub fn escape_text(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Escapes an attribute value (double-quoted) for writing.
+pub fn escape_attribute(value: &str) -> Cow<'_, str> {
+    if !value.contains(['&', '<', '"', '\t', '\n', '\r']) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_namespaces_and_references() {
+        let doc = parse(
+            "<?xml version=\"1.0\"?><a:r xmlns:a=\"urn:a\" xmlns=\"urn:d\" a:x=\"1&#9;2\ny\">\
+             <c>t &amp; &lt;u&gt; &#x41;</c><d xmlns=\"\"/></a:r>",
+        )
+        .expect("parses");
+        assert!(doc.is("urn:a", "r"));
+        assert_eq!(doc.attribute(Some("urn:a"), "x"), Some("1\t2 y"));
+        let c = doc.child("urn:d", "c").expect("c");
+        assert_eq!(c.text(), "t & <u> A");
+        let d = doc.child_named("d").expect("d");
+        assert_eq!(d.namespace, None);
+    }
+
+    #[test]
+    fn refuses_what_a_soap_message_never_holds() {
+        for bad in [
+            "<!DOCTYPE r [<!ENTITY e \"x\">]><r>&e;</r>",
+            "<r>&e;</r>",
+            "<p:r/>",
+            "<r><s></r>",
+            "<r>",
+            "<r/><r/>",
+            "",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn escapes_round_trip() {
+        let text = "a&b<c>\"d\"\te\nf\rg";
+        let doc = parse(&format!(
+            "<r v=\"{}\">{}</r>",
+            escape_attribute(text),
+            escape_text(text)
+        ))
+        .expect("parses");
+        assert_eq!(doc.attribute(None, "v"), Some(text));
+        assert_eq!(doc.text(), text);
+    }
+}
