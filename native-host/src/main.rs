@@ -27,6 +27,7 @@ mod keyring_store;
 mod log;
 mod registration;
 mod renewal;
+mod scheduler;
 mod session;
 mod status;
 

@@ -11,10 +11,15 @@
 //! - [`protocol`]: the native messaging protocol between the extension and the host.
 //! - [`certificate`]: certificate metadata and expiry severity, as reported to the extension.
 //! - [`renewal`]: the steps of CAISO's certificate renewal procedure.
+//! - [`operations`]: the web-service operations offered as one-click tests (data in
+//!   `shared/catalog/operations.json`).
+//! - [`limits`]: CAISO's Acceptable Use Policy rate limits (data in `shared/catalog/limits.json`).
 
 pub mod catalog;
 pub mod certificate;
 pub mod classify;
+pub mod limits;
+pub mod operations;
 pub mod protocol;
 pub mod redirect_rules;
 pub mod renewal;
