@@ -47,7 +47,7 @@ pub fn summarize(
     let issuer = leaf.issuer().to_string();
     Ok(CertificateSummary {
         common_name: common_name(leaf.subject()).unwrap_or_default(),
-        caiso_username: rfc4514(leaf.subject()),
+        caiso_username: caiso_soap::username::rfc4514(leaf.subject()),
         ca_family: CaFamily::from_issuer(&issuer),
         subject,
         issuer,
@@ -77,58 +77,6 @@ pub fn common_name(name: &X509Name<'_>) -> Option<String> {
         .next()
         .and_then(|cn| cn.as_str().ok())
         .map(str::to_owned)
-}
-
-/// The distinguished name as an RFC 4514 string (most specific first, no spaces), which is the
-/// form CAISO's web services take as the user name: `CN=<name>,OU=people,O=CAISO,C=US`.
-pub fn rfc4514(name: &X509Name<'_>) -> String {
-    let rdns: Vec<&RelativeDistinguishedName<'_>> = name.iter().collect();
-    let mut parts = Vec::with_capacity(rdns.len());
-    for rdn in rdns.into_iter().rev() {
-        let attributes: Vec<String> = rdn
-            .iter()
-            .map(|attr| {
-                let key = attribute_name(attr.attr_type().to_id_string().as_str());
-                let value = attr
-                    .as_str()
-                    .map(escape_rfc4514)
-                    .unwrap_or_else(|_| "#".into());
-                format!("{key}={value}")
-            })
-            .collect();
-        parts.push(attributes.join("+"));
-    }
-    parts.join(",")
-}
-
-fn attribute_name(oid: &str) -> String {
-    match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.11" => "OU",
-        "2.5.4.10" => "O",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.9" => "STREET",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        other => return other.to_owned(),
-    }
-    .to_owned()
-}
-
-fn escape_rfc4514(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, c) in value.chars().enumerate() {
-        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
-            || (i == 0 && matches!(c, '#' | ' '))
-            || (i + 1 == value.chars().count() && c == ' ');
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn describe_key(spki: &SubjectPublicKeyInfo<'_>) -> KeyDescription {

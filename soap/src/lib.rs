@@ -7,6 +7,7 @@
 pub mod c14n;
 pub mod message;
 pub mod response;
+pub mod username;
 pub mod verify;
 pub mod xml;
 
