@@ -13,7 +13,7 @@ use crate::config::{self, Config, IdentityConfig, KeySource, PassphraseSource};
 use crate::registration::{self, Browser, Os, UserDirs, Verdict};
 use crate::renewal::{self, RenewalBook};
 use crate::session::{self, Store};
-use crate::{clock, inspect};
+use crate::{cli_calls, clock, inspect};
 use crate::{custody, keyring_store};
 
 /// The usage text.
@@ -44,6 +44,18 @@ usage:
   caiso-access classify <url>...      what each URL is and where an old one leads now
   caiso-access portals [production|map-stage]
                                       every current CAISO portal of an environment
+  caiso-access tests [--json]         the API test calls available here
+  caiso-access call <label> <system> <service> [--environment production|map-stage|sandbox]
+                    [--repeat <n>] [--json]
+                                      a signed test call with the certificate, within CAISO's
+                                      rate limits, and what the answer means
+  caiso-access sandbox <host:port> [--ca <file>]... | off
+                                      use a local sandbox (caiso-sandbox) as the sandbox environment
+  caiso-access trust add|remove <file> | trust list
+                                      extra CA certificates for CAISO's servers (e.g. Entrust G2, L1M)
+  caiso-access signature rsa-sha1|rsa-sha256
+                                      message signature algorithm (default rsa-sha1)
+  caiso-access timeout <seconds>      time limit of one call (default 60)
   caiso-access --version
 
 files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-access/config.json)
@@ -73,7 +85,7 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-fn usage(message: impl Into<String>) -> Failure {
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure {
         message: format!("{}\n\n{USAGE}", message.into()),
         code: 2,
@@ -81,14 +93,14 @@ fn usage(message: impl Into<String>) -> Failure {
 }
 
 /// Options and positional arguments of one command.
-struct Args {
-    positional: Vec<String>,
+pub(crate) struct Args {
+    pub(crate) positional: Vec<String>,
     options: Vec<(String, Option<String>)>,
 }
 
 impl Args {
     /// Splits `args`; `flags` take no value, every other `--option` takes one.
-    fn parse(args: &[String], flags: &[&str], valued: &[&str]) -> Result<Args, Failure> {
+    pub(crate) fn parse(args: &[String], flags: &[&str], valued: &[&str]) -> Result<Args, Failure> {
         let mut positional = Vec::new();
         let mut options = Vec::new();
         let mut iter = args.iter();
@@ -114,11 +126,11 @@ impl Args {
         })
     }
 
-    fn flag(&self, name: &str) -> bool {
+    pub(crate) fn flag(&self, name: &str) -> bool {
         self.options.iter().any(|(n, _)| n == name)
     }
 
-    fn value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
         self.options
             .iter()
             .rev()
@@ -126,7 +138,7 @@ impl Args {
             .and_then(|(_, v)| v.as_deref())
     }
 
-    fn values(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn values(&self, name: &str) -> Vec<&str> {
         self.options
             .iter()
             .filter(|(n, _)| n == name)
@@ -154,12 +166,18 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("doctor") => doctor(rest, out),
         Some("classify") if !rest.is_empty() => Ok(classify(out, rest)?),
         Some("portals") => portals(rest, out),
+        Some("tests") => cli_calls::tests(rest, out),
+        Some("call") => cli_calls::call(rest, out),
+        Some("sandbox") => cli_calls::sandbox(rest, out),
+        Some("trust") => cli_calls::trust(rest, out),
+        Some("signature") => cli_calls::signature(rest, out),
+        Some("timeout") => cli_calls::timeout(rest, out),
         Some(other) => Err(usage(format!("unknown command {other:?}"))),
         None => Err(usage("no command given")),
     }
 }
 
-fn config_dir() -> Result<PathBuf, Failure> {
+pub(crate) fn config_dir() -> Result<PathBuf, Failure> {
     Ok(config::config_dir()?)
 }
 

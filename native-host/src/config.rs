@@ -52,6 +52,48 @@ pub struct Config {
     /// The identities, in the order they are shown.
     #[serde(default)]
     pub identities: Vec<IdentityConfig>,
+    /// How calls to CAISO's web services are made.
+    #[serde(default, skip_serializing_if = "CallSettings::is_default")]
+    pub calls: CallSettings,
+}
+
+/// Settings of the API calls. Host-side only: the extension can neither read paths from here
+/// nor change anything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSettings {
+    /// CA certificates (PEM files) trusted for CAISO's servers on top of the operating system's
+    /// store: e.g. Entrust Root G2 and L1M where the OS store lacks them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_ca_certificates: Vec<PathBuf>,
+    /// The signature algorithm: `rsa-sha1` (default, what CAISO's clients use) or `rsa-sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Time limit of one call, in seconds (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// A local sandbox standing in for CAISO (the `sandbox` environment of test calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxConfig>,
+}
+
+impl CallSettings {
+    fn is_default(&self) -> bool {
+        self == &CallSettings::default()
+    }
+}
+
+/// Where the sandbox listens and which CAs its server certificate chains to. Calls in the
+/// sandbox environment use Production's host names (so names and certificates are checked as
+/// for CAISO) but connect to `address`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// `host:port` of the sandbox, e.g. `127.0.0.1:8443`.
+    pub address: std::net::SocketAddr,
+    /// CA certificates (PEM files) trusted for the sandbox only.
+    #[serde(default)]
+    pub ca_certificates: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -61,6 +103,7 @@ impl Default for Config {
             thresholds: Thresholds::default(),
             extra_allowed_callers: Vec::new(),
             identities: Vec::new(),
+            calls: CallSettings::default(),
         }
     }
 }

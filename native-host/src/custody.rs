@@ -115,6 +115,34 @@ pub fn needs_passphrase(source: &KeySource) -> Result<bool, CustodyError> {
 
 /// Opens `source` with `passphrase` (`None` for an unencrypted key).
 pub fn unlock(source: &KeySource, passphrase: Option<&str>) -> Result<Unlocked, CustodyError> {
+    let (chain, key_matches, _key) = open_parts(source, passphrase)?;
+    Ok(Unlocked { chain, key_matches })
+}
+
+/// An identity opened for making calls: its chain (leaf first) and its private key. Lives only
+/// in this process and is never written or sent anywhere.
+pub struct ForUse {
+    /// The certificate and its issuers, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// The private key.
+    pub key: PrivateKeyDer<'static>,
+}
+
+/// Opens `source` for making calls; refuses a key that does not belong to the certificate.
+pub fn open_for_use(source: &KeySource, passphrase: Option<&str>) -> Result<ForUse, CustodyError> {
+    let (chain, key_matches, key) = open_parts(source, passphrase)?;
+    if !key_matches {
+        return Err(CustodyError::UnsupportedKey(
+            "it does not belong to the certificate".to_owned(),
+        ));
+    }
+    Ok(ForUse { chain, key })
+}
+
+fn open_parts(
+    source: &KeySource,
+    passphrase: Option<&str>,
+) -> Result<(Vec<Vec<u8>>, bool, PrivateKeyDer<'static>), CustodyError> {
     let (certificates, key) = match source {
         KeySource::Pkcs12 { path } => open_pkcs12(path, passphrase)?,
         KeySource::Pem { certificate, key } => {
@@ -125,7 +153,7 @@ pub fn unlock(source: &KeySource, passphrase: Option<&str>) -> Result<Unlocked, 
         .map_err(|e| CustodyError::UnsupportedKey(e.to_string()))?;
     let public = signing_key.public_key().map(|spki| spki.as_ref().to_vec());
     let (chain, key_matches) = order_chain(certificates, public.as_deref())?;
-    Ok(Unlocked { chain, key_matches })
+    Ok((chain, key_matches, key))
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {

@@ -16,12 +16,17 @@ use std::process::ExitCode;
 
 mod atomic;
 mod caller;
+mod calls;
 mod cli;
+mod cli_calls;
 mod clock;
 mod config;
 mod custody;
 mod data_file;
+mod endpoint;
+mod explain;
 mod framing;
+mod https;
 mod inspect;
 mod keyring_store;
 mod log;
@@ -30,6 +35,7 @@ mod renewal;
 mod scheduler;
 mod session;
 mod status;
+mod trust;
 
 use caller::Invocation;
 

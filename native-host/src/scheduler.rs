@@ -274,14 +274,14 @@ impl Scheduler {
 }
 
 /// Runs `jobs` within the limits on `workers` threads, reporting progress as `(job index,
-/// progress)`; returns each job's last result in job order.
+/// progress)`; returns each job's last result in job order (`None` only if a worker died).
 pub fn run<T, R>(
     scheduler: &Mutex<Scheduler>,
     jobs: Vec<Job<T>>,
     workers: usize,
     execute: impl Fn(&T) -> Attempt<R> + Sync,
     mut progress: impl FnMut(usize, Progress),
-) -> Vec<R>
+) -> Vec<Option<R>>
 where
     T: Sync,
     R: Send,
@@ -378,7 +378,7 @@ where
         }
         drop(job_tx);
     });
-    results.into_iter().flatten().collect()
+    results
 }
 
 /// The scheduler behind `mutex`, also if a worker panicked while holding it (its history stays
@@ -490,7 +490,7 @@ mod tests {
             |_, _| {},
         );
         let elapsed = t0.elapsed();
-        assert_eq!(results, (0..40).collect::<Vec<_>>());
+        assert_eq!(results, (0..40).map(Some).collect::<Vec<_>>());
         let starts = starts.into_inner().expect("lock");
         let all: Vec<Instant> = starts.iter().map(|s| s.1).collect();
         let slow_starts: Vec<Instant> = starts
@@ -542,7 +542,7 @@ mod tests {
             },
             |index, p| events.lock().expect("lock").push((index, p)),
         );
-        assert_eq!(results, ["ok", "ok"]);
+        assert_eq!(results, [Some("ok"), Some("ok")]);
         let tries = tries.into_inner().expect("lock");
         let retry = tries.iter().filter(|t| t.0 == 0).nth(1).expect("retried").1;
         assert!(retry.duration_since(t0) >= Duration::from_millis(200));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use caiso_shared::protocol::{
-    Command, ErrorCode, HostInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, MIN_PROTOCOL_VERSION,
+    Command, ErrorCode, Event, HostInfo, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION, ProtocolError, Reply, ReplyBody, StatusReport,
 };
 use caiso_shared::renewal::RenewalAction;
@@ -43,6 +43,8 @@ pub struct Store {
     dir: PathBuf,
     config: Option<(Stamp, Config, Vec<status::CertificateFacts>)>,
     book: Option<(Stamp, RenewalBook)>,
+    /// The API call machinery (rate-limit history, opened identities) of this process.
+    pub calls: crate::calls::Engine,
 }
 
 impl Store {
@@ -52,6 +54,7 @@ impl Store {
             dir,
             config: None,
             book: None,
+            calls: crate::calls::Engine::new(),
         }
     }
 
@@ -157,7 +160,14 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write, store: &mut Store) 
                 return SessionEnd::Broken;
             }
         };
-        let (id, answer) = handle(&frame, store);
+        let (id, answer) = {
+            let mut emit = |id: u64, event: Event| {
+                if let Err(e) = send(output, Some(id), ReplyBody::<()>::Event(event)) {
+                    log::warn(&format!("cannot write a progress event: {e}"));
+                }
+            };
+            handle(&frame, store, &mut emit)
+        };
         let sent = match answer {
             Ok(body) => send(output, id, ReplyBody::Ok(body)),
             Err(error) => {
@@ -202,8 +212,13 @@ fn send<T: Serialize>(
     framing::write_frame(output, &bytes)
 }
 
-/// Parses and runs one request. Returns the request id (when readable) and the result.
-pub fn handle(frame: &[u8], store: &mut Store) -> (Option<u64>, Result<Value, ProtocolError>) {
+/// Parses and runs one request, passing progress events of long commands to `events`. Returns
+/// the request id (when readable) and the result.
+pub fn handle(
+    frame: &[u8],
+    store: &mut Store,
+    events: &mut dyn FnMut(u64, Event),
+) -> (Option<u64>, Result<Value, ProtocolError>) {
     let text = match std::str::from_utf8(frame) {
         Ok(text) => text,
         Err(e) => {
@@ -232,7 +247,10 @@ pub fn handle(frame: &[u8], store: &mut Store) -> (Option<u64>, Result<Value, Pr
         Ok(parts) => parts,
         Err((id, error)) => return (id, Err(error)),
     };
-    (Some(id), run(command, store))
+    (
+        Some(id),
+        run(command, store, &mut |event| events(id, event)),
+    )
 }
 
 /// Checks the envelope and parses the command. Errors carry the id when it was readable.
@@ -300,7 +318,7 @@ fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)
 }
 
 /// The commands this host knows, as named on the wire.
-pub const COMMANDS: [&str; 3] = ["hello", "status", "renewal"];
+pub const COMMANDS: [&str; 5] = ["hello", "status", "renewal", "tests", "call"];
 
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
@@ -320,8 +338,31 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, ProtocolError> {
     serde_json::to_value(value).map_err(|e| ProtocolError::new(ErrorCode::Internal, e.to_string()))
 }
 
-fn run(command: Command, store: &mut Store) -> Result<Value, ProtocolError> {
+fn run(
+    command: Command,
+    store: &mut Store,
+    events: &mut dyn FnMut(Event),
+) -> Result<Value, ProtocolError> {
     match command {
+        Command::Tests(_) => to_value(&crate::calls::test_catalog(store.config()?)),
+        Command::Call(request) => {
+            let config = store.config()?.clone();
+            log::info(&format!(
+                "test call {}/{} in {} as {}",
+                truncate(&request.system),
+                truncate(&request.service),
+                request.environment.id(),
+                truncate(&request.identity)
+            ));
+            let mut results = store
+                .calls
+                .run(&config, vec![request], |_, event| events(event));
+            match results.pop() {
+                Some(Ok(report)) => to_value(&report),
+                Some(Err(error)) => Err(error),
+                None => Err(ProtocolError::new(ErrorCode::Internal, "no result")),
+            }
+        }
         Command::Hello(hello) => {
             if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&hello.protocol) {
                 return Err(unsupported_version(u64::from(hello.protocol)));

@@ -13,8 +13,10 @@
 //! - [`renewal`]: the steps of CAISO's certificate renewal procedure.
 //! - [`operations`]: the web-service operations offered as one-click tests (data in
 //!   `shared/catalog/operations.json`).
+//! - [`calls`]: test calls over the protocol: request, offer and explained result.
 //! - [`limits`]: CAISO's Acceptable Use Policy rate limits (data in `shared/catalog/limits.json`).
 
+pub mod calls;
 pub mod catalog;
 pub mod certificate;
 pub mod classify;

@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calls::CallRequest;
 use crate::certificate::IdentityStatus;
 use crate::renewal::RenewalAction;
 
@@ -58,6 +59,12 @@ pub enum Command {
     /// Records a step of the renewal procedure for one identity; answered with the identity's
     /// new [`IdentityStatus`].
     Renewal(RenewalUpdate),
+    /// Lists the test calls that can be made here; answered with
+    /// [`crate::calls::TestCatalog`].
+    Tests(NoArgs),
+    /// Makes one test call; answered with [`Event`]s (queued, waiting, running, retrying) and
+    /// then a [`crate::calls::CallReport`].
+    Call(CallRequest),
 }
 
 impl Command {
@@ -67,6 +74,8 @@ impl Command {
             Command::Hello(_) => "hello",
             Command::Status(_) => "status",
             Command::Renewal(_) => "renewal",
+            Command::Tests(_) => "tests",
+            Command::Call(_) => "call",
         }
     }
 }
@@ -191,6 +200,10 @@ pub enum ErrorCode {
     UnknownIdentity,
     /// The renewal step does not follow from the current one.
     InvalidTransition,
+    /// The system and service are not one of the offered test calls.
+    UnknownOperation,
+    /// The environment is not available here (no sandbox configured, or no API address).
+    EnvironmentUnavailable,
     /// A certificate could not be read or is unusable.
     Certificate,
     /// The host's configuration or state could not be read or written.
@@ -215,6 +228,8 @@ impl ErrorCode {
             ErrorCode::BadArguments => "bad_arguments",
             ErrorCode::UnknownIdentity => "unknown_identity",
             ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::UnknownOperation => "unknown_operation",
+            ErrorCode::EnvironmentUnavailable => "environment_unavailable",
             ErrorCode::Certificate => "certificate",
             ErrorCode::Storage => "storage",
             ErrorCode::ReplyTooLarge => "reply_too_large",
@@ -276,6 +291,9 @@ mod tests {
             r#"{"command":"hello","args":{"protocol":1}}"#,
             r#"{"command":"hello","args":{"protocol":"1","client":"x"}}"#,
             r#"{"command":"renewal","args":{"identity":"p","action":{"step":"registered","transaction_id":"T1","passphrase":"x"}}}"#,
+            r#"{"command":"call","args":{"identity":"p","system":"cmri","service":"X_AP","environment":"production","url":"https://evil.example/"}}"#,
+            r#"{"command":"call","args":{"identity":"p","system":"cmri","service":"X_AP","environment":"https://evil.example/"}}"#,
+            r#"{"command":"call","args":{"identity":"p","system":"cmri","service":"X_AP","environment":"production","host":"evil.example"}}"#,
         ] {
             assert!(serde_json::from_str::<Command>(bad).is_err(), "{bad}");
         }
@@ -294,6 +312,8 @@ mod tests {
             ErrorCode::BadArguments,
             ErrorCode::UnknownIdentity,
             ErrorCode::InvalidTransition,
+            ErrorCode::UnknownOperation,
+            ErrorCode::EnvironmentUnavailable,
             ErrorCode::Certificate,
             ErrorCode::Storage,
             ErrorCode::ReplyTooLarge,
