@@ -342,7 +342,7 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
                     .unwrap_or_default()
                     .iter()
                     .map(|lane| {
-                        let title = limits
+                        limits
                             .namespaces
                             .iter()
                             .map(|n| (&n.id, &n.title, n.requests, n.per_seconds))
@@ -356,8 +356,7 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
                             .map(|(_, title, requests, seconds)| {
                                 format!("{title}: {requests} per {seconds} s")
                             })
-                            .unwrap_or_else(|| lane.id.clone());
-                        title
+                            .unwrap_or_else(|| lane.id.clone())
                     })
                     .collect();
                 TestOperation {

@@ -117,6 +117,13 @@ pub fn classify(error: &reqwest::Error) -> Failure {
         return failure;
     }
     let text = chain_text(error);
+    // Some layers box the TLS error as text only; rustls's own wording is stable.
+    if let Some(reason) = text.split("invalid peer certificate: ").nth(1) {
+        return Failure::ServerNotTrusted(first_word(reason));
+    }
+    if let Some(alert) = text.split("received fatal alert: ").nth(1) {
+        return Failure::ClientCertificateRefused(first_word(alert));
+    }
     if error.is_timeout() || text.contains("timed out") {
         return Failure::Timeout;
     }
@@ -167,6 +174,13 @@ fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<Failure> {
         current = e.source();
     }
     None
+}
+
+fn first_word(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {

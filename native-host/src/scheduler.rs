@@ -2,7 +2,8 @@
 //!
 //! Every call counts against one or more lanes (its namespace's limit and any service limit
 //! that matches it, from `shared/catalog/limits.json`, per environment). A lane allows
-//! `requests` starts in any window of `window_ms` (guard included). The scheduler starts each
+//! `requests` starts in any window of `window_ms` (guard included), spread evenly over it. The
+//! scheduler starts each
 //! call at the earliest moment all its lanes allow, picks among queued calls the one that can
 //! start first (queue order breaks ties, so calls on a slow lane never hold up calls on a fast
 //! one), runs calls on a few worker threads, and when CAISO answers with an Acceptable Use
@@ -43,9 +44,23 @@ impl LaneRef {
     }
 }
 
-#[derive(Debug, Default)]
+/// One call counted in a lane: when it was sent and, once its answer is in, when that was.
+/// The server saw it somewhere in between, so the window of the call `n` later is counted from
+/// the answer: no delay on the way (a slow TLS handshake, a congested link) can put `n + 1`
+/// arrivals into one of the server's windows.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    ticket: u64,
+    sent: Instant,
+    answered: Option<Instant>,
+}
+
+/// How far ahead a call waits for an answer still out (re-checked when any answer comes).
+const UNTIL_ANSWERED: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Default, Clone)]
 struct LaneState {
-    starts: VecDeque<Instant>,
+    starts: VecDeque<Slot>,
     paused_until: Option<Instant>,
 }
 
@@ -53,14 +68,10 @@ struct LaneState {
 #[derive(Debug, Default)]
 pub struct Scheduler {
     lanes: HashMap<String, LaneState>,
+    next_ticket: u64,
 }
 
 impl Scheduler {
-    /// An empty history.
-    pub fn new() -> Scheduler {
-        Scheduler::default()
-    }
-
     /// The earliest moment at or after `now` when a call on `lanes` may start.
     pub fn earliest(&self, lanes: &[LaneRef], now: Instant) -> Instant {
         let mut at = now;
@@ -73,21 +84,53 @@ impl Scheduler {
             }
             let n = lane.requests as usize;
             if n > 0 && state.starts.len() >= n {
-                at = at.max(state.starts[state.starts.len() - n] + lane.window);
+                let slot = state.starts[state.starts.len() - n];
+                let counted_from = slot.answered.unwrap_or(now + UNTIL_ANSWERED);
+                at = at.max(counted_from + lane.window);
+            }
+            // Starts are also spread evenly over the window: a burst of `n` at once would be
+            // within the limit as sent, but a little network jitter on arrival would put
+            // `n + 1` into one of the server's windows.
+            if let Some(last) = state.starts.back() {
+                at = at.max(last.sent + lane.window / lane.requests.max(1));
             }
         }
         at
     }
 
-    /// Records that a call on `lanes` started at `at`.
-    pub fn record(&mut self, lanes: &[LaneRef], at: Instant) {
+    /// Records that a call on `lanes` was sent at `at`; returns its ticket for [`Self::answered`].
+    pub fn sent(&mut self, lanes: &[LaneRef], at: Instant) -> u64 {
+        self.next_ticket += 1;
+        let ticket = self.next_ticket;
         for lane in lanes {
             let state = self.lanes.entry(lane.key.clone()).or_default();
-            state.starts.push_back(at);
+            state.starts.push_back(Slot {
+                ticket,
+                sent: at,
+                answered: None,
+            });
             while state.starts.len() > lane.requests as usize {
                 state.starts.pop_front();
             }
         }
+        ticket
+    }
+
+    /// Records that the call `ticket` on `lanes` was answered at `at`.
+    pub fn answered(&mut self, lanes: &[LaneRef], ticket: u64, at: Instant) {
+        for lane in lanes {
+            if let Some(state) = self.lanes.get_mut(&lane.key) {
+                for slot in state.starts.iter_mut().filter(|s| s.ticket == ticket) {
+                    slot.answered = Some(at);
+                }
+            }
+        }
+    }
+
+    /// Records a call sent and answered at `at` (a schedule projection; tests).
+    pub fn record(&mut self, lanes: &[LaneRef], at: Instant) {
+        let ticket = self.sent(lanes, at);
+        self.answered(lanes, ticket, at);
     }
 
     /// Pauses `lanes` until `until` (an Acceptable Use Policy fault asked us to wait).
@@ -256,19 +299,8 @@ impl Queue {
 impl Scheduler {
     fn snapshot(&self) -> Scheduler {
         Scheduler {
-            lanes: self
-                .lanes
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        LaneState {
-                            starts: v.starts.clone(),
-                            paused_until: v.paused_until,
-                        },
-                    )
-                })
-                .collect(),
+            lanes: self.lanes.clone(),
+            next_ticket: self.next_ticket,
         }
     }
 }
@@ -298,6 +330,7 @@ where
     let (job_tx, job_rx) = mpsc::channel::<usize>();
     let job_rx = Arc::new(Mutex::new(job_rx));
     let (done_tx, done_rx) = mpsc::channel::<(usize, Attempt<R>)>();
+    let mut tickets = vec![0u64; count];
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let job_rx = Arc::clone(&job_rx);
@@ -326,7 +359,7 @@ where
             let wait_until = match decision {
                 Decision::Start(index) => {
                     queue.remove(index);
-                    lock(scheduler).record(&jobs[index].lanes, now);
+                    tickets[index] = lock(scheduler).sent(&jobs[index].lanes, now);
                     attempts[index] += 1;
                     progress(index, Progress::Running(attempts[index]));
                     in_flight += 1;
@@ -356,6 +389,9 @@ where
                     .recv()
                     .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
+            if let Ok((index, _)) = &received {
+                lock(scheduler).answered(&jobs[*index].lanes, tickets[*index], Instant::now());
+            }
             match received {
                 Ok((index, Attempt::Done(result))) => {
                     in_flight -= 1;
@@ -432,27 +468,32 @@ mod tests {
     }
 
     #[test]
-    fn a_lane_allows_n_starts_per_window() {
-        let mut s = Scheduler::new();
-        let l = [lane("p/ws", 3, 1000)];
+    fn a_lane_allows_n_starts_per_window_spread_evenly() {
+        let mut s = Scheduler::default();
+        let l = [lane("p/ws", 3, 900)];
         let t0 = Instant::now();
-        for i in 0..3 {
-            assert_eq!(s.earliest(&l, t0), t0, "start {i} is free");
-            s.record(&l, t0);
-        }
-        assert_eq!(s.earliest(&l, t0), t0 + Duration::from_millis(1000));
+        assert_eq!(s.earliest(&l, t0), t0, "the first start is free");
+        s.record(&l, t0);
+        let step = Duration::from_millis(300);
+        assert_eq!(s.earliest(&l, t0), t0 + step);
+        s.record(&l, t0 + step);
+        s.record(&l, t0 + step * 2);
+        assert_eq!(s.earliest(&l, t0), t0 + step * 3);
         // Another environment's lane of the same id is separate.
-        assert_eq!(s.earliest(&[lane("m/ws", 3, 1000)], t0), t0);
+        assert_eq!(s.earliest(&[lane("m/ws", 3, 900)], t0), t0);
     }
 
     #[test]
     fn a_call_waits_for_the_strictest_of_its_lanes_and_for_pauses() {
-        let mut s = Scheduler::new();
+        let mut s = Scheduler::default();
         let ws = lane("p/ws", 30, 1000);
         let cmri = lane("p/cmri-retrieve", 1, 5000);
         let t0 = Instant::now();
         s.record(&[ws.clone(), cmri.clone()], t0);
-        assert_eq!(s.earliest(&[ws.clone()], t0), t0);
+        assert_eq!(
+            s.earliest(&[ws.clone()], t0),
+            t0 + Duration::from_millis(1000) / 30
+        );
         assert_eq!(
             s.earliest(&[ws.clone(), cmri.clone()], t0),
             t0 + Duration::from_secs(5)
@@ -476,7 +517,7 @@ mod tests {
             };
             jobs.push(Job { lanes, call: i });
         }
-        let scheduler = Mutex::new(Scheduler::new());
+        let scheduler = Mutex::new(Scheduler::default());
         let starts = Mutex::new(Vec::new());
         let t0 = Instant::now();
         let results = run(
@@ -523,7 +564,7 @@ mod tests {
                 call: 1,
             },
         ];
-        let scheduler = Mutex::new(Scheduler::new());
+        let scheduler = Mutex::new(Scheduler::default());
         let tries = Mutex::new(Vec::new());
         let events = Mutex::new(Vec::new());
         let t0 = Instant::now();
@@ -560,6 +601,22 @@ mod tests {
     }
 
     #[test]
+    fn a_call_still_out_holds_its_slot_until_answered() {
+        let mut s = Scheduler::default();
+        let cmri = [lane("p/cmri", 1, 5000)];
+        let t0 = Instant::now();
+        let ticket = s.sent(&cmri, t0);
+        assert!(
+            s.earliest(&cmri, t0) > t0 + Duration::from_secs(60),
+            "waits for the answer"
+        );
+        let answer = t0 + Duration::from_millis(80);
+        s.answered(&cmri, ticket, answer);
+        // Counted from the answer: the request may have reached CAISO that late.
+        assert_eq!(s.earliest(&cmri, t0), answer + Duration::from_secs(5));
+    }
+
+    #[test]
     fn projected_starts_follow_the_limits() {
         let cmri = lane("p/cmri", 1, 5000);
         let jobs: Vec<Job<()>> = (0..3)
@@ -568,7 +625,7 @@ mod tests {
                 call: (),
             })
             .collect();
-        let s = Scheduler::new();
+        let s = Scheduler::default();
         let mut starts = projected_starts(&s, &jobs);
         starts.sort_by_key(|s| s.0);
         let first = starts[0].1;

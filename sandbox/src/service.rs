@@ -117,6 +117,7 @@ pub struct Service {
     arrivals: Mutex<HashMap<String, VecDeque<Instant>>>,
     aup_sent: Mutex<HashSet<String>>,
     log: Mutex<Option<std::fs::File>>,
+    memory: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 /// One request as the sandbox saw it.
@@ -135,6 +136,7 @@ impl Service {
     pub fn new(
         behaviours: HashMap<String, Behaviour>,
         log: Option<std::fs::File>,
+        memory: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
         now_override: Option<OffsetDateTime>,
     ) -> Service {
         Service {
@@ -146,6 +148,7 @@ impl Service {
             arrivals: Mutex::new(HashMap::new()),
             aup_sent: Mutex::new(HashSet::new()),
             log: Mutex::new(log),
+            memory,
         }
     }
 
@@ -163,6 +166,9 @@ impl Service {
             if let Some(file) = guard.as_mut() {
                 let _ = writeln!(file, "{entry}");
             }
+        }
+        if let Ok(mut memory) = self.memory.lock() {
+            memory.push(entry);
         }
     }
 
@@ -437,7 +443,7 @@ mod tests {
 
     #[test]
     fn the_aup_refuses_the_request_over_the_limit_with_the_wait() {
-        let service = Service::new(HashMap::new(), None, None);
+        let service = Service::new(HashMap::new(), None, Default::default(), None);
         let lanes = vec![("cmri-retrieve".to_owned(), 1, 5)];
         let t0 = Instant::now();
         assert_eq!(service.admit(&lanes, t0), None);

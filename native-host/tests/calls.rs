@@ -1,0 +1,351 @@
+//! Test calls against the local CAISO sandbox over real TLS with client certificates: the host
+//! binary (command line and native messaging) signs, schedules, sends and explains; the
+//! sandbox checks certificates, signatures and rate limits and logs what it saw.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use caiso_sandbox::{Behaviour, Options, Running};
+use common::{NOW, Sandbox, pki};
+use serde_json::{Value, json};
+
+fn caiso(behaviours: &[(&str, Behaviour)]) -> Running {
+    caiso_with(behaviours, |_| {})
+}
+
+fn caiso_with(behaviours: &[(&str, Behaviour)], tweak: impl FnOnce(&mut Options)) -> Running {
+    let mut options = Options::with_pki(&pki(""));
+    options.behaviours = behaviours
+        .iter()
+        .map(|(op, b)| ((*op).to_owned(), b.clone()))
+        .collect::<HashMap<_, _>>();
+    options.now = Some(
+        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339)
+            .expect("NOW"),
+    );
+    tweak(&mut options);
+    caiso_sandbox::start(options).expect("sandbox starts")
+}
+
+/// A host configuration with `fixture` imported as `prod` and the sandbox at `running`.
+fn host_for(running: &Running, fixture: &str) -> Sandbox {
+    let host = Sandbox::new();
+    host.import(fixture, "prod", "production");
+    let address = running.address.to_string();
+    let ca = pki("server-root.pem");
+    host.cli_ok(&["sandbox", &address, "--ca", ca.to_str().expect("path")]);
+    host
+}
+
+/// Runs `call` with these arguments and returns the reports and whether it succeeded.
+fn call(host: &Sandbox, args: &[&str]) -> (Vec<Value>, bool) {
+    let mut all = vec!["call", "prod"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--environment", "sandbox", "--json"]);
+    let output = host.cli(&all);
+    let reports: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (reports, output.status.success())
+}
+
+fn one(host: &Sandbox, system: &str, service: &str) -> Value {
+    let (mut reports, ok) = call(host, &[system, service]);
+    assert_eq!(reports.len(), 1);
+    let report = reports.remove(0);
+    assert_eq!(report["ok"].as_bool(), Some(ok), "{report}");
+    report
+}
+
+const AWARDS: (&str, &str) = ("cmri", "RetrieveMarketAwards_CMRIv4_AP");
+const PRICES: (&str, &str) = ("cmri", "RetrieveSchedulePrices_CMRIv3_DocAttach_AP");
+const LOCATIONS: (&str, &str) = ("drrs", "RetrieveDRLocations_DRRSv1_AP");
+const BIDS: (&str, &str) = ("sibr", "RetrieveCleanBidSet_SIBRv5_AP");
+
+#[test]
+fn a_signed_call_with_a_certificate_from_the_store_succeeds() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let report = one(&host, AWARDS.0, AWARDS.1);
+    assert_eq!(report["class"], "success");
+    assert_eq!(report["http_status"], 200);
+    assert_eq!(report["signature"], "rsa-sha1");
+    assert_eq!(
+        report["url"],
+        format!(
+            "https://ws.prod.caiso.com:{}/sst/cmri/RetrieveMarketAwards_CMRIv4_AP",
+            sandbox.address.port()
+        )
+    );
+    // The sandbox verified the signature and the user name against the TLS certificate.
+    let log = sandbox.log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["outcome"], "ok");
+    assert_eq!(log[0]["host"], "ws.prod.caiso.com");
+}
+
+#[test]
+fn rsa_sha256_and_doc_attach_answers_work() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-modern.p12");
+    host.cli_ok(&["signature", "rsa-sha256"]);
+    let report = one(&host, PRICES.0, PRICES.1);
+    assert_eq!(report["class"], "success", "{report}");
+    assert_eq!(report["signature"], "rsa-sha256");
+    assert!(report["attachment_bytes"].as_u64().expect("attachment") > 50);
+}
+
+#[test]
+fn a_certificate_from_another_ca_is_refused_clearly() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "foreign.p12");
+    let report = one(&host, AWARDS.0, AWARDS.1);
+    assert_eq!(report["class"], "client_certificate_refused", "{report}");
+    assert!(
+        report["explanation"]
+            .as_str()
+            .expect("text")
+            .contains("not issued by a CA CAISO accepts")
+    );
+    assert!(sandbox.log().iter().any(|e| e["outcome"] == "tls-refused"));
+}
+
+#[test]
+fn an_expired_certificate_is_refused_clearly() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "expired.p12");
+    let report = one(&host, AWARDS.0, AWARDS.1);
+    assert_eq!(report["class"], "client_certificate_refused", "{report}");
+    assert!(
+        report["explanation"]
+            .as_str()
+            .expect("text")
+            .contains("expired")
+    );
+}
+
+#[test]
+fn a_server_certificate_nobody_trusts_stops_the_call() {
+    let sandbox = caiso_with(&[], |o| {
+        o.server_cert = pki("rogue-server.crt");
+        o.server_key = pki("rogue-server.key");
+    });
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let report = one(&host, AWARDS.0, AWARDS.1);
+    assert_eq!(report["class"], "server_not_trusted", "{report}");
+    assert!(
+        report["next_step"]
+            .as_str()
+            .expect("text")
+            .contains("Entrust Root Certification Authority - G2")
+    );
+    // Nothing was sent: the sandbox never got past the handshake.
+    assert!(sandbox.log().iter().all(|e| e.get("operation").is_none()));
+}
+
+#[test]
+fn http_and_soap_failures_are_explained() {
+    let sandbox = caiso(&[
+        ("cmri-market-awards", Behaviour::Forbidden),
+        ("cmri-schedule-prices", Behaviour::NotFound),
+        ("drrs-locations", Behaviour::BusinessFault),
+        ("sibr-clean-bids", Behaviour::RoleFault),
+    ]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let (reports, ok) = call(
+        &host,
+        &[
+            "cmri-market-awards",
+            "cmri-schedule-prices",
+            "drrs-locations",
+            "sibr-clean-bids",
+        ],
+    );
+    assert!(!ok);
+    let classes: Vec<&str> = reports
+        .iter()
+        .map(|r| r["class"].as_str().expect("class"))
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            "not_provisioned",
+            "not_found",
+            "business_error",
+            "role_not_set_up"
+        ]
+    );
+    assert_eq!(reports[0]["http_status"], 403);
+    assert!(
+        reports[0]["next_step"]
+            .as_str()
+            .expect("text")
+            .contains("UAA")
+    );
+    assert_eq!(
+        reports[2]["ok"], true,
+        "a business error proves access works"
+    );
+    assert_eq!(
+        reports[2]["events"][0],
+        "No data was found for the requested trade date."
+    );
+}
+
+#[test]
+fn an_aup_fault_is_honoured_and_the_call_retried_after_the_stated_wait() {
+    let sandbox = caiso(&[("sibr-clean-bids", Behaviour::AupOnce(2))]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let report = one(&host, BIDS.0, BIDS.1);
+    assert_eq!(report["class"], "success", "{report}");
+    assert_eq!(report["attempts"], 2);
+    assert!(report["waited_ms"].as_u64().expect("ms") >= 2000);
+    let log = sandbox.log();
+    let times: Vec<f64> = log
+        .iter()
+        .map(|e| e["at_ms"].as_f64().expect("time"))
+        .collect();
+    assert_eq!(log[0]["outcome"], "aup");
+    assert_eq!(log[1]["outcome"], "ok");
+    assert!(times[1] - times[0] >= 2000.0, "{times:?}");
+}
+
+#[test]
+fn a_dropped_connection_and_a_slow_server_end_clearly() {
+    let sandbox = caiso(&[
+        ("cmri-market-awards", Behaviour::Reset),
+        ("drrs-locations", Behaviour::Slow(Duration::from_secs(4))),
+    ]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    host.cli_ok(&["timeout", "1"]);
+    let report = one(&host, AWARDS.0, AWARDS.1);
+    assert_eq!(report["class"], "connection_failed", "{report}");
+    let report = one(&host, LOCATIONS.0, LOCATIONS.1);
+    assert_eq!(report["class"], "timeout", "{report}");
+    assert!(
+        report["next_step"]
+            .as_str()
+            .expect("text")
+            .contains("45.42.16.0/21")
+    );
+}
+
+#[test]
+fn a_burst_of_mixed_calls_keeps_every_limit_and_finishes_near_the_fastest_schedule() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    // 60 SIBR retrieves (WS: 30 per second) and 3 CMRI retrieves (1 per 5 s as well): the
+    // limits allow it in 10 s (CMRI at 0, 5 and 10 s).
+    let mut args: Vec<&str> = vec!["sibr-clean-bids"; 20];
+    args.push("cmri-market-awards");
+    let (reports, ok) = {
+        let mut all = vec!["call", "prod"];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(&["--repeat", "3", "--environment", "sandbox", "--json"]);
+        let output = host.cli(&all);
+        (
+            serde_json::from_slice::<Vec<Value>>(&output.stdout).expect("reports"),
+            output.status.success(),
+        )
+    };
+    assert!(ok);
+    assert_eq!(reports.len(), 63);
+    let log = sandbox.log();
+    assert_eq!(log.len(), 63, "no retries were needed");
+    assert!(log.iter().all(|e| e["outcome"] == "ok"), "no AUP fault");
+    let at = |filter: &dyn Fn(&Value) -> bool| -> Vec<f64> {
+        log.iter()
+            .filter(|e| filter(e))
+            .map(|e| e["at_ms"].as_f64().expect("t"))
+            .collect()
+    };
+    let all = at(&|_| true);
+    let cmri = at(&|e| e["operation"] == "cmri-market-awards");
+    let within =
+        |times: &[f64], n: usize, window: f64| times.windows(n + 1).all(|w| w[n] - w[0] >= window);
+    assert!(within(&all, 30, 1000.0), "WS: 30 per second");
+    assert!(within(&cmri, 1, 5000.0), "CMRI retrieves: 1 per 5 s");
+    let span = all.last().expect("last") - all.first().expect("first");
+    assert!(
+        (10_000.0..=10_500.0).contains(&span),
+        "span {span} ms: within 5% of 10 s"
+    );
+}
+
+#[test]
+fn native_messaging_lists_tests_and_streams_a_call() {
+    let sandbox = caiso(&[("sibr-clean-bids", Behaviour::AupOnce(1))]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let mut session = host.host();
+    session.send(&json!({"v": 1, "id": 1, "command": "tests", "args": {}}));
+    let tests = session.receive().expect("answer");
+    let environments = &tests["ok"]["environments"];
+    assert_eq!(environments, &json!(["production", "map-stage", "sandbox"]));
+    assert!(
+        tests["ok"]["operations"]
+            .as_array()
+            .expect("operations")
+            .iter()
+            .any(|o| o["service"] == "RetrieveMarketAwards_CMRIv4_AP"
+                && o["limits"][1]
+                    .as_str()
+                    .is_some_and(|l| l.contains("1 per 5 s")))
+    );
+    session.send(&json!({"v": 1, "id": 2, "command": "call", "args": {
+        "identity": "prod", "system": "sibr", "service": "RetrieveCleanBidSet_SIBRv5_AP", "environment": "sandbox"
+    }}));
+    let mut stages = Vec::new();
+    let report = loop {
+        let message = session.receive().expect("message");
+        assert_eq!(message["id"], 2);
+        if let Some(event) = message.get("event") {
+            stages.push(event["stage"].as_str().expect("stage").to_owned());
+            continue;
+        }
+        break message["ok"].clone();
+    };
+    assert_eq!(
+        stages,
+        ["queued", "running", "retrying", "waiting", "running"]
+    );
+    assert_eq!(report["class"], "success", "{report}");
+    assert_eq!(report["attempts"], 2);
+    // Refused: addresses, foreign hosts, unknown operations, an unconfigured environment.
+    for (id, args, code) in [
+        (
+            3,
+            json!({"identity": "prod", "system": "cmri", "service": "https://evil.example/x", "environment": "sandbox"}),
+            "unknown_operation",
+        ),
+        (
+            4,
+            json!({"identity": "prod", "system": "evil.example", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": "production"}),
+            "unknown_operation",
+        ),
+        (
+            5,
+            json!({"identity": "prod", "system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": "production", "url": "https://evil.example/"}),
+            "bad_arguments",
+        ),
+        (
+            6,
+            json!({"identity": "nobody", "system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": "sandbox"}),
+            "unknown_identity",
+        ),
+    ] {
+        session.send(&json!({"v": 1, "id": id, "command": "call", "args": args}));
+        let answer = session.receive().expect("answer");
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    assert_eq!(
+        sandbox.log().len(),
+        2,
+        "no refused request reached the network"
+    );
+}
