@@ -491,14 +491,14 @@ mod tests {
         let t0 = Instant::now();
         s.record(&[ws.clone(), cmri.clone()], t0);
         assert_eq!(
-            s.earliest(&[ws.clone()], t0),
+            s.earliest(std::slice::from_ref(&ws), t0),
             t0 + Duration::from_millis(1000) / 30
         );
         assert_eq!(
             s.earliest(&[ws.clone(), cmri.clone()], t0),
             t0 + Duration::from_secs(5)
         );
-        s.pause(&[ws.clone()], t0 + Duration::from_secs(7));
+        s.pause(std::slice::from_ref(&ws), t0 + Duration::from_secs(7));
         assert_eq!(s.earliest(&[ws], t0), t0 + Duration::from_secs(7));
     }
 
