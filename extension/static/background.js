@@ -42,7 +42,7 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
 
 // The extension's own pages reach the host through here: one connection serves them all.
 // Messages from anything but this extension are ignored, and only these commands pass.
-const PAGE_COMMANDS = new Set(['status', 'renewal']);
+const PAGE_COMMANDS = new Set(['status', 'renewal', 'tests', 'call']);
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== api.runtime.id) return false;
   if (message?.type === 'host-status') {
@@ -53,7 +53,10 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     return true; // answered asynchronously
   }
   if (message?.type === 'host-request' && PAGE_COMMANDS.has(message.command)) {
-    hostRequest(message.command, message.args ?? {}).then(sendResponse);
+    // Progress of a test call goes to every open extension page, tagged with its arguments.
+    const onEvent = (event) =>
+      api.runtime.sendMessage({ type: 'host-event', command: message.command, args: message.args, event }).catch(() => {});
+    hostRequest(message.command, message.args ?? {}, onEvent).then(sendResponse);
     return true;
   }
   return false;

@@ -33,8 +33,13 @@ function failAll(error) {
 function connect() {
   const current = api.runtime.connectNative(HOST_NAME);
   current.onMessage.addListener((message) => {
-    if (message?.event) return; // progress of long operations: not used by these commands
     const waiting = pending.get(message?.id);
+    if (message?.event) {
+      // Progress of a long operation (a test call waiting for CAISO's rate limits): the host
+      // is alive, so the answer's time limit starts again.
+      waiting?.progress(message.event);
+      return;
+    }
     if (waiting) {
       pending.delete(message.id);
       clearTimeout(waiting.timer);
@@ -55,26 +60,36 @@ function connect() {
   return current;
 }
 
-/** Sends one request and resolves with the host's `ok` value; rejects with a HostError. */
-export function request(command, args = {}) {
+/**
+ * Sends one request and resolves with the host's `ok` value; rejects with a HostError.
+ * `onEvent` receives the progress events of long commands (`call`).
+ */
+export function request(command, args = {}, onEvent = () => {}) {
   port ??= connect();
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      reject(new HostError('host_unreachable', `no answer from the host within ${TIMEOUT_MS / 1000} s`));
-    }, TIMEOUT_MS);
-    pending.set(id, {
-      timer,
+    const expire = () =>
+      setTimeout(() => {
+        pending.delete(id);
+        reject(new HostError('host_unreachable', `no answer from the host within ${TIMEOUT_MS / 1000} s`));
+      }, TIMEOUT_MS);
+    const entry = {
+      timer: expire(),
       reject,
       resolve: (message) =>
         message.error ? reject(new HostError(message.error.code, message.error.message)) : resolve(message.ok),
-    });
+      progress: (event) => {
+        clearTimeout(entry.timer);
+        entry.timer = expire();
+        onEvent(event);
+      },
+    };
+    pending.set(id, entry);
     try {
       port.postMessage({ v: PROTOCOL, id, command, args });
     } catch (error) {
       pending.delete(id);
-      clearTimeout(timer);
+      clearTimeout(entry.timer);
       reject(new HostError('host_unreachable', error?.message ?? String(error)));
     }
   });
@@ -103,10 +118,10 @@ export async function hostStatus() {
 }
 
 /** One command after the handshake: `{ok: value}` or `{error: {code, message}}`; never throws. */
-export async function hostRequest(command, args = {}) {
+export async function hostRequest(command, args = {}, onEvent = () => {}) {
   try {
     await handshake();
-    return { ok: await request(command, args) };
+    return { ok: await request(command, args, onEvent) };
   } catch (error) {
     return { error: { code: error?.code ?? 'internal', message: error?.message ?? String(error) } };
   }

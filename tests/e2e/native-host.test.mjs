@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { hostBinary, launchChromium } from './lib/chromium.mjs';
-import { hostConfig, testPassphrase } from './lib/host.mjs';
+import { hostConfig, startSandbox, testPassphrase } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
 const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
@@ -90,6 +90,43 @@ describe('with the host registered', () => {
     assert.equal(refused.error?.code, 'bad_arguments');
     const blocked = await send({ type: 'host-request', command: 'hello', args: {} });
     assert.equal(blocked, undefined);
+  });
+});
+
+describe('a one-click test call against the local CAISO sandbox', () => {
+  let browser;
+  let sandbox;
+  before(async () => {
+    sandbox = await startSandbox(configDir, ['sibr-clean-bids=aup-once:1']);
+    browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost });
+  });
+  after(async () => {
+    await browser?.close();
+    sandbox?.stop();
+  });
+
+  test('the call is signed, waits out an AUP fault with progress, and succeeds', async () => {
+    const { tabId } = await browser.newTab();
+    const popup = await browser.openPopup(tabId);
+    await popup.evaluate(() => {
+      globalThis.hostEvents = [];
+      chrome.runtime.onMessage.addListener((m) => {
+        if (m?.type === 'host-event') globalThis.hostEvents.push(m.event.stage);
+      });
+    });
+    const send = (message) => popup.evaluate((m) => chrome.runtime.sendMessage(m), message);
+    const offer = await send({ type: 'host-request', command: 'tests', args: {} });
+    assert.ok(offer.ok?.environments.includes('sandbox'), JSON.stringify(offer));
+    const args = { identity: 'production', system: 'sibr', service: 'RetrieveCleanBidSet_SIBRv5_AP', environment: 'sandbox' };
+    const answer = await send({ type: 'host-request', command: 'call', args });
+    assert.equal(answer.ok?.class, 'success', JSON.stringify(answer));
+    assert.equal(answer.ok.attempts, 2);
+    assert.ok(answer.ok.waited_ms >= 1000);
+    const stages = await popup.evaluate(() => globalThis.hostEvents);
+    assert.deepEqual(stages, ['queued', 'running', 'retrying', 'waiting', 'running']);
+    // An address instead of a service name is refused by the host before any network use.
+    const refused = await send({ type: 'host-request', command: 'call', args: { ...args, service: 'https://evil.example/x' } });
+    assert.equal(refused.error?.code, 'unknown_operation');
   });
 });
 

@@ -254,7 +254,14 @@ fn codegen() -> Result {
 
 fn build() -> Result {
     step("native host");
-    run(cargo().args(["build", "--release", "-p", "caiso-access"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "caiso-access",
+        "-p",
+        "caiso-sandbox",
+    ]))?;
 
     step("WebAssembly module");
     run(cargo().args([

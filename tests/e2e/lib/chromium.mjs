@@ -25,7 +25,7 @@ export function extensionIdFromKey(base64Key) {
  * @param {number} options.port the stand-in server's port; every *.caiso.com host maps to it
  * @param {boolean} [options.headless=true]
  * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
- * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now}`
+ * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now, env}`
  *   (its configuration folder and pinned clock); without it the host is not registered
  */
 export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost }) {
@@ -42,7 +42,7 @@ export async function launchChromium({ port, headless = true, extension = extens
   const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch };
   if (nativeHost) {
     // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
-    Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now });
+    Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
     execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
   }
   const context = await chromium.launchPersistentContext(profile, {

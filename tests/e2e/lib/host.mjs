@@ -33,7 +33,33 @@ export function hostConfig(identities = DEMO_IDENTITIES) {
   return {
     dir,
     /** Options for launchChromium({nativeHost}). */
-    nativeHost: { configDir: dir, now: PINNED_NOW },
+    nativeHost: { configDir: dir, now: PINNED_NOW, env: { CAISO_P12_PASS: testPassphrase() } },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The local CAISO sandbox binary (built by `cargo xtask build`). */
+export const sandboxBinary = fromRoot('target', 'release', 'caiso-sandbox');
+
+/**
+ * Starts the sandbox on a free loopback port with `behave` (`['<operation>=<behaviour>']`) and
+ * points the host configuration `dir` at it. Resolves with `{address, stop()}`.
+ */
+export async function startSandbox(dir, behave = []) {
+  const { spawn } = await import('node:child_process');
+  const args = ['--listen', '127.0.0.1:0', '--pki', fromRoot('tests', 'fixtures', 'pki')];
+  for (const b of behave) args.push('--behave', b);
+  const child = spawn(sandboxBinary, args, { env: { ...process.env, CAISO_ACCESS_TEST_NOW: PINNED_NOW }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+      const match = text.match(/listening on (\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`caiso-sandbox exited with ${code}`)));
+  });
+  execFileSync(hostBinary, ['sandbox', address, '--ca', pki('server-root.pem')],
+    { env: { ...process.env, CAISO_ACCESS_CONFIG_DIR: dir }, stdio: 'pipe' });
+  return { address, stop: () => child.kill() };
 }
