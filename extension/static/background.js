@@ -42,7 +42,7 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
 
 // The extension's own pages reach the host through here: one connection serves them all.
 // Messages from anything but this extension are ignored, and only these commands pass.
-const PAGE_COMMANDS = new Set(['status', 'renewal', 'tests', 'call']);
+const PAGE_COMMANDS = new Set(['status', 'renewal', 'tests', 'call', 'diagnose', 'report']);
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== api.runtime.id) return false;
   if (message?.type === 'host-status') {

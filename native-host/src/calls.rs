@@ -74,11 +74,7 @@ impl Engine {
         if let Some(prepared) = self.prepared.lock().ok().and_then(|p| p.get(&key).cloned()) {
             return Ok(prepared);
         }
-        let passphrase =
-            custody::stored_passphrase(label, &identity.passphrase).map_err(|e| unavailable(&e))?;
-        let opened =
-            custody::open_for_use(&identity.source, passphrase.as_deref().map(|p| p.as_str()))
-                .map_err(|e| unavailable(&e.to_string()))?;
+        let opened = open_identity(config, label).map_err(|e| unavailable(&e))?;
         let leaf = opened.chain.first().cloned().unwrap_or_default();
         let username = caiso_soap::username::of_certificate(&leaf)
             .ok_or_else(|| unavailable("the certificate cannot be read"))?;
@@ -248,6 +244,7 @@ impl Engine {
             elapsed_ms: 0,
             message_id: None,
             signature: String::new(),
+            response: None,
         };
         let prepared = match self.prepare(config, &request.identity, target) {
             Ok(p) => p,
@@ -286,6 +283,13 @@ impl Engine {
             Ok(answer) => {
                 report.elapsed_ms = answer.elapsed.as_millis() as u64;
                 report.http_status = Some(answer.status);
+                report.response = Some(
+                    answer
+                        .body
+                        .chars()
+                        .take(caiso_shared::calls::MAX_RESPONSE_CHARS)
+                        .collect(),
+                );
                 let response = caiso_soap::response::parse(&answer.body).ok();
                 if let Some(r) = &response {
                     report.fault = r.fault.as_ref().map(|f| f.string.clone());
@@ -307,6 +311,16 @@ impl Engine {
             }
         }
     }
+}
+
+/// Opens the identity `label` with its kept passphrase, for making calls.
+pub fn open_identity(config: &Config, label: &str) -> Result<custody::ForUse, String> {
+    let identity = config
+        .identity(label)
+        .ok_or_else(|| format!("no identity is labelled {label}"))?;
+    let passphrase = custody::stored_passphrase(label, &identity.passphrase)?;
+    custody::open_for_use(&identity.source, passphrase.as_deref().map(|p| p.as_str()))
+        .map_err(|e| e.to_string())
 }
 
 /// What can be tested here.

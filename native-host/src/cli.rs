@@ -49,6 +49,12 @@ usage:
                     [--repeat <n>] [--json]
                                       a signed test call with the certificate, within CAISO's
                                       rate limits, and what the answer means
+  caiso-access diagnose <label> [--environment ...] [--json]
+                                      every stage from DNS to a signed call, timed and explained,
+                                      with OASIS as the network control
+  caiso-access report <label> [--environment ...] [--interface ui|api] [--browser <name>]
+                      [--frequency always|intermittent] [--third-party <vendor>] [--out <file>]
+                                      write what CAISO support asks for (no secrets in it)
   caiso-access sandbox <host:port> [--ca <file>]... | off
                                       use a local sandbox (caiso-sandbox) as the sandbox environment
   caiso-access trust add|remove <file> | trust list
@@ -168,6 +174,8 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("portals") => portals(rest, out),
         Some("tests") => cli_calls::tests(rest, out),
         Some("call") => cli_calls::call(rest, out),
+        Some("diagnose") => cli_calls::diagnose(rest, out),
+        Some("report") => cli_calls::report(rest, out),
         Some("sandbox") => cli_calls::sandbox(rest, out),
         Some("trust") => cli_calls::trust(rest, out),
         Some("signature") => cli_calls::signature(rest, out),

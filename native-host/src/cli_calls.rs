@@ -304,3 +304,113 @@ pub fn timeout(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 fn absolute(file: &str) -> Result<PathBuf, Failure> {
     std::path::absolute(file).map_err(|e| Failure::from(format!("{file}: {e}")))
 }
+
+fn environment_for(args: &Args, config: &Config, label: &str) -> Result<CallEnvironment, Failure> {
+    let identity = config.identity(label).ok_or_else(|| {
+        Failure::from(format!(
+            "no identity is labelled {label}: see `caiso-access status`"
+        ))
+    })?;
+    match args.value("environment") {
+        Some(id) => CallEnvironment::from_id(id).ok_or_else(|| {
+            usage(format!(
+                "unknown environment {id}: production, map-stage or sandbox"
+            ))
+        }),
+        None if identity.environment == caiso_shared::Environment::MapStage => {
+            Ok(CallEnvironment::MapStage)
+        }
+        None => Ok(CallEnvironment::Production),
+    }
+}
+
+/// `caiso-access diagnose <label> [--environment ENV] [--json]`.
+pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &["environment"])?;
+    let [label] = args.positional.as_slice() else {
+        return Err(usage("diagnose takes <label>"));
+    };
+    let config = Config::load(&config_dir()?)?;
+    let environment = environment_for(&args, &config, label)?;
+    let engine = crate::calls::Engine::new();
+    let diagnosis = crate::diagnose::diagnose(&engine, &config, label, environment)
+        .map_err(|e| Failure::from(e.message))?;
+    if args.flag("json") {
+        let text = serde_json::to_string_pretty(&diagnosis).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")?;
+    } else {
+        for endpoint in &diagnosis.endpoints {
+            writeln!(out, "{} ({})", endpoint.title, endpoint.host)?;
+            for s in &endpoint.stages {
+                let ms =
+                    s.ms.map(|ms| format!("{ms:>8.1} ms"))
+                        .unwrap_or_else(|| " ".repeat(11));
+                let verdict = format!("{:?}", s.verdict).to_lowercase();
+                writeln!(out, "  {:<20}{verdict:<8}{ms}  {}", s.stage, s.detail)?;
+                if !s.explanation.is_empty() {
+                    writeln!(out, "      {}", s.explanation)?;
+                }
+            }
+        }
+        let trusted = |yes| if yes { "trusted" } else { "NOT trusted" };
+        writeln!(
+            out,
+            "Entrust Root G2: {}; Entrust L1M: {}",
+            trusted(diagnosis.entrust_root_g2_trusted),
+            trusted(diagnosis.entrust_l1m_trusted)
+        )?;
+        writeln!(out, "\n{}", diagnosis.conclusion)?;
+    }
+    let passed = diagnosis.endpoints.iter().all(|e| e.passed());
+    if passed {
+        Ok(())
+    } else {
+        Err(Failure {
+            message: "a stage failed (see above)".into(),
+            code: 1,
+        })
+    }
+}
+
+/// `caiso-access report <label> [--environment ENV] [--interface ui|api] [--browser NAME]
+/// [--frequency always|intermittent] [--third-party TEXT] [--out FILE]`.
+pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(
+        args,
+        &[],
+        &[
+            "environment",
+            "interface",
+            "browser",
+            "frequency",
+            "third-party",
+            "out",
+        ],
+    )?;
+    let [label] = args.positional.as_slice() else {
+        return Err(usage("report takes <label>"));
+    };
+    let config = Config::load(&config_dir()?)?;
+    let environment = environment_for(&args, &config, label)?;
+    let request = caiso_shared::diagnostics::ReportRequest {
+        identity: label.clone(),
+        environment,
+        interface: args.value("interface").unwrap_or("api").to_owned(),
+        browser: args.value("browser").unwrap_or_default().to_owned(),
+        frequency: args.value("frequency").unwrap_or_default().to_owned(),
+        third_party: args.value("third-party").unwrap_or_default().to_owned(),
+    };
+    let engine = crate::calls::Engine::new();
+    let report = crate::report::build(&engine, &config, &request).map_err(|e| usage(e.message))?;
+    let path = match args.value("out") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(&report.file_name),
+    };
+    std::fs::write(&path, &report.text).map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(
+        out,
+        "wrote {} (no keys or passphrases are in it; read it before sending)",
+        path.display()
+    )?;
+    Ok(())
+}

@@ -318,7 +318,9 @@ fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)
 }
 
 /// The commands this host knows, as named on the wire.
-pub const COMMANDS: [&str; 5] = ["hello", "status", "renewal", "tests", "call"];
+pub const COMMANDS: [&str; 7] = [
+    "hello", "status", "renewal", "tests", "call", "diagnose", "report",
+];
 
 fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
@@ -345,6 +347,19 @@ fn run(
 ) -> Result<Value, ProtocolError> {
     match command {
         Command::Tests(_) => to_value(&crate::calls::test_catalog(store.config()?)),
+        Command::Diagnose(request) => {
+            let config = store.config()?.clone();
+            to_value(&crate::diagnose::diagnose(
+                &store.calls,
+                &config,
+                &request.identity,
+                request.environment,
+            )?)
+        }
+        Command::Report(request) => {
+            let config = store.config()?.clone();
+            to_value(&crate::report::build(&store.calls, &config, &request)?)
+        }
         Command::Call(request) => {
             let config = store.config()?.clone();
             log::info(&format!(

@@ -349,3 +349,197 @@ fn native_messaging_lists_tests_and_streams_a_call() {
         "no refused request reached the network"
     );
 }
+
+fn diagnose(host: &Sandbox) -> (Value, bool) {
+    let output = host.cli(&["diagnose", "prod", "--environment", "sandbox", "--json"]);
+    let diagnosis = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    (diagnosis, output.status.success())
+}
+
+fn stages(diagnosis: &Value, endpoint: usize) -> Vec<(String, String)> {
+    diagnosis["endpoints"][endpoint]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().expect("stage").to_owned(),
+                s["verdict"].as_str().expect("verdict").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn diagnostics_walk_every_stage_with_oasis_as_the_control() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let (diagnosis, ok) = diagnose(&host);
+    assert!(ok, "{diagnosis}");
+    let names = |i| {
+        stages(&diagnosis, i)
+            .into_iter()
+            .map(|s| s.0)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(0),
+        [
+            "dns",
+            "address_range",
+            "tcp",
+            "tls",
+            "client_certificate",
+            "answer",
+            "soap"
+        ]
+    );
+    assert_eq!(names(1), ["dns", "address_range", "tcp", "tls", "answer"]);
+    assert_eq!(diagnosis["endpoints"][1]["with_certificate"], false);
+    let tls = &diagnosis["endpoints"][0]["stages"][3];
+    assert!(
+        tls["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("issued by Entrust Root Certification Authority - G2")
+    );
+    assert!(tls["ms"].as_f64().is_some());
+    assert_eq!(diagnosis["entrust_root_g2_trusted"], true);
+    assert!(
+        diagnosis["conclusion"]
+            .as_str()
+            .expect("text")
+            .starts_with("Everything works")
+    );
+}
+
+#[test]
+fn diagnostics_tell_a_refused_certificate_from_a_network_or_trust_problem() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "foreign.p12");
+    let (diagnosis, ok) = diagnose(&host);
+    assert!(!ok);
+    assert!(
+        stages(&diagnosis, 0).contains(&("client_certificate".into(), "failed".into())),
+        "{diagnosis}"
+    );
+    assert!(
+        !stages(&diagnosis, 1).iter().any(|s| s.1 == "failed"),
+        "the control passes"
+    );
+    assert!(
+        diagnosis["conclusion"]
+            .as_str()
+            .expect("text")
+            .contains("certificate")
+    );
+
+    let rogue = caiso_with(&[], |o| {
+        o.server_cert = pki("rogue-server.crt");
+        o.server_key = pki("rogue-server.key");
+    });
+    let host = host_for(&rogue, "valid-legacy.p12");
+    let (diagnosis, ok) = diagnose(&host);
+    assert!(!ok);
+    let tls = &diagnosis["endpoints"][0]["stages"][3];
+    assert_eq!(tls["verdict"], "failed");
+    assert!(
+        tls["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("Rogue Server Root CA"),
+        "{tls}"
+    );
+    assert!(
+        diagnosis["conclusion"]
+            .as_str()
+            .expect("text")
+            .contains("not trusted")
+    );
+}
+
+#[test]
+fn the_support_report_has_what_caiso_asks_for_and_no_secrets() {
+    let sandbox = caiso(&[("sibr-clean-bids", Behaviour::RoleFault)]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let file = host.temp.path().join("report.txt");
+    host.cli_ok(&[
+        "report",
+        "prod",
+        "--environment",
+        "sandbox",
+        "--interface",
+        "api",
+        "--frequency",
+        "intermittent",
+        "--third-party",
+        "ExampleTrader 4.2 by Vendor Inc",
+        "--out",
+        file.to_str().expect("path"),
+    ]);
+    let text = std::fs::read_to_string(&file).expect("report");
+    for needed in [
+        "UI or API:",
+        "API (web services)",
+        "Failing:",
+        "intermittent",
+        "Source IP:",
+        "https://ws.prod.caiso.com/",
+        "CN=janedoex1234,OU=people,O=CAISO,C=US",
+        "SHA-256 fingerprint:",
+        "Entrust Root CA - G2:",
+        "Entrust CA - L1M:",
+        "Browser:",
+        "ExampleTrader 4.2 by Vendor Inc",
+        "Request:",
+        "Full response:",
+        "Invalid role and/or Entity list identifier.",
+        "Conclusion:",
+    ] {
+        assert!(text.contains(needed), "the report lacks {needed}:\n{text}");
+    }
+    let p12 = pki("valid-legacy.p12");
+    for secret in [
+        common::passphrase().as_str(),
+        "PRIVATE KEY",
+        "SignatureValue",
+        "Nonce",
+        p12.to_str().expect("path"),
+    ] {
+        assert!(!text.contains(secret), "the report holds {secret}");
+    }
+}
+
+#[test]
+fn diagnose_and_report_over_native_messaging() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let mut session = host.host();
+    let args = json!({"identity": "prod", "environment": "sandbox"});
+    session.send(&json!({"v": 1, "id": 1, "command": "diagnose", "args": args}));
+    let answer = session.receive().expect("answer");
+    assert_eq!(
+        answer["ok"]["endpoints"][0]["host"], "ws.prod.caiso.com",
+        "{answer}"
+    );
+    session.send(&json!({"v": 1, "id": 2, "command": "report", "args": {
+        "identity": "prod", "environment": "sandbox", "interface": "ui", "browser": "Chromium 130"
+    }}));
+    let answer = session.receive().expect("answer");
+    let text = answer["ok"]["text"].as_str().expect("text");
+    assert!(text.contains("UI (web portal)") && text.contains("Chromium 130"));
+    assert!(
+        answer["ok"]["file_name"]
+            .as_str()
+            .expect("name")
+            .starts_with("caiso-access-report-prod-")
+    );
+    session.send(&json!({"v": 1, "id": 3, "command": "report", "args": {
+        "identity": "prod", "environment": "sandbox", "interface": "ui", "path": "/tmp/x"
+    }}));
+    assert_eq!(
+        session.receive().expect("answer")["error"]["code"],
+        "bad_arguments"
+    );
+}

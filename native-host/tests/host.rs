@@ -26,7 +26,9 @@ fn handshake_reports_versions_and_refuses_other_protocols() {
     assert_eq!(hello["ok"]["identities"], 0);
     assert_eq!(
         hello["ok"]["commands"],
-        json!(["hello", "status", "renewal", "tests", "call"])
+        json!([
+            "hello", "status", "renewal", "tests", "call", "diagnose", "report"
+        ])
     );
     let future = host.request(2, "hello", json!({"protocol": 99, "client": "test/99"}));
     assert_eq!(error_code(&future), Some("unsupported_version"));

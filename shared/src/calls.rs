@@ -169,4 +169,11 @@ pub struct CallReport {
     pub message_id: Option<String>,
     /// The signature algorithm used (`rsa-sha1`, `rsa-sha256`).
     pub signature: String,
+    /// The answer's body as received (cut at [`MAX_RESPONSE_CHARS`]); CAISO's answers hold no
+    /// secrets, and support asks for the full response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
 }
+
+/// Longest response body kept in a [`CallReport`].
+pub const MAX_RESPONSE_CHARS: usize = 8 * 1024;

@@ -14,12 +14,14 @@
 //! - [`operations`]: the web-service operations offered as one-click tests (data in
 //!   `shared/catalog/operations.json`).
 //! - [`calls`]: test calls over the protocol: request, offer and explained result.
+//! - [`diagnostics`]: connectivity diagnostics per endpoint and stage.
 //! - [`limits`]: CAISO's Acceptable Use Policy rate limits (data in `shared/catalog/limits.json`).
 
 pub mod calls;
 pub mod catalog;
 pub mod certificate;
 pub mod classify;
+pub mod diagnostics;
 pub mod limits;
 pub mod operations;
 pub mod protocol;

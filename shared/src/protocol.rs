@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calls::CallRequest;
 use crate::certificate::IdentityStatus;
+use crate::diagnostics::{DiagnoseRequest, ReportRequest};
 use crate::renewal::RenewalAction;
 
 /// The protocol version this build speaks.
@@ -65,6 +66,11 @@ pub enum Command {
     /// Makes one test call; answered with [`Event`]s (queued, waiting, running, retrying) and
     /// then a [`crate::calls::CallReport`].
     Call(CallRequest),
+    /// Checks connectivity stage by stage; answered with [`crate::diagnostics::Diagnosis`].
+    Diagnose(DiagnoseRequest),
+    /// The information CAISO support asks for, as text; answered with
+    /// [`crate::diagnostics::SupportReport`].
+    Report(ReportRequest),
 }
 
 impl Command {
@@ -76,6 +82,8 @@ impl Command {
             Command::Renewal(_) => "renewal",
             Command::Tests(_) => "tests",
             Command::Call(_) => "call",
+            Command::Diagnose(_) => "diagnose",
+            Command::Report(_) => "report",
         }
     }
 }
