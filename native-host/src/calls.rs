@@ -241,7 +241,7 @@ impl Engine {
             attachment_bytes: None,
             attempts,
             waited_ms: waited.as_millis() as u64,
-            elapsed_ms: 0,
+            elapsed_ms: 0.0,
             message_id: None,
             signature: String::new(),
             response: None,
@@ -255,6 +255,7 @@ impl Engine {
             }
         };
         report.signature = prepared.signer.algorithm().id().to_owned();
+        let started = Instant::now();
         let today = clock::today();
         let tomorrow = today.next_day().unwrap_or(today);
         let yesterday = today.previous_day().unwrap_or(today);
@@ -277,11 +278,14 @@ impl Engine {
                 .client
                 .post_soap(&target.url, &target.operation.soap_action, message.xml);
         match answer {
-            Err(failure) => Attempt::Done(Outcome {
-                report: fill(report, explain::failure(&failure, &cx)),
-            }),
+            Err(failure) => {
+                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                Attempt::Done(Outcome {
+                    report: fill(report, explain::failure(&failure, &cx)),
+                })
+            }
             Ok(answer) => {
-                report.elapsed_ms = answer.elapsed.as_millis() as u64;
+                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 report.http_status = Some(answer.status);
                 report.response = Some(
                     answer

@@ -176,7 +176,10 @@ fn write_report(out: &mut impl Write, r: &CallReport) -> std::io::Result<()> {
     }
     facts.push(format!("attempts {}", r.attempts));
     facts.push(format!("waited {} ms", r.waited_ms));
-    facts.push(format!("answer in {} ms", r.elapsed_ms));
+    facts.push(format!(
+        "signed, sent and answered in {:.1} ms",
+        r.elapsed_ms
+    ));
     writeln!(out, "  {}", facts.join(", "))?;
     for event in &r.events {
         writeln!(out, "  event: {event}")?;

@@ -507,7 +507,7 @@ fn soap_stage(
             } else {
                 Verdict::Failed
             },
-            Some(report.elapsed_ms as f64),
+            Some(report.elapsed_ms),
             format!(
                 "{} {}: {}",
                 operation.system, operation.service, report.title

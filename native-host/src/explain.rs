@@ -204,7 +204,6 @@ pub fn answer(answer: &Answer, response: Option<&Response>, cx: &Context<'_>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn cx() -> Context<'static> {
         Context {
@@ -219,14 +218,7 @@ mod tests {
             "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault><faultcode>s:Server</faultcode><faultstring>{fault}</faultstring></s:Fault></s:Body></s:Envelope>"
         );
         let response = caiso_soap::response::parse(&body).ok();
-        (
-            Answer {
-                status,
-                body,
-                elapsed: Duration::ZERO,
-            },
-            response,
-        )
+        (Answer { status, body }, response)
     }
 
     #[test]
@@ -266,7 +258,6 @@ mod tests {
         let plain = |status| Answer {
             status,
             body: "<html>nope</html>".into(),
-            elapsed: Duration::ZERO,
         };
         let e = answer(&plain(403), None, &cx());
         assert_eq!(e.class, CallClass::NotProvisioned);

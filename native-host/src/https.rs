@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -25,8 +25,6 @@ pub struct Answer {
     pub status: u16,
     /// Body as text.
     pub body: String,
-    /// Time from sending to the end of the body.
-    pub elapsed: Duration,
 }
 
 /// Why no answer came.
@@ -87,7 +85,6 @@ impl Client {
 
     /// POSTs a SOAP request.
     pub fn post_soap(&self, url: &str, soap_action: &str, body: String) -> Result<Answer, Failure> {
-        let started = Instant::now();
         let response = self
             .http
             .post(url)
@@ -106,7 +103,6 @@ impl Client {
         Ok(Answer {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
-            elapsed: started.elapsed(),
         })
     }
 }

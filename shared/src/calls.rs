@@ -124,7 +124,7 @@ pub enum CallClass {
 }
 
 /// The explained result of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallReport {
     /// The identity used.
     pub identity: String,
@@ -162,8 +162,9 @@ pub struct CallReport {
     pub attempts: u32,
     /// Time spent waiting for rate limits, in milliseconds.
     pub waited_ms: u64,
-    /// Time of the last attempt on the network, in milliseconds.
-    pub elapsed_ms: u64,
+    /// Time of the last attempt (signing, sending, the answer), in milliseconds; the waits for
+    /// rate limits are in `waited_ms`.
+    pub elapsed_ms: f64,
     /// The message id of the last request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,

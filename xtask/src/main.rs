@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod call_bench;
 mod cross_check;
 mod host_bench;
 
@@ -523,6 +524,7 @@ fn bench() -> Result {
     step("classifier throughput (native, one core)");
     run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
     host_bench::run()?;
+    call_bench::run()?;
     step("WebAssembly size");
     let module = root()
         .join("dist")
