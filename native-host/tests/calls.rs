@@ -199,6 +199,69 @@ fn http_and_soap_failures_are_explained() {
 }
 
 #[test]
+fn signature_and_user_name_faults_are_explained() {
+    let sandbox = caiso(&[
+        ("cmri-market-awards", Behaviour::BadSignature),
+        ("sibr-clean-bids", Behaviour::UsernameMismatch),
+    ]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let (reports, _) = call(&host, &["cmri-market-awards", "sibr-clean-bids"]);
+    assert_eq!(reports[0]["class"], "signature_invalid", "{}", reports[0]);
+    assert!(
+        reports[0]["next_step"]
+            .as_str()
+            .expect("text")
+            .contains("caiso-access verify")
+    );
+    assert_eq!(reports[1]["class"], "username_mismatch", "{}", reports[1]);
+}
+
+#[test]
+fn the_sandbox_refuses_a_connection_without_a_client_certificate() {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    let sandbox = caiso(&[]);
+    let pem = std::fs::read_to_string(pki("server-root.pem")).expect("root");
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(der))
+        .expect("root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("ws.prod.caiso.com").expect("name");
+    let mut connection = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let mut tcp = std::net::TcpStream::connect(sandbox.address).expect("connect");
+    let mut stream = rustls::Stream::new(&mut connection, &mut tcp);
+    let request = "POST /sst/cmri/RetrieveMarketAwards_CMRIv4_AP HTTP/1.1\r\nHost: ws.prod.caiso.com\r\nContent-Length: 0\r\n\r\n";
+    let mut answer = Vec::new();
+    let outcome = stream
+        .write_all(request.as_bytes())
+        .and_then(|()| stream.read_to_end(&mut answer));
+    let error = outcome.expect_err("refused");
+    assert!(error.to_string().contains("CertificateRequired"), "{error}");
+    assert!(answer.is_empty());
+    std::thread::sleep(Duration::from_millis(100));
+    let log = sandbox.log();
+    assert_eq!(log[0]["outcome"], "tls-refused");
+    assert!(
+        log[0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("no certificates")
+    );
+}
+
+#[test]
 fn an_aup_fault_is_honoured_and_the_call_retried_after_the_stated_wait() {
     let sandbox = caiso(&[("sibr-clean-bids", Behaviour::AupOnce(2))]);
     let host = host_for(&sandbox, "valid-legacy.p12");

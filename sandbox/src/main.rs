@@ -10,7 +10,8 @@
 //!
 //! It prints `caiso-sandbox listening on <address>` on its first line of standard output once
 //! it accepts connections. Behaviours: `ok`, `forbidden`, `not-found`, `business-fault`,
-//! `role-fault`, `aup-once:<seconds>`, `slow:<ms>`, `reset`. The request log (JSON lines) has
+//! `role-fault`, `aup-once:<seconds>`, `slow:<ms>`, `reset`, `bad-signature`,
+//! `username-mismatch`. The request log (JSON lines) has
 //! every request with its arrival time, operation, status and outcome.
 
 use std::collections::HashMap;

@@ -41,11 +41,15 @@ pub enum Behaviour {
     Slow(Duration),
     /// Close the connection without answering.
     Reset,
+    /// Answer as if the signature did not verify (what CAISO says for a wrong key).
+    BadSignature,
+    /// Answer as if the user name did not match the certificate.
+    UsernameMismatch,
 }
 
 impl Behaviour {
     /// Parses `ok`, `forbidden`, `not-found`, `business-fault`, `role-fault`, `aup-once:<s>`,
-    /// `slow:<ms>`, `reset`.
+    /// `slow:<ms>`, `reset`, `bad-signature`, `username-mismatch`.
     pub fn parse(text: &str) -> Result<Behaviour, String> {
         let (name, value) = text.split_once(':').unwrap_or((text, ""));
         let number = || {
@@ -62,6 +66,8 @@ impl Behaviour {
             "aup-once" => Behaviour::AupOnce(number()?),
             "slow" => Behaviour::Slow(Duration::from_millis(number()?)),
             "reset" => Behaviour::Reset,
+            "bad-signature" => Behaviour::BadSignature,
+            "username-mismatch" => Behaviour::UsernameMismatch,
             _ => return Err(format!("unknown behaviour {text}")),
         })
     }
@@ -258,6 +264,12 @@ impl Service {
         }
         let document = String::from_utf8_lossy(&exchange.request.body);
         let verified = match caiso_soap::verify(&document) {
+            Ok(_) if behaviour == Behaviour::BadSignature => {
+                return done(
+                    Reply::fault("Signature validation status: false", &[]),
+                    "signature",
+                );
+            }
             Ok(v) => v,
             Err(caiso_soap::VerifyError::Signature(_)) => {
                 return done(
@@ -281,6 +293,7 @@ impl Service {
         let expected_user = caiso_soap::username::of_certificate(tls_certificate);
         if verified.certificate != tls_certificate
             || expected_user.as_deref() != Some(&verified.username)
+            || behaviour == Behaviour::UsernameMismatch
         {
             return done(
                 Reply::fault("CAISOUsernameToken Validation Error.", &[]),
