@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDir, fromRoot } from './lib/cases.mjs';
 import { launchChromium } from './lib/chromium.mjs';
-import { hostConfig, PINNED_NOW } from './lib/host.mjs';
+import { hostConfig, PINNED_NOW, startSandbox } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
 const LEGACY_URL = 'https://portal.caiso.com/tr';
@@ -16,11 +16,15 @@ const out = ensureDir(fromRoot('target', 'demo'));
 const server = await startServer({ hosts: [new URL(LEGACY_URL).hostname] });
 let browser;
 let host;
+let sandbox;
 try {
   console.log('Every *.caiso.com address is answered by a local stand-in server: nothing leaves this machine.');
   host = hostConfig();
   console.log(`Demo certificates (test look-alikes) imported into the caiso-access host (${host.dir}); `
     + `the host keeps the keys, the browser only ever sees metadata. Clock pinned at ${PINNED_NOW}.`);
+  sandbox = await startSandbox(host.dir, ['cmri-market-awards=aup-once:2']);
+  console.log(`A local CAISO sandbox (caiso-sandbox, made-up data) listens on ${sandbox.address}; `
+    + 'the host sends its test calls there, under the real CAISO host names and checks.');
   browser = await launchChromium({ port: server.port, headless: !headed, nativeHost: host.nativeHost });
   console.log(`Chromium is running with caiso-access (extension id ${browser.extensionId}).`);
 
@@ -48,6 +52,23 @@ try {
     console.log(`  ${label.padEnd(12)} ${severity.padEnd(8)} ${days}`);
   }
   await popup.screenshot({ path: join(out, 'popup.png'), fullPage: true });
+
+  console.log('One-click API test from the extension: CMRI market awards in the sandbox, as "production":');
+  await popup.evaluate(() => chrome.runtime.onMessage.addListener((m) => {
+    if (m?.type === 'host-event') console.log(`progress: ${m.event.stage} ${m.event.message}${m.event.expected_at ? ` until ${m.event.expected_at}` : ''}`);
+  }));
+  popup.on('console', (message) => console.log(`  ${message.text()}`));
+  const call = await popup.evaluate((args) => chrome.runtime.sendMessage({ type: 'host-request', command: 'call', args }),
+    { identity: 'production', system: 'cmri', service: 'RetrieveMarketAwards_CMRIv4_AP', environment: 'sandbox' });
+  const report = call.ok;
+  if (report) {
+    console.log(`  ${report.ok ? 'OK' : 'FAILED'}: ${report.title}. ${report.explanation}`);
+    console.log(`  signed with ${report.signature}, HTTP ${report.http_status}, ${report.attempts} attempt(s), `
+      + `waited ${report.waited_ms} ms for CAISO's rate limit, ${report.elapsed_ms.toFixed(1)} ms to sign, send and read the answer`);
+  } else {
+    console.log(`  the call could not be made: ${call.error?.message}`);
+    process.exitCode = 1;
+  }
   console.log(`Screenshots: ${join(out, 'page.png')} and ${join(out, 'popup.png')}`);
 
   if (headed) {
@@ -64,5 +85,6 @@ try {
 } finally {
   await browser?.close();
   await server.close();
+  sandbox?.stop();
   host?.remove();
 }
