@@ -103,7 +103,10 @@ fn native_host(caller: &Invocation) -> ExitCode {
     }
     log::info(&format!("serving {}", caller.describe()));
     let mut stdin = std::io::stdin().lock();
-    match session::serve(&mut stdin, &mut stdout, &mut store) {
+    // Long commands answer from their own threads: they write through `Stdout`, which locks
+    // per frame, so this thread must not hold the lock.
+    drop(stdout);
+    match session::serve(&mut stdin, std::io::stdout(), &mut store) {
         session::SessionEnd::Closed => ExitCode::SUCCESS,
         session::SessionEnd::Broken => ExitCode::from(EXIT_BROKEN_STREAM),
     }

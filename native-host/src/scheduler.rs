@@ -351,15 +351,21 @@ where
         let mut in_flight = 0usize;
         while !queue.is_empty() || in_flight > 0 {
             let now = Instant::now();
+            // Deciding and recording a start happen under one lock: other batches of this
+            // process (concurrent requests from the extension) share the lanes.
             let decision = if in_flight < workers {
-                queue.decide(&lock(scheduler), &jobs, now)
+                let mut shared = lock(scheduler);
+                let decision = queue.decide(&shared, &jobs, now);
+                if let Decision::Start(index) = decision {
+                    tickets[index] = shared.sent(&jobs[index].lanes, now);
+                }
+                decision
             } else {
                 Decision::Idle
             };
             let wait_until = match decision {
                 Decision::Start(index) => {
                     queue.remove(index);
-                    tickets[index] = lock(scheduler).sent(&jobs[index].lanes, now);
                     attempts[index] += 1;
                     progress(index, Progress::Running(attempts[index]));
                     in_flight += 1;

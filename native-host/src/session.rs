@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use caiso_shared::protocol::{
@@ -44,7 +46,7 @@ pub struct Store {
     config: Option<(Stamp, Config, Vec<status::CertificateFacts>)>,
     book: Option<(Stamp, RenewalBook)>,
     /// The API call machinery (rate-limit history, opened identities) of this process.
-    pub calls: crate::calls::Engine,
+    pub calls: std::sync::Arc<crate::calls::Engine>,
 }
 
 impl Store {
@@ -54,7 +56,7 @@ impl Store {
             dir,
             config: None,
             book: None,
-            calls: crate::calls::Engine::new(),
+            calls: std::sync::Arc::new(crate::calls::Engine::new()),
         }
     }
 
@@ -143,43 +145,100 @@ fn storage_error(message: String) -> ProtocolError {
     ProtocolError::new(ErrorCode::Storage, message)
 }
 
-/// Serves requests from `input` until it ends.
-pub fn serve(input: &mut impl Read, output: &mut impl Write, store: &mut Store) -> SessionEnd {
-    loop {
-        let frame = match framing::read_frame(input, MAX_REQUEST_BYTES) {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return SessionEnd::Closed,
-            Err(e @ FrameError::TooLarge { .. }) => {
-                log::warn(&format!("ending the session: {e}"));
-                let error = ProtocolError::new(ErrorCode::FrameTooLarge, e.to_string());
-                let _ = send(output, None, ReplyBody::<()>::Error(error));
-                return SessionEnd::Broken;
-            }
-            Err(e) => {
-                log::warn(&format!("ending the session: {e}"));
-                return SessionEnd::Broken;
-            }
-        };
-        let (id, answer) = {
-            let mut emit = |id: u64, event: Event| {
-                if let Err(e) = send(output, Some(id), ReplyBody::<()>::Event(event)) {
-                    log::warn(&format!("cannot write a progress event: {e}"));
+/// How many long commands (calls, diagnostics, reports) may run at once.
+pub const MAX_BACKGROUND: usize = 8;
+
+/// A long command, run on its own thread so the session keeps answering (a test call may wait
+/// tens of seconds for CAISO's rate limits). It reports progress through the callback.
+pub type Background = Box<dyn FnOnce(&mut dyn FnMut(Event)) -> Result<Value, ProtocolError> + Send>;
+
+/// What a request turned into.
+pub enum Handled {
+    /// The answer.
+    Now(Result<Value, ProtocolError>),
+    /// A long command to run in the background.
+    Later(Background),
+}
+
+/// Serves requests from `input` until it ends, then waits for long commands still running.
+/// Replies go to `output` one whole frame at a time.
+pub fn serve<W: Write + Send>(input: &mut impl Read, output: W, store: &mut Store) -> SessionEnd {
+    let output = Mutex::new(output);
+    let running = AtomicUsize::new(0);
+    let write = |id: Option<u64>, body: ReplyBody<Value>| {
+        let mut out = output
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        send(&mut *out, id, body)
+    };
+    std::thread::scope(|scope| {
+        loop {
+            let frame = match framing::read_frame(input, MAX_REQUEST_BYTES) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return SessionEnd::Closed,
+                Err(e @ FrameError::TooLarge { .. }) => {
+                    log::warn(&format!("ending the session: {e}"));
+                    let error = ProtocolError::new(ErrorCode::FrameTooLarge, e.to_string());
+                    let _ = write(None, ReplyBody::Error(error));
+                    return SessionEnd::Broken;
+                }
+                Err(e) => {
+                    log::warn(&format!("ending the session: {e}"));
+                    return SessionEnd::Broken;
                 }
             };
-            handle(&frame, store, &mut emit)
-        };
-        let sent = match answer {
-            Ok(body) => send(output, id, ReplyBody::Ok(body)),
-            Err(error) => {
-                log::info(&format!("request {id:?} refused: {}", error.code.as_str()));
-                send(output, id, ReplyBody::<()>::Error(error))
+            let (id, handled) = handle(&frame, store);
+            let answer = match handled {
+                Handled::Now(answer) => answer,
+                Handled::Later(job) => {
+                    if running.load(Ordering::SeqCst) >= MAX_BACKGROUND {
+                        let mut error = ProtocolError::new(
+                            ErrorCode::Busy,
+                            format!(
+                                "{MAX_BACKGROUND} calls are already running; try again when one ends"
+                            ),
+                        );
+                        error.retry_after_s = Some(1);
+                        Err(error)
+                    } else {
+                        running.fetch_add(1, Ordering::SeqCst);
+                        let (write, running) = (&write, &running);
+                        scope.spawn(move || {
+                            let mut emit = |event: Event| {
+                                if let Err(e) = write(id, ReplyBody::Event(event)) {
+                                    log::warn(&format!("cannot write a progress event: {e}"));
+                                }
+                            };
+                            let answer = job(&mut emit);
+                            if let Err(e) = reply(write, id, answer) {
+                                log::warn(&format!("cannot write an answer: {e}"));
+                            }
+                            running.fetch_sub(1, Ordering::SeqCst);
+                        });
+                        continue;
+                    }
+                }
+            };
+            if let Err(e) = reply(&write, id, answer) {
+                log::warn(&format!(
+                    "ending the session: cannot write to the browser: {e}"
+                ));
+                return SessionEnd::Broken;
             }
-        };
-        if let Err(e) = sent {
-            log::warn(&format!(
-                "ending the session: cannot write to the browser: {e}"
-            ));
-            return SessionEnd::Broken;
+        }
+    })
+}
+
+fn reply(
+    write: &impl Fn(Option<u64>, ReplyBody<Value>) -> std::io::Result<()>,
+    id: Option<u64>,
+    answer: Result<Value, ProtocolError>,
+) -> std::io::Result<()> {
+    match answer {
+        Ok(body) => write(id, ReplyBody::Ok(body)),
+        Err(error) => {
+            log::info(&format!("request {id:?} refused: {}", error.code.as_str()));
+            write(id, ReplyBody::Error(error))
         }
     }
 }
@@ -212,13 +271,17 @@ fn send<T: Serialize>(
     framing::write_frame(output, &bytes)
 }
 
-/// Parses and runs one request, passing progress events of long commands to `events`. Returns
-/// the request id (when readable) and the result.
-pub fn handle(
-    frame: &[u8],
-    store: &mut Store,
-    events: &mut dyn FnMut(u64, Event),
-) -> (Option<u64>, Result<Value, ProtocolError>) {
+/// Parses and runs one request, or prepares it to run in the background. Returns the request
+/// id (when readable) and what became of it.
+pub fn handle(frame: &[u8], store: &mut Store) -> (Option<u64>, Handled) {
+    let (id, result) = parse_and_run(frame, store);
+    match result {
+        Ok(handled) => (id, handled),
+        Err(error) => (id, Handled::Now(Err(error))),
+    }
+}
+
+fn parse_and_run(frame: &[u8], store: &mut Store) -> (Option<u64>, Result<Handled, ProtocolError>) {
     let text = match std::str::from_utf8(frame) {
         Ok(text) => text,
         Err(e) => {
@@ -247,10 +310,7 @@ pub fn handle(
         Ok(parts) => parts,
         Err((id, error)) => return (id, Err(error)),
     };
-    (
-        Some(id),
-        run(command, store, &mut |event| events(id, event)),
-    )
+    (Some(id), run(command, store))
 }
 
 /// Checks the envelope and parses the command. Errors carry the id when it was readable.
@@ -340,28 +400,33 @@ fn to_value<T: Serialize>(value: &T) -> Result<Value, ProtocolError> {
     serde_json::to_value(value).map_err(|e| ProtocolError::new(ErrorCode::Internal, e.to_string()))
 }
 
-fn run(
-    command: Command,
-    store: &mut Store,
-    events: &mut dyn FnMut(Event),
-) -> Result<Value, ProtocolError> {
+fn run(command: Command, store: &mut Store) -> Result<Handled, ProtocolError> {
+    let later = |job: Background| Ok(Handled::Later(job));
+    let now = |value: Result<Value, ProtocolError>| value.map(|v| Handled::Now(Ok(v)));
     match command {
-        Command::Tests(_) => to_value(&crate::calls::test_catalog(store.config()?)),
+        Command::Tests(_) => now(to_value(&crate::calls::test_catalog(store.config()?))),
         Command::Diagnose(request) => {
             let config = store.config()?.clone();
-            to_value(&crate::diagnose::diagnose(
-                &store.calls,
-                &config,
-                &request.identity,
-                request.environment,
-            )?)
+            let engine = std::sync::Arc::clone(&store.calls);
+            later(Box::new(move |_| {
+                to_value(&crate::diagnose::diagnose(
+                    &engine,
+                    &config,
+                    &request.identity,
+                    request.environment,
+                )?)
+            }))
         }
         Command::Report(request) => {
             let config = store.config()?.clone();
-            to_value(&crate::report::build(&store.calls, &config, &request)?)
+            let engine = std::sync::Arc::clone(&store.calls);
+            later(Box::new(move |_| {
+                to_value(&crate::report::build(&engine, &config, &request)?)
+            }))
         }
         Command::Call(request) => {
             let config = store.config()?.clone();
+            let engine = std::sync::Arc::clone(&store.calls);
             log::info(&format!(
                 "test call {}/{} in {} as {}",
                 truncate(&request.system),
@@ -369,15 +434,22 @@ fn run(
                 request.environment.id(),
                 truncate(&request.identity)
             ));
-            let mut results = store
-                .calls
-                .run(&config, vec![request], |_, event| events(event));
-            match results.pop() {
-                Some(Ok(report)) => to_value(&report),
-                Some(Err(error)) => Err(error),
-                None => Err(ProtocolError::new(ErrorCode::Internal, "no result")),
-            }
+            later(Box::new(move |events| {
+                let mut results = engine.run(&config, vec![request], |_, event| events(event));
+                match results.pop() {
+                    Some(Ok(report)) => to_value(&report),
+                    Some(Err(error)) => Err(error),
+                    None => Err(ProtocolError::new(ErrorCode::Internal, "no result")),
+                }
+            }))
         }
+        other => now(run_now(other, store)),
+    }
+}
+
+/// The commands answered at once.
+fn run_now(command: Command, store: &mut Store) -> Result<Value, ProtocolError> {
+    match command {
         Command::Hello(hello) => {
             if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&hello.protocol) {
                 return Err(unsupported_version(u64::from(hello.protocol)));
@@ -417,6 +489,9 @@ fn run(
                 )),
             }
         }
+        Command::Tests(_) | Command::Call(_) | Command::Diagnose(_) | Command::Report(_) => Err(
+            ProtocolError::new(ErrorCode::Internal, "a long command reached the quick path"),
+        ),
     }
 }
 

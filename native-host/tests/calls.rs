@@ -363,9 +363,17 @@ fn native_messaging_lists_tests_and_streams_a_call() {
     session.send(&json!({"v": 1, "id": 2, "command": "call", "args": {
         "identity": "prod", "system": "sibr", "service": "RetrieveCleanBidSet_SIBRv5_AP", "environment": "sandbox"
     }}));
+    // While the call waits for CAISO's rate limit, the session keeps answering.
+    session.send(&json!({"v": 1, "id": 7, "command": "status", "args": {}}));
     let mut stages = Vec::new();
+    let mut status_answered_first = false;
     let report = loop {
         let message = session.receive().expect("message");
+        if message["id"] == 7 {
+            assert!(message["ok"]["identities"].is_array(), "{message}");
+            status_answered_first = true;
+            continue;
+        }
         assert_eq!(message["id"], 2);
         if let Some(event) = message.get("event") {
             stages.push(event["stage"].as_str().expect("stage").to_owned());
@@ -373,6 +381,7 @@ fn native_messaging_lists_tests_and_streams_a_call() {
         }
         break message["ok"].clone();
     };
+    assert!(status_answered_first, "status waited for the call");
     assert_eq!(
         stages,
         ["queued", "running", "retrying", "waiting", "running"]

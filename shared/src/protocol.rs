@@ -218,6 +218,8 @@ pub enum ErrorCode {
     Storage,
     /// The answer would exceed the browser's message size limit.
     ReplyTooLarge,
+    /// Too many long commands are running; try again after `retry_after_s`.
+    Busy,
     /// Something the host did not expect; the host log has details.
     Internal,
 }
@@ -241,6 +243,7 @@ impl ErrorCode {
             ErrorCode::Certificate => "certificate",
             ErrorCode::Storage => "storage",
             ErrorCode::ReplyTooLarge => "reply_too_large",
+            ErrorCode::Busy => "busy",
             ErrorCode::Internal => "internal",
         }
     }
@@ -325,6 +328,7 @@ mod tests {
             ErrorCode::Certificate,
             ErrorCode::Storage,
             ErrorCode::ReplyTooLarge,
+            ErrorCode::Busy,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).expect("serialize");
