@@ -267,7 +267,8 @@ fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
     Ok(blocks)
 }
 
-fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CustodyError> {
+/// The certificates (DER) of a PEM file.
+pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CustodyError> {
     let text = read(path)?;
     let certificates: Vec<Vec<u8>> = pem_blocks(&text, path)?
         .into_iter()
@@ -380,13 +381,8 @@ fn order_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn pki(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/pki")
-            .join(name)
-    }
+    use crate::test_support::pki;
 
     fn passphrase() -> String {
         std::fs::read_to_string(pki("PASSPHRASE"))

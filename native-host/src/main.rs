@@ -41,6 +41,16 @@ mod trust;
 
 use caller::Invocation;
 
+#[cfg(test)]
+mod test_support {
+    /// A file of the test PKI.
+    pub fn pki(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/pki")
+            .join(name)
+    }
+}
+
 /// Exit code when the caller is not allowed.
 const EXIT_CALLER_NOT_ALLOWED: u8 = 3;
 /// Exit code when the browser's input stream was broken.

@@ -85,33 +85,14 @@ fn add(store: &mut TrustStore, certificate: CertificateDer<'static>) -> bool {
 
 /// Reads the certificates of a PEM file.
 pub fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    use base64::Engine;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    let mut body: Option<String> = None;
-    for line in text.lines().map(str::trim) {
-        match line {
-            "-----BEGIN CERTIFICATE-----" => body = Some(String::new()),
-            "-----END CERTIFICATE-----" => {
-                let der = base64::engine::general_purpose::STANDARD
-                    .decode(body.take().unwrap_or_default())
-                    .map_err(|_| format!("{}: a certificate is not base64", path.display()))?;
-                out.push(CertificateDer::from(der));
+    crate::custody::pem_certificates(path)
+        .map(|all| all.into_iter().map(CertificateDer::from).collect())
+        .map_err(|e| match e {
+            crate::custody::CustodyError::NoCertificate => {
+                format!("{}: no PEM certificate in the file", path.display())
             }
-            _ => {
-                if let Some(b) = body.as_mut() {
-                    b.push_str(line);
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(format!(
-            "{}: no PEM certificate in the file",
-            path.display()
-        ));
-    }
-    Ok(out)
+            other => other.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -119,11 +100,7 @@ mod tests {
     use super::*;
     use crate::config::SandboxConfig;
 
-    fn pki(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/pki")
-            .join(name)
-    }
+    use crate::test_support::pki;
 
     #[test]
     fn sandbox_cas_are_trusted_for_the_sandbox_only() {

@@ -7,11 +7,11 @@
 //! already written the same binding; declarations come first sorted by prefix (the default
 //! namespace first), then attributes sorted by namespace URI and local name (unqualified ones
 //! first); empty elements are written as a start and an end tag; text and attribute values are
-//! escaped with the canonical character references.
+//! escaped with the canonical character references (the same escaping [`crate::xml`] writes).
 
 use std::collections::BTreeMap;
 
-use crate::xml::{Element, Node};
+use crate::xml::{Element, Node, escape_attribute, escape_text};
 
 /// The algorithm URI.
 pub const ALGORITHM: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
@@ -57,7 +57,7 @@ fn write_element(element: &Element, rendered: &BTreeMap<String, String>, out: &m
                 out.push_str(prefix);
             }
             out.push_str("=\"");
-            escape_attribute(namespace, out);
+            out.push_str(&escape_attribute(namespace));
             out.push('"');
             in_scope.insert(prefix.clone(), namespace.clone());
         }
@@ -72,14 +72,14 @@ fn write_element(element: &Element, rendered: &BTreeMap<String, String>, out: &m
         out.push(' ');
         push_qname(attribute.prefix.as_deref(), &attribute.local, out);
         out.push_str("=\"");
-        escape_attribute(&attribute.value, out);
+        out.push_str(&escape_attribute(&attribute.value));
         out.push('"');
     }
     out.push('>');
     for child in &element.children {
         match child {
             Node::Element(e) => write_element(e, &in_scope, out),
-            Node::Text(t) => escape_text(t, out),
+            Node::Text(t) => out.push_str(&escape_text(t)),
             Node::Instruction(target, data) => {
                 out.push_str("<?");
                 out.push_str(target);
@@ -102,32 +102,6 @@ fn push_qname(prefix: Option<&str>, local: &str, out: &mut String) {
         out.push(':');
     }
     out.push_str(local);
-}
-
-fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn escape_attribute(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

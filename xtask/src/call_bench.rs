@@ -14,14 +14,10 @@ use std::time::{Duration, Instant};
 
 use crate::{Result, root, step};
 
-const NOW: &str = "2026-11-22T12:00:00Z";
+use crate::host_bench::{NOW, pki};
 
 fn binary(name: &str) -> PathBuf {
     root().join("target").join("release").join(name)
-}
-
-fn pki(name: &str) -> PathBuf {
-    root().join("tests").join("fixtures").join("pki").join(name)
 }
 
 struct Sandbox {
@@ -66,19 +62,8 @@ fn start_sandbox(dir: &Path, name: &str) -> Result<Sandbox> {
     })
 }
 
-fn host(config: &Path) -> Result<Command> {
-    let passphrase = std::fs::read_to_string(pki("PASSPHRASE")).map_err(|e| e.to_string())?;
-    let mut command = Command::new(binary("caiso-access"));
-    command
-        .env("CAISO_ACCESS_CONFIG_DIR", config)
-        .env("CAISO_ACCESS_TEST_NOW", NOW)
-        .env("BENCH_P12_PASS", passphrase.trim_end())
-        .stderr(Stdio::null());
-    Ok(command)
-}
-
 fn host_ok(config: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let output = host(config)?
+    let output = crate::host_bench::command(config)?
         .args(args)
         .output()
         .map_err(|e| e.to_string())?;
@@ -219,7 +204,7 @@ fn run_in(dir: &Path) -> Result {
     for _ in 0..5 {
         for operation in mix() {
             children.push(
-                host(&config)?
+                crate::host_bench::command(&config)?
                     .args([
                         "call",
                         "bench",

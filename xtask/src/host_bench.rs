@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 use crate::{Result, root, step};
 
 const ORIGIN: &str = "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/";
-const NOW: &str = "2026-11-22T12:00:00Z";
+/// The clock the test PKI's dates are chosen around.
+pub const NOW: &str = "2026-11-22T12:00:00Z";
 
 fn host_binary() -> PathBuf {
     root().join("target").join("release").join("caiso-access")
 }
 
-fn pki(name: &str) -> PathBuf {
+/// A file of the test PKI.
+pub fn pki(name: &str) -> PathBuf {
     root().join("tests").join("fixtures").join("pki").join(name)
 }
 
@@ -29,7 +31,9 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn command(config: &Path) -> Result<Command> {
+/// The release host with the configuration folder `config`, the pinned clock and the test
+/// passphrase in `BENCH_P12_PASS`.
+pub fn command(config: &Path) -> Result<Command> {
     let passphrase = std::fs::read_to_string(pki("PASSPHRASE")).map_err(|e| e.to_string())?;
     let mut command = Command::new(host_binary());
     command
