@@ -41,16 +41,6 @@ mod trust;
 
 use caller::Invocation;
 
-#[cfg(test)]
-mod test_support {
-    /// A file of the test PKI.
-    pub fn pki(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures/pki")
-            .join(name)
-    }
-}
-
 /// Exit code when the caller is not allowed.
 const EXIT_CALLER_NOT_ALLOWED: u8 = 3;
 /// Exit code when the browser's input stream was broken.
@@ -119,5 +109,15 @@ fn native_host(caller: &Invocation) -> ExitCode {
     match session::serve(&mut stdin, std::io::stdout(), &mut store) {
         session::SessionEnd::Closed => ExitCode::SUCCESS,
         session::SessionEnd::Broken => ExitCode::from(EXIT_BROKEN_STREAM),
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    /// A file of the test PKI.
+    pub fn pki(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/pki")
+            .join(name)
     }
 }
