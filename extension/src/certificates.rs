@@ -10,17 +10,17 @@ use web_sys::{Document, Element};
 use crate::popup::{append, el};
 
 /// Reads `object[key]` (`undefined` when absent or not an object).
-fn field(object: &JsValue, key: &str) -> JsValue {
+pub(crate) fn field(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Reads a string member (empty when absent).
-fn text(object: &JsValue, key: &str) -> String {
+pub(crate) fn text(object: &JsValue, key: &str) -> String {
     field(object, key).as_string().unwrap_or_default()
 }
 
 /// The members of an array member.
-fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
+pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
     let value = field(object, key);
     if js_sys::Array::is_array(&value) {
         js_sys::Array::from(&value).iter().collect()

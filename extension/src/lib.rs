@@ -9,6 +9,7 @@
 //! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
 //! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
+//! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
 
 use caiso_shared::classify::Classification;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
@@ -17,9 +18,11 @@ use wasm_bindgen::prelude::*;
 
 mod certificates;
 mod popup;
+mod reminders;
 
 pub use certificates::render_certificates;
 pub use popup::render_popup;
+pub use reminders::{due_reminders, status_badge};
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
 /// uses), so the module carries no second parser.

@@ -2,7 +2,7 @@
 // Firefox). It keeps the redirect switch applied and marks old CAISO addresses on the toolbar.
 // Decisions come from the WebAssembly module; listeners are registered synchronously at top
 // level (service workers allow no top-level await), and each waits for the module when needed.
-import init, { tabBadge } from './wasm/caiso_access_extension.js';
+import init, { dueReminders, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
 import { hostRequest, hostStatus } from './host.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -26,13 +26,92 @@ async function markTab(tabId, url) {
   } catch {
     return; // not a URL: nothing to mark
   }
-  await api.action.setBadgeText({ tabId, text: badge.text });
-  if (badge.text) await api.action.setBadgeBackgroundColor({ tabId, color: badge.color });
-  await api.action.setTitle({ tabId, title: badge.title });
+  if (badge.text) {
+    await api.action.setBadgeText({ tabId, text: badge.text });
+    await api.action.setBadgeBackgroundColor({ tabId, color: badge.color });
+    await api.action.setTitle({ tabId, title: badge.title });
+  } else {
+    // Back to the window-wide badge and title (the certificates' state).
+    await api.action.setBadgeText({ tabId, text: null });
+    await api.action.setTitle({ tabId, title: null }).catch(() => api.action.setTitle({ tabId, title: '' }));
+  }
 }
 
-api.runtime.onInstalled.addListener(() => applyRedirectSetting());
-api.runtime.onStartup.addListener(() => applyRedirectSetting());
+// Certificate reminders: a daily alarm and every browser start ask the host for the status,
+// set the toolbar badge and show the notifications that are due. What was notified is kept in
+// storage, so each threshold is notified once, across browser restarts.
+const REMINDER_ALARM = 'certificate-reminders';
+
+/** The extension's clock: `clockOverride` (an ISO date, set only by tests) or the real time. */
+async function now() {
+  const { clockOverride } = await api.storage.local.get('clockOverride');
+  const pinned = clockOverride ? Date.parse(clockOverride) : NaN;
+  return Number.isNaN(pinned) ? Date.now() : pinned;
+}
+
+function localDay(ms) {
+  const d = new Date(ms);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/** Thresholds chosen by policy or in the options page (null: the host's). */
+async function chosenThresholds() {
+  const managed = await api.storage.managed?.get('thresholds').catch(() => ({})) ?? {};
+  if (Array.isArray(managed.thresholds)) return managed.thresholds;
+  const { thresholds } = await api.storage.local.get('thresholds');
+  return Array.isArray(thresholds) ? thresholds : null;
+}
+
+async function checkCertificates() {
+  await wasmReady;
+  const answer = await hostStatus();
+  if (answer.ok) await api.storage.local.set({ hostStatus: { at: Date.now(), ...answer } });
+  const [at, thresholds, { reminderRecord }] = await Promise.all([
+    now(), chosenThresholds(), api.storage.local.get({ reminderRecord: {} }),
+  ]);
+  const badge = statusBadge(answer, at, thresholds);
+  await api.action.setBadgeText({ text: badge.text });
+  await api.action.setBadgeBackgroundColor({ color: badge.color });
+  await api.action.setTitle({ title: badge.title });
+  const due = dueReminders(answer, reminderRecord, at, localDay(at), thresholds);
+  for (const reminder of due.reminders) {
+    await api.notifications.create(`renewal:${reminder.label}:${reminder.threshold ?? 'expired'}:${localDay(at)}`, {
+      type: 'basic',
+      iconUrl: api.runtime.getURL('icons/icon-128.png'),
+      title: reminder.title,
+      message: reminder.message,
+      priority: reminder.threshold === null || reminder.threshold <= 3 ? 2 : 1,
+    });
+  }
+  await api.storage.local.set({ reminderRecord: due.record });
+  return { badge, reminders: due.reminders };
+}
+
+function scheduleReminders() {
+  api.alarms.create(REMINDER_ALARM, { delayInMinutes: 1, periodInMinutes: 24 * 60 });
+  checkCertificates().catch((e) => console.warn('caiso-access: reminders', e));
+}
+
+api.runtime.onInstalled.addListener(() => {
+  applyRedirectSetting();
+  scheduleReminders();
+});
+api.runtime.onStartup.addListener(() => {
+  applyRedirectSetting();
+  scheduleReminders();
+});
+api.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === REMINDER_ALARM) checkCertificates().catch((e) => console.warn('caiso-access: reminders', e));
+});
+// A reminder opens the renewal guide of its certificate.
+api.notifications.onClicked.addListener((id) => {
+  const [kind, label] = id.split(':');
+  if (kind === 'renewal') {
+    api.tabs.create({ url: api.runtime.getURL(`popup.html?renewal=${encodeURIComponent(label)}`) });
+    api.notifications.clear(id);
+  }
+});
 // tab.url is only visible for CAISO hosts (the extension's only host permission).
 api.tabs.onUpdated.addListener((tabId, change, tab) => {
   if (tab.url && (change.url || change.status === 'complete')) {
@@ -51,6 +130,12 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
       sendResponse(answer);
     });
     return true; // answered asynchronously
+  }
+  if (message?.type === 'check-certificates') {
+    // The same check the daily alarm makes (pages use it after a renewal step; tests after
+    // moving the clock).
+    checkCertificates().then(sendResponse, (e) => sendResponse({ error: { code: 'internal', message: String(e) } }));
+    return true;
   }
   if (message?.type === 'host-request' && PAGE_COMMANDS.has(message.command)) {
     // Progress of a test call goes to every open extension page, tagged with its arguments.

@@ -10,6 +10,7 @@
 //!   classifier's own index.
 //! - [`protocol`]: the native messaging protocol between the extension and the host.
 //! - [`certificate`]: certificate metadata and expiry severity, as reported to the extension.
+//! - [`reminders`]: expiry reminders and the toolbar badge.
 //! - [`renewal`]: the steps of CAISO's certificate renewal procedure.
 //! - [`operations`]: the web-service operations offered as one-click tests (data in
 //!   `shared/catalog/operations.json`).
@@ -26,6 +27,7 @@ pub mod limits;
 pub mod operations;
 pub mod protocol;
 pub mod redirect_rules;
+pub mod reminders;
 pub mod renewal;
 
 pub use catalog::{Catalog, Environment, Interface, Provenance};

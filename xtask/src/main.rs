@@ -500,6 +500,7 @@ fn test(args: &[String]) -> Result {
         "--test-reporter=spec",
         "tests/e2e/chromium.test.mjs",
         "tests/e2e/native-host.test.mjs",
+        "tests/e2e/reminders.test.mjs",
     ]))?;
     step("Firefox add-on lint");
     run(
