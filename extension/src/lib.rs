@@ -22,7 +22,7 @@ mod reminders;
 
 pub use certificates::render_certificates;
 pub use popup::render_popup;
-pub use reminders::{due_reminders, status_badge};
+pub use reminders::{due_reminders, parse_thresholds, status_badge};
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
 /// uses), so the module carries no second parser.

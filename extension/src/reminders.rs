@@ -159,3 +159,20 @@ pub fn due_reminders(
         ("record", record.into()),
     ]))
 }
+
+/// Parses reminder thresholds typed as `30, 14, 7` with the host's rules (1 to 10 distinct
+/// values from 1 to 365); returns them largest first, or throws the reason.
+#[wasm_bindgen(js_name = parseThresholds)]
+pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, JsError> {
+    let days = text
+        .split([',', ' ', ';'])
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<u32>()
+                .map_err(|_| JsError::new(&format!("{part:?} is not a whole number of days")))
+        })
+        .collect::<Result<Vec<u32>, JsError>>()?;
+    Thresholds::try_from(days)
+        .map(Vec::from)
+        .map_err(|e| JsError::new(&e))
+}

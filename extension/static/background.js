@@ -4,18 +4,16 @@
 // level (service workers allow no top-level await), and each waits for the module when needed.
 import init, { dueReminders, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
 import { hostRequest, hostStatus } from './host.js';
+import { applyRedirect, effectiveSettings } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const RULESET = 'legacy_redirects';
 const wasmReady = init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
 
 // The browser keeps the enabled rulesets, but not across extension updates: re-apply the
-// user's choice whenever the extension starts.
+// user's (or the organisation's) choice whenever the extension starts or the policy changes.
 async function applyRedirectSetting() {
-  const { redirectEnabled } = await api.storage.local.get({ redirectEnabled: true });
-  await api.declarativeNetRequest.updateEnabledRulesets(
-    redirectEnabled ? { enableRulesetIds: [RULESET] } : { disableRulesetIds: [RULESET] },
-  );
+  const { redirectEnabled } = await effectiveSettings();
+  await applyRedirect(redirectEnabled);
 }
 
 async function markTab(tabId, url) {
@@ -57,10 +55,7 @@ function localDay(ms) {
 
 /** Thresholds chosen by policy or in the options page (null: the host's). */
 async function chosenThresholds() {
-  const managed = await api.storage.managed?.get('thresholds').catch(() => ({})) ?? {};
-  if (Array.isArray(managed.thresholds)) return managed.thresholds;
-  const { thresholds } = await api.storage.local.get('thresholds');
-  return Array.isArray(thresholds) ? thresholds : null;
+  return (await effectiveSettings()).thresholds;
 }
 
 async function checkCertificates() {
@@ -101,6 +96,12 @@ api.runtime.onStartup.addListener(() => {
   applyRedirectSetting();
   scheduleReminders();
 });
+api.storage.onChanged.addListener((changes, area) => {
+  if (area === 'managed') {
+    applyRedirectSetting();
+    checkCertificates().catch((e) => console.warn('caiso-access: reminders', e));
+  }
+});
 api.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === REMINDER_ALARM) checkCertificates().catch((e) => console.warn('caiso-access: reminders', e));
 });
@@ -118,6 +119,24 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
     markTab(tabId, tab.url).catch((e) => console.warn('caiso-access: badge', e));
   }
 });
+
+// The history of test calls (the options page shows it): the newest first, at most 50.
+const HISTORY_LENGTH = 50;
+async function remember(args, answer) {
+  const report = answer?.ok;
+  const entry = {
+    at: Date.now(),
+    identity: args?.identity ?? '',
+    system: args?.system ?? '',
+    service: args?.service ?? '',
+    environment: args?.environment ?? '',
+    ok: Boolean(report?.ok),
+    class: report?.class ?? answer?.error?.code ?? 'internal',
+    title: report?.title ?? answer?.error?.message ?? '',
+  };
+  const { callHistory = [] } = await api.storage.local.get('callHistory');
+  await api.storage.local.set({ callHistory: [entry, ...callHistory].slice(0, HISTORY_LENGTH) });
+}
 
 // The extension's own pages reach the host through here: one connection serves them all.
 // Messages from anything but this extension are ignored, and only these commands pass.
@@ -141,7 +160,10 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     // Progress of a test call goes to every open extension page, tagged with its arguments.
     const onEvent = (event) =>
       api.runtime.sendMessage({ type: 'host-event', command: message.command, args: message.args, event }).catch(() => {});
-    hostRequest(message.command, message.args ?? {}, onEvent).then(sendResponse);
+    hostRequest(message.command, message.args ?? {}, onEvent).then(async (answer) => {
+      if (message.command === 'call') await remember(message.args, answer);
+      sendResponse(answer);
+    });
     return true;
   }
   return false;

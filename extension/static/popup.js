@@ -4,9 +4,9 @@
 // popup.html?tab=<id> describes that tab instead of the active one (used when the popup is
 // opened as a page, by the demo and the end-to-end tests).
 import init, { renderCertificates, renderPopup } from './wasm/caiso_access_extension.js';
+import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const RULESET = 'legacy_redirects';
 const askedTab = new URLSearchParams(location.search).get('tab');
 
 async function inspectedTab() {
@@ -19,7 +19,7 @@ async function main() {
   const [, tab, settings] = await Promise.all([
     init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) }),
     inspectedTab(),
-    api.storage.local.get({ environment: 'production', redirectEnabled: true }),
+    effectiveSettings(),
   ]);
   const root = document.getElementById('app');
   let { environment, redirectEnabled } = settings;
@@ -27,6 +27,15 @@ async function main() {
   const render = () => {
     renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
     if (hostAnswer) renderCertificates(root, hostAnswer);
+    // Settings the organisation manages are shown, not editable.
+    for (const [key, id] of [['environment', 'environment'], ['redirectEnabled', 'redirect-toggle']]) {
+      const control = document.getElementById(id);
+      if (control && settings.managed[key]) {
+        control.disabled = true;
+        control.title = 'Set by your organisation';
+        control.dataset.managed = 'true';
+      }
+    }
   };
   render();
   // The certificate section fills in when the background worker has the host's answer.
@@ -50,15 +59,12 @@ async function main() {
   root.addEventListener('change', async (event) => {
     if (event.target.id === 'environment') {
       environment = event.target.value;
-      await api.storage.local.set({ environment });
+      await saveSetting('environment', environment);
       render();
       document.getElementById('environment')?.focus();
     } else if (event.target.id === 'redirect-toggle') {
       redirectEnabled = event.target.checked;
-      await api.storage.local.set({ redirectEnabled });
-      await api.declarativeNetRequest.updateEnabledRulesets(
-        redirectEnabled ? { enableRulesetIds: [RULESET] } : { disableRulesetIds: [RULESET] },
-      );
+      if (await saveSetting('redirectEnabled', redirectEnabled)) await applyRedirect(redirectEnabled);
     }
   });
 }

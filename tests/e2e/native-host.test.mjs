@@ -124,6 +124,25 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     assert.ok(answer.ok.waited_ms >= 1000);
     const stages = await popup.evaluate(() => globalThis.hostEvents);
     assert.deepEqual(stages, ['queued', 'running', 'retrying', 'waiting', 'running']);
+    // The options page lists the call in its history and shows the host's version.
+    const options = await browser.context.newPage();
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    await options.waitForSelector('body[data-ready="true"]');
+    assert.equal(await options.locator('#history-table tbody tr').first().getAttribute('data-class'), 'success');
+    assert.match(await options.locator('#history-table').innerText(), /RetrieveCleanBidSet_SIBRv5_AP/);
+    assert.ok(await options.locator('#host-state').getAttribute('data-host-version'));
+    assert.equal(await options.locator('body').getAttribute('data-managed'), '');
+    // Thresholds typed badly are refused with the reason and nothing is saved.
+    await options.fill('#thresholds', '30, x');
+    await options.locator('#thresholds').dispatchEvent('change');
+    assert.match(await options.locator('#thresholds-error').innerText(), /not a whole number/);
+    assert.equal((await browser.worker.evaluate(() => chrome.storage.local.get('thresholds'))).thresholds, undefined);
+    await options.fill('#thresholds', '60 10 20');
+    await options.locator('#thresholds').dispatchEvent('change');
+    await options.waitForFunction(() => document.getElementById('saved').textContent.includes('60, 20, 10'));
+    assert.deepEqual((await browser.worker.evaluate(() => chrome.storage.local.get('thresholds'))).thresholds, [60, 20, 10]);
+    await options.screenshot({ path: join(artifacts, 'options.png'), fullPage: true });
+    await options.close();
     // An address instead of a service name is refused by the host before any network use.
     const refused = await send({ type: 'host-request', command: 'call', args: { ...args, service: 'https://evil.example/x' } });
     assert.equal(refused.error?.code, 'unknown_operation');

@@ -43,12 +43,17 @@ const APT_PACKAGES: [&str; 8] = [
     "llvm",
 ];
 /// Static files of the extension, from `extension/static/`.
-const STATIC_FILES: [&str; 5] = [
+const STATIC_FILES: [&str; 10] = [
     "background.js",
     "host.js",
+    "settings.js",
     "popup.html",
     "popup.js",
     "popup.css",
+    "options.html",
+    "options.js",
+    "options.css",
+    "managed_schema.json",
 ];
 /// Largest WebAssembly module the issues allow, after wasm-opt.
 const WASM_BUDGET_BYTES: u64 = 150 * 1024;
@@ -147,6 +152,10 @@ fn setup() -> Result {
     npm_packages()
 }
 
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
 fn apt_packages() -> Result {
     let missing: Vec<&str> = APT_PACKAGES
         .into_iter()
@@ -158,7 +167,7 @@ fn apt_packages() -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    let as_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    let as_root = is_root();
     let apt = |args: &[&str]| {
         let mut command = if as_root {
             Command::new("apt-get")
@@ -502,6 +511,22 @@ fn test(args: &[String]) -> Result {
         "tests/e2e/native-host.test.mjs",
         "tests/e2e/reminders.test.mjs",
     ]))?;
+    step("end-to-end: enterprise policy (Chromium, alone: the policy file is machine-wide)");
+    let policy_dir = Path::new("/etc/chromium/policies/managed");
+    if !is_root() && !policy_dir.is_dir() {
+        // The policy folder is the system's: create it once, owned by this user.
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+        run(Command::new("sudo")
+            .args(["install", "-d", "-o", &user])
+            .arg(policy_dir))?;
+    }
+    let managed = run(Command::new("node").args([
+        "--test",
+        "--test-reporter=spec",
+        "tests/e2e/managed.test.mjs",
+    ]));
+    let _ = std::fs::remove_file(policy_dir.join("caiso-access-e2e.json"));
+    managed?;
     step("Firefox add-on lint");
     run(
         Command::new(root().join("node_modules").join(".bin").join("web-ext"))

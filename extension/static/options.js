@@ -1,0 +1,105 @@
+// caiso-access options page: environment, reminder thresholds, redirection (each shown as set
+// by the organisation when policy manages it), the native host's version and the history of
+// test calls.
+import init, { parseThresholds } from './wasm/caiso_access_extension.js';
+import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
+
+const api = globalThis.browser ?? globalThis.chrome;
+const $ = (id) => document.getElementById(id);
+
+function said(text) {
+  $('saved').textContent = text;
+}
+
+async function showSettings() {
+  const settings = await effectiveSettings();
+  $('environment').value = settings.environment;
+  $('redirectEnabled').checked = settings.redirectEnabled;
+  $('thresholds').value = settings.thresholds ? settings.thresholds.join(', ') : '';
+  for (const key of ['environment', 'thresholds', 'redirectEnabled']) {
+    const managed = Boolean(settings.managed[key]);
+    $(key).disabled = managed;
+    document.querySelector(`.managed[data-for="${key}"]`).hidden = !managed;
+  }
+  $('managed-note').hidden = Object.keys(settings.managed).length === 0;
+  document.body.dataset.managed = Object.keys(settings.managed).sort().join(' ');
+}
+
+async function showHost() {
+  const answer = await api.runtime.sendMessage({ type: 'host-status' });
+  const state = $('host-state');
+  if (answer?.ok) {
+    state.textContent = `caiso-access host ${answer.ok.host.host_version} (protocol ${answer.ok.host.protocol}, ${answer.ok.host.os}), ${answer.ok.host.identities} certificate(s) configured.`;
+    state.dataset.hostVersion = answer.ok.host.host_version;
+  } else {
+    state.textContent = `The native host is not reachable (${answer?.error?.message ?? 'no answer'}). Install it and run \`caiso-access install\`.`;
+    state.dataset.code = answer?.error?.code ?? 'host_unreachable';
+  }
+}
+
+async function showHistory() {
+  const { callHistory = [] } = await api.storage.local.get('callHistory');
+  const body = document.querySelector('#history-table tbody');
+  body.replaceChildren();
+  for (const entry of callHistory) {
+    const row = document.createElement('tr');
+    const cells = [
+      new Date(entry.at).toLocaleString(),
+      `${entry.system} ${entry.service}`,
+      `${entry.environment} as ${entry.identity}`,
+      entry.title,
+    ];
+    for (const text of cells) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    row.lastChild.className = entry.ok ? 'ok' : 'failed';
+    row.dataset.class = entry.class;
+    body.append(row);
+  }
+  $('history-table').hidden = callHistory.length === 0;
+  $('history-empty').hidden = callHistory.length > 0;
+}
+
+async function main() {
+  await init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
+  await showSettings();
+  $('environment').addEventListener('change', async (event) => {
+    if (await saveSetting('environment', event.target.value)) said('Environment saved.');
+  });
+  $('redirectEnabled').addEventListener('change', async (event) => {
+    if (await saveSetting('redirectEnabled', event.target.checked)) {
+      await applyRedirect(event.target.checked);
+      said(event.target.checked ? 'Redirection on.' : 'Redirection off.');
+    }
+  });
+  $('thresholds').addEventListener('change', async (event) => {
+    const text = event.target.value.trim();
+    $('thresholds-error').textContent = '';
+    let days = null;
+    if (text) {
+      try {
+        days = Array.from(parseThresholds(text));
+      } catch (error) {
+        $('thresholds-error').textContent = error.message;
+        return; // nothing saved: the previous thresholds stay
+      }
+    }
+    if (await saveSetting('thresholds', days)) {
+      event.target.value = days ? days.join(', ') : '';
+      said(days ? `Reminders at ${days.join(', ')} days.` : "Reminders at the host's thresholds.");
+      await api.runtime.sendMessage({ type: 'check-certificates' });
+    }
+  });
+  api.storage.onChanged.addListener((changes, area) => {
+    if (area === 'managed') showSettings();
+    if (area === 'local' && changes.callHistory) showHistory();
+  });
+  await Promise.all([showHost(), showHistory()]);
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error) => {
+  document.body.dataset.error = String(error?.message ?? error);
+});

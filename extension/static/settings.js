@@ -1,0 +1,49 @@
+// caiso-access settings: what the user chose (storage.local) and what the organisation set by
+// policy (storage.managed: Chrome/Edge enterprise policy, Firefox policies). Managed values win
+// and are reported as such, so pages can show them as set by the organisation.
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+export const DEFAULTS = { environment: 'production', redirectEnabled: true, thresholds: null };
+const KEYS = Object.keys(DEFAULTS);
+
+/** Managed values that pass the schema's rules (anything else is ignored). */
+async function managedValues() {
+  let managed = {};
+  try {
+    managed = (await api.storage.managed?.get(KEYS)) ?? {};
+  } catch {
+    managed = {}; // no policy, or managed storage not available in this browser
+  }
+  const out = {};
+  if (managed.environment === 'production' || managed.environment === 'map-stage') out.environment = managed.environment;
+  if (typeof managed.redirectEnabled === 'boolean') out.redirectEnabled = managed.redirectEnabled;
+  if (Array.isArray(managed.thresholds) && managed.thresholds.length > 0
+    && managed.thresholds.every((d) => Number.isInteger(d) && d >= 1 && d <= 365)) {
+    out.thresholds = managed.thresholds;
+  }
+  return out;
+}
+
+/** `{environment, redirectEnabled, thresholds, managed: {key: true}}`; thresholds null = the host's. */
+export async function effectiveSettings() {
+  const [local, managed] = await Promise.all([api.storage.local.get(DEFAULTS), managedValues()]);
+  const settings = { ...DEFAULTS, ...local, ...managed, managed: {} };
+  for (const key of Object.keys(managed)) settings.managed[key] = true;
+  return settings;
+}
+
+/** Saves a user choice unless policy manages it; returns false when it is managed. */
+export async function saveSetting(key, value) {
+  const { managed } = await effectiveSettings();
+  if (managed[key]) return false;
+  await api.storage.local.set({ [key]: value });
+  return true;
+}
+
+/** Applies the redirect setting to the browser's rules. */
+export async function applyRedirect(enabled) {
+  await api.declarativeNetRequest.updateEnabledRulesets(
+    enabled ? { enableRulesetIds: ['legacy_redirects'] } : { disableRulesetIds: ['legacy_redirects'] },
+  );
+}
