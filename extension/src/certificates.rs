@@ -60,10 +60,10 @@ pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {
 
 /// Fills the `#certificates` section inside `root` with the host's answer, as the background
 /// worker passes it on: `{ok: {host, report}}` (the `hello` and `status` results, see
-/// `caiso_shared::protocol`) or `{error: {code, message}}`. Members are read directly (no
-/// deserializer) to keep the module small.
+/// `caiso_shared::protocol`) or `{error: {code, message}}`, at `now_ms` (for the validity bar).
+/// Members are read directly (no deserializer) to keep the module small.
 #[wasm_bindgen(js_name = renderCertificates)]
-pub fn render_certificates(root: &Element, answer: JsValue) -> Result<(), JsValue> {
+pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Result<(), JsValue> {
     let doc = root
         .owner_document()
         .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
@@ -128,7 +128,7 @@ pub fn render_certificates(root: &Element, answer: JsValue) -> Result<(), JsValu
         )?;
     }
     for identity in &identities {
-        append(&section, identity_card(&doc, identity)?)?;
+        append(&section, identity_card(&doc, identity, now_ms)?)?;
     }
     Ok(())
 }
@@ -154,7 +154,7 @@ fn explain_failure(code: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn identity_card(doc: &Document, identity: &JsValue) -> Result<Element, JsValue> {
+fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Element, JsValue> {
     let severity = text(identity, "severity");
     let label = text(identity, "label");
     let card = el(
@@ -224,6 +224,7 @@ fn identity_card(doc: &Document, identity: &JsValue) -> Result<Element, JsValue>
                 &format!("Issued by {ca}"),
             )?,
         )?;
+        append(&card, validity_bar(doc, &cert, now_ms)?)?;
     }
     let stage_id = text(&field(identity, "renewal"), "stage");
     let stage = RenewalStage::ALL.into_iter().find(|s| s.id() == stage_id);
@@ -236,6 +237,7 @@ fn identity_card(doc: &Document, identity: &JsValue) -> Result<Element, JsValue>
             stage.map_or("", RenewalStage::checklist_text),
         )?,
     )?;
+    append(&card, renewal_guide(doc, identity, &label, &severity)?)?;
     for problem in items(identity, "problems") {
         append(
             &card,
@@ -248,4 +250,190 @@ fn identity_card(doc: &Document, identity: &JsValue) -> Result<Element, JsValue>
         )?;
     }
     Ok(card)
+}
+
+/// A bar from the certificate's first to its last valid day, with today marked.
+fn validity_bar(doc: &Document, cert: &JsValue, now_ms: f64) -> Result<Element, JsValue> {
+    let from = text(cert, "not_before");
+    let until = text(cert, "not_after");
+    let (start, end) = (js_sys::Date::parse(&from), js_sys::Date::parse(&until));
+    let elapsed = if end > start {
+        ((now_ms - start) / (end - start) * 100.0).clamp(0.0, 100.0) as u32
+    } else {
+        100
+    };
+    let day = |t: &str| t.get(..10).unwrap_or(t).to_owned();
+    let (from, until) = (day(&from), day(&until));
+    let bar = el(
+        doc,
+        "div",
+        &[
+            ("class", "validity"),
+            ("role", "img"),
+            ("data-elapsed", &elapsed.to_string()),
+            (
+                "aria-label",
+                &format!("Valid from {from} to {until}; today is {elapsed}% of the way"),
+            ),
+        ],
+        "",
+    )?;
+    let width = format!("width:{elapsed}%");
+    append(
+        &bar,
+        el(
+            doc,
+            "span",
+            &[("class", "validity-used"), ("style", &width)],
+            "",
+        )?,
+    )?;
+    let left = format!("left:{elapsed}%");
+    append(
+        &bar,
+        el(
+            doc,
+            "span",
+            &[("class", "validity-today"), ("style", &left)],
+            "",
+        )?,
+    )?;
+    let dates = el(doc, "div", &[("class", "row detail validity-dates")], "")?;
+    append(&dates, el(doc, "span", &[], &from)?)?;
+    append(&dates, el(doc, "span", &[], &until)?)?;
+    let wrap = el(doc, "div", &[], "")?;
+    append(&wrap, bar)?;
+    append(&wrap, dates)?;
+    Ok(wrap)
+}
+
+/// CAISO's renewal steps as a checklist with the current one marked, the collect-by date and
+/// the control for the next step. Open when a renewal is under way or the expiry is near.
+fn renewal_guide(
+    doc: &Document,
+    identity: &JsValue,
+    label: &str,
+    severity: &str,
+) -> Result<Element, JsValue> {
+    let renewal = field(identity, "renewal");
+    let stage_id = text(&renewal, "stage");
+    let current = RenewalStage::ALL
+        .iter()
+        .position(|s| s.id() == stage_id)
+        .unwrap_or(0);
+    let mut attributes = vec![("class", "renewal-guide"), ("data-label", label)];
+    let id = format!("renewal-{label}");
+    attributes.push(("id", &id));
+    if current > 0 || severity != "ok" {
+        attributes.push(("open", ""));
+    }
+    let guide = el(doc, "details", &attributes, "")?;
+    append(&guide, el(doc, "summary", &[], "Renewal guide")?)?;
+    let steps = el(doc, "ol", &[("class", "steps")], "")?;
+    for (index, step) in RenewalStage::ALL.iter().enumerate().skip(1) {
+        let state = if index <= current {
+            "done"
+        } else if index == current + 1 {
+            "next"
+        } else {
+            "todo"
+        };
+        append(
+            &steps,
+            el(
+                doc,
+                "li",
+                &[("data-step", step.id()), ("data-state", state)],
+                step.checklist_text(),
+            )?,
+        )?;
+    }
+    append(&guide, steps)?;
+    append(
+        &guide,
+        el(
+            doc,
+            "p",
+            &[("class", "detail next-step")],
+            &text(&renewal, "next_step"),
+        )?,
+    )?;
+    let collect_by = text(&renewal, "collect_by");
+    if !collect_by.is_empty() {
+        let transaction = text(&renewal, "transaction_id");
+        append(
+            &guide,
+            el(
+                doc,
+                "p",
+                &[("class", "collect-by"), ("data-collect-by", &collect_by)],
+                &format!(
+                    "Collect the new certificate from {collect_by} with transaction ID {transaction}."
+                ),
+            )?,
+        )?;
+    }
+    let action = |step: &str, caption: &str| {
+        el(
+            doc,
+            "button",
+            &[
+                ("type", "button"),
+                ("data-action", step),
+                ("data-label", label),
+            ],
+            caption,
+        )
+    };
+    match RenewalStage::ALL.get(current) {
+        Some(RenewalStage::NotStarted) | None => {
+            append(&guide, action("approved", "My UAA approved the renewal")?)?;
+        }
+        Some(RenewalStage::Approved) => {
+            let field = el(doc, "label", &[("class", "transaction")], "Transaction ID ")?;
+            append(
+                &field,
+                el(
+                    doc,
+                    "input",
+                    &[
+                        ("class", "transaction-id"),
+                        ("data-label", label),
+                        ("maxlength", "64"),
+                        ("autocomplete", "off"),
+                        ("spellcheck", "false"),
+                    ],
+                    "",
+                )?,
+            )?;
+            append(&guide, field)?;
+            append(
+                &guide,
+                el(
+                    doc,
+                    "p",
+                    &[("class", "detail")],
+                    "Only the transaction ID: never type the pickup passphrase here.",
+                )?,
+            )?;
+            append(&guide, action("registered", "I registered")?)?;
+        }
+        Some(RenewalStage::Registered) => {
+            append(&guide, action("installed", "New certificate installed")?)?;
+        }
+        Some(RenewalStage::Installed) => {
+            append(&guide, action("retired", "Old certificate retired")?)?;
+        }
+        Some(RenewalStage::Retired) => {}
+    }
+    append(
+        &guide,
+        el(
+            doc,
+            "p",
+            &[("class", "problem renewal-error"), ("data-label", label)],
+            "",
+        )?,
+    )?;
+    Ok(guide)
 }

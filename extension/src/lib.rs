@@ -10,16 +10,19 @@
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
 //! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
+//! - [`render_tests`], [`render_call_progress`], [`render_call_result`]: the API test section.
 
 use caiso_shared::classify::Classification;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod calls;
 mod certificates;
 mod popup;
 mod reminders;
 
+pub use calls::{render_call_progress, render_call_result, render_tests};
 pub use certificates::render_certificates;
 pub use popup::render_popup;
 pub use reminders::{due_reminders, parse_thresholds, status_badge};

@@ -205,7 +205,11 @@ fn launcher_section(doc: &Document, chosen: Environment) -> Result<Element, JsVa
     let section = el(
         doc,
         "section",
-        &[("class", "card"), ("aria-labelledby", "launcher-heading")],
+        &[
+            ("class", "card"),
+            ("id", "launcher-card"),
+            ("aria-labelledby", "launcher-heading"),
+        ],
         "",
     )?;
     let header = el(doc, "div", &[("class", "row")], "")?;

@@ -2,31 +2,51 @@
 // and wires its buttons to browser APIs.
 //
 // popup.html?tab=<id> describes that tab instead of the active one (used when the popup is
-// opened as a page, by the demo and the end-to-end tests).
-import init, { renderCertificates, renderPopup } from './wasm/caiso_access_extension.js';
+// opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
+// certificate's renewal guide (reminder notifications link there).
+import init, {
+  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests,
+} from './wasm/caiso_access_extension.js';
 import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const askedTab = new URLSearchParams(location.search).get('tab');
+const params = new URLSearchParams(location.search);
+const askedTab = params.get('tab');
+const askedRenewal = params.get('renewal');
 
 async function inspectedTab() {
   if (askedTab) return api.tabs.get(Number(askedTab));
+  if (askedRenewal) return null;
   const [tab] = await api.tabs.query({ active: true, currentWindow: true });
   return tab;
 }
 
+/** The extension's clock (the same one the reminders use). */
+async function now() {
+  const { clockOverride } = await api.storage.local.get('clockOverride');
+  const pinned = clockOverride ? Date.parse(clockOverride) : NaN;
+  return Number.isNaN(pinned) ? Date.now() : pinned;
+}
+
+const hostRequest = (command, args) => api.runtime.sendMessage({ type: 'host-request', command, args });
+
 async function main() {
-  const [, tab, settings] = await Promise.all([
+  const [, tab, settings, cached, at] = await Promise.all([
     init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) }),
     inspectedTab(),
     effectiveSettings(),
+    api.storage.local.get('hostStatus'),
+    now(),
   ]);
   const root = document.getElementById('app');
   let { environment, redirectEnabled } = settings;
-  let hostAnswer = null;
+  // The last status the background saw, shown at once; the host's fresh answer replaces it.
+  let hostAnswer = cached.hostStatus?.ok ? { ok: cached.hostStatus.ok } : null;
+  let testsAnswer = null;
   const render = () => {
     renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
-    if (hostAnswer) renderCertificates(root, hostAnswer);
+    if (hostAnswer) renderCertificates(root, hostAnswer, at);
+    if (testsAnswer) renderTests(root, testsAnswer, environment);
     // Settings the organisation manages are shown, not editable.
     for (const [key, id] of [['environment', 'environment'], ['redirectEnabled', 'redirect-toggle']]) {
       const control = document.getElementById(id);
@@ -38,15 +58,44 @@ async function main() {
     }
   };
   render();
-  // The certificate section fills in when the background worker has the host's answer.
-  api.runtime.sendMessage({ type: 'host-status' }).then((answer) => {
+  if (hostAnswer) {
+    document.getElementById('certificates')?.setAttribute('data-source', 'cache');
+    document.body.dataset.statusShownMs = String(Math.round(performance.now()));
+  }
+  const openAskedGuide = () => {
+    if (!askedRenewal) return;
+    const guide = document.getElementById(`renewal-${askedRenewal}`);
+    if (guide) {
+      guide.open = true;
+      guide.scrollIntoView();
+      guide.querySelector('button, input')?.focus();
+    }
+  };
+  openAskedGuide();
+
+  const refreshStatus = async () => {
+    const answer = await api.runtime.sendMessage({ type: 'host-status' });
     hostAnswer = answer ?? { error: { code: 'host_unreachable', message: 'no answer from the background worker' } };
-    renderCertificates(root, hostAnswer);
+    renderCertificates(root, hostAnswer, at);
+    document.getElementById('certificates')?.setAttribute('data-source', 'host');
+    document.body.dataset.statusShownMs ??= String(Math.round(performance.now()));
+    openAskedGuide();
+    return hostAnswer;
+  };
+  refreshStatus().then(async (answer) => {
+    testsAnswer = answer?.ok ? await hostRequest('tests', {}) : answer;
+    renderTests(root, testsAnswer, environment);
+  });
+
+  // Progress of the running test call, relayed by the background worker.
+  api.runtime.onMessage.addListener((message) => {
+    if (message?.type === 'host-event' && message.command === 'call') renderCallProgress(root, message.event);
   });
 
   root.addEventListener('click', async (event) => {
     const go = event.target.closest('#go-new-url');
     const portal = event.target.closest('#launcher a');
+    const step = event.target.closest('button[data-action]');
     if (go && tab) {
       await api.tabs.update(tab.id, { url: go.dataset.url });
       if (!askedTab) window.close();
@@ -54,8 +103,54 @@ async function main() {
       event.preventDefault();
       await api.tabs.create({ url: portal.href });
       if (!askedTab) window.close();
+    } else if (step) {
+      await renewalStep(step);
+    } else if (event.target.closest('#run-call')) {
+      await runCall();
     }
   });
+
+  async function renewalStep(button) {
+    const label = button.dataset.label;
+    const action = { step: button.dataset.action };
+    const problem = root.querySelector(`.renewal-error[data-label="${CSS.escape(label)}"]`);
+    if (action.step === 'registered') {
+      const input = root.querySelector(`.transaction-id[data-label="${CSS.escape(label)}"]`);
+      action.transaction_id = input?.value.trim() ?? '';
+      if (!action.transaction_id) {
+        problem.textContent = 'Type the transaction ID CAISO showed after you registered.';
+        input?.focus();
+        return;
+      }
+    }
+    button.disabled = true;
+    const answer = await hostRequest('renewal', { identity: label, action });
+    if (answer?.error) {
+      problem.textContent = answer.error.message;
+      button.disabled = false;
+      return;
+    }
+    await refreshStatus();
+    document.getElementById(`renewal-${label}`)?.setAttribute('open', '');
+    await api.runtime.sendMessage({ type: 'check-certificates' });
+  }
+
+  async function runCall() {
+    const button = document.getElementById('run-call');
+    const [system, service] = document.getElementById('call-operation').value.split('/');
+    const args = {
+      identity: document.getElementById('call-identity').value,
+      system,
+      service,
+      environment: document.getElementById('call-environment').value,
+    };
+    button.disabled = true;
+    renderCallProgress(root, { stage: 'running', message: 'calling' });
+    const answer = await hostRequest('call', args);
+    renderCallResult(root, answer ?? { error: { code: 'internal', message: 'no answer' } });
+    button.disabled = false;
+  }
+
   root.addEventListener('change', async (event) => {
     if (event.target.id === 'environment') {
       environment = event.target.value;

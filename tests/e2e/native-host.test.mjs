@@ -65,6 +65,17 @@ describe('with the host registered', () => {
       assert.equal(await c.locator('[data-ca]').getAttribute('data-ca'), ca, label);
       assert.equal(await c.locator('.subject').innerText(), cn, label);
     }
+    // The validity bar: where today falls between the first and the last valid day.
+    const elapsed = async (label) => Number(await card(label).locator('.validity').getAttribute('data-elapsed'));
+    assert.ok((await elapsed('production')) < 10, 'three weeks into a year');
+    assert.ok((await elapsed('map-stage')) > 95, 'nine days before the end of a year');
+    assert.equal(await elapsed('old'), 100);
+    // The renewal guide is open where it matters: near expiry and expired, not for a fresh one.
+    assert.equal(await card('map-stage').locator('details.renewal-guide').getAttribute('open'), '');
+    assert.equal(await card('production').locator('details.renewal-guide').getAttribute('open'), null);
+    for (const [label, file] of [['production', 'valid'], ['map-stage', 'near-expiry'], ['old', 'expired']]) {
+      await card(label).screenshot({ path: join(artifacts, `popup-card-${file}.png`) });
+    }
     assert.match(await card('old').innerText(), /Expired on 2026-10-01/);
     assert.match(await card('cyber').innerText(), /retired Verizon Cybertrust/);
     // Nothing secret crossed over.
@@ -73,6 +84,31 @@ describe('with the host registered', () => {
       assert.ok(!html.includes(secret), `the popup holds ${secret}`);
     }
     await popup.screenshot({ path: join(artifacts, 'popup-certificates.png'), fullPage: true });
+  });
+
+  test('the renewal checklist records steps from the popup and shows the collect-by date', async () => {
+    const { tabId } = await browser.newTab();
+    const popup = await browser.openPopup(tabId);
+    await popup.waitForSelector('#certificates[data-source="host"]');
+    const guide = popup.locator('#renewal-old');
+    await guide.locator('button[data-action="approved"]').click();
+    await popup.waitForSelector('#renewal-old li[data-step="approved"][data-state="done"]');
+    // Registering needs the transaction ID: an empty one is refused in place.
+    await popup.locator('#renewal-old button[data-action="registered"]').click();
+    assert.match(await popup.locator('#renewal-old .renewal-error').innerText(), /transaction ID/);
+    await popup.fill('#renewal-old .transaction-id', 'TX-POPUP-7');
+    await popup.locator('#renewal-old button[data-action="registered"]').click();
+    await popup.waitForSelector('#renewal-old .collect-by');
+    assert.equal(await popup.locator('#renewal-old .collect-by').getAttribute('data-collect-by'), '2026-11-24');
+    assert.match(await popup.locator('#renewal-old .collect-by').innerText(), /TX-POPUP-7/);
+    assert.equal(await popup.locator('#renewal-old li[data-step="installed"]').getAttribute('data-state'), 'next');
+    await popup.locator('#renewal-old').screenshot({ path: join(artifacts, 'popup-renewal-guide.png') });
+    // Opened again, the popup shows the saved status from cache at once, then the host's.
+    const again = await browser.openPopup(tabId);
+    await again.waitForSelector('#certificates[data-source]');
+    const shownMs = Number(await again.locator('body').getAttribute('data-status-shown-ms'));
+    console.log(`popup: certificate status shown ${shownMs} ms after opening (from cache)`);
+    assert.ok(Number.isFinite(shownMs));
   });
 
   test('a renewal step from the extension reaches the host and persists', async () => {
@@ -97,7 +133,7 @@ describe('a one-click test call against the local CAISO sandbox', () => {
   let browser;
   let sandbox;
   before(async () => {
-    sandbox = await startSandbox(configDir, ['sibr-clean-bids=aup-once:1']);
+    sandbox = await startSandbox(configDir, ['sibr-clean-bids=aup-once:1', 'baaop-transfers=aup-once:1']);
     browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost });
   });
   after(async () => {
@@ -143,6 +179,32 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     assert.deepEqual((await browser.worker.evaluate(() => chrome.storage.local.get('thresholds'))).thresholds, [60, 20, 10]);
     await options.screenshot({ path: join(artifacts, 'options.png'), fullPage: true });
     await options.close();
+    // The same from the popup's API test section: progress (the AUP wait) and the result.
+    const screen = await browser.openPopup(tabId);
+    await screen.waitForSelector('#api-tests[data-state="ok"]');
+    await screen.evaluate(() => {
+      globalThis.seenStages = [];
+      globalThis.seenTexts = [];
+      new MutationObserver(() => {
+        const line = document.getElementById('call-progress');
+        const stage = line?.dataset.stage;
+        if (stage && globalThis.seenStages.at(-1) !== stage) {
+          globalThis.seenStages.push(stage);
+          globalThis.seenTexts.push(line.textContent);
+        }
+      }).observe(document.getElementById('api-tests'), { attributes: true, subtree: true, childList: true });
+    });
+    await screen.selectOption('#call-environment', 'sandbox');
+    await screen.selectOption('#call-operation', 'baaop/RetrieveBAAOPTransfers_BAAOPv1_AP');
+    await screen.click('#run-call');
+    await screen.waitForSelector('#call-result[data-class]', { timeout: 20_000 });
+    assert.equal(await screen.locator('#call-result').getAttribute('data-class'), 'success');
+    assert.match(await screen.locator('#call-result').innerText(), /2 attempt\(s\)/);
+    const stagesSeen = await screen.evaluate(() => globalThis.seenStages);
+    assert.ok(stagesSeen.includes('retrying') && stagesSeen.includes('waiting'), stagesSeen.join(' '));
+    const texts = await screen.evaluate(() => globalThis.seenTexts);
+    assert.ok(texts.some((t) => /rate limit\): retrying at \d/.test(t)), texts.join(' | '));
+    await screen.locator('#api-tests').screenshot({ path: join(artifacts, 'popup-test-call.png') });
     // An address instead of a service name is refused by the host before any network use.
     const refused = await send({ type: 'host-request', command: 'call', args: { ...args, service: 'https://evil.example/x' } });
     assert.equal(refused.error?.code, 'unknown_operation');

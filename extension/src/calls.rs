@@ -1,0 +1,252 @@
+//! The popup's API test section: pick an identity, an environment and a test call; watch its
+//! progress (queued, waiting for CAISO's rate limit until ..., running) and read the explained
+//! result. The host does the call; this only shows what it reports.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+use crate::certificates::{field, items, text};
+use crate::popup::{append, el};
+
+fn document(root: &Element) -> Result<Document, JsValue> {
+    root.owner_document()
+        .ok_or_else(|| JsError::new("the popup root is not in a document").into())
+}
+
+fn select(
+    doc: &Document,
+    id: &str,
+    label: &str,
+    options: &[(String, String)],
+) -> Result<Element, JsValue> {
+    let wrap = el(doc, "label", &[("class", "field")], label)?;
+    let list = el(doc, "select", &[("id", id)], "")?;
+    for (value, caption) in options {
+        append(&list, el(doc, "option", &[("value", value)], caption)?)?;
+    }
+    append(&wrap, list)?;
+    Ok(wrap)
+}
+
+/// Builds (or rebuilds) the `#api-tests` section from the host's `tests` answer
+/// (`{ok: {environments, identities, operations}}` or `{error}`); `preferred` is the
+/// environment selected in the popup.
+#[wasm_bindgen(js_name = renderTests)]
+pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<(), JsValue> {
+    let doc = document(root)?;
+    let section = match root.query_selector("#api-tests")? {
+        Some(section) => {
+            section.set_text_content(None);
+            section
+        }
+        None => {
+            let section = el(
+                &doc,
+                "section",
+                &[("class", "card"), ("id", "api-tests")],
+                "",
+            )?;
+            match root.query_selector("#launcher-card")? {
+                Some(launcher) => {
+                    root.insert_before(&section, Some(&launcher))?;
+                }
+                None => append(root, &section)?,
+            }
+            section
+        }
+    };
+    append(&section, el(&doc, "h2", &[], "API test")?)?;
+    let offer = field(&answer, "ok");
+    if !offer.is_object() {
+        section.set_attribute("data-state", "host-error")?;
+        append(
+            &section,
+            el(
+                &doc,
+                "p",
+                &[("class", "detail")],
+                "Test calls need the caiso-access host (see above).",
+            )?,
+        )?;
+        return Ok(());
+    }
+    let identities: Vec<(String, String)> = items(&offer, "identities")
+        .iter()
+        .map(|i| {
+            let label = text(i, "label");
+            (
+                label.clone(),
+                format!("{label} ({})", text(i, "environment")),
+            )
+        })
+        .collect();
+    if identities.is_empty() {
+        section.set_attribute("data-state", "no-identity")?;
+        append(
+            &section,
+            el(
+                &doc,
+                "p",
+                &[("class", "detail")],
+                "Import a certificate into the host to test calls.",
+            )?,
+        )?;
+        return Ok(());
+    }
+    section.set_attribute("data-state", "ok")?;
+    let mut environments: Vec<(String, String)> = items(&offer, "environments")
+        .iter()
+        .filter_map(JsValue::as_string)
+        .map(|e| {
+            let caption = match e.as_str() {
+                "production" => "Production",
+                "map-stage" => "MAP-Stage",
+                "sandbox" => "Local sandbox",
+                _ => "Other",
+            };
+            (e.clone(), caption.to_owned())
+        })
+        .collect();
+    // The popup's environment first.
+    environments.sort_by_key(|(id, _)| id != preferred);
+    let operations: Vec<(String, String)> = items(&offer, "operations")
+        .iter()
+        .map(|o| {
+            (
+                format!("{}/{}", text(o, "system"), text(o, "service")),
+                text(o, "title"),
+            )
+        })
+        .collect();
+    let row = el(&doc, "div", &[("class", "row")], "")?;
+    append(
+        &row,
+        select(&doc, "call-identity", "Certificate", &identities)?,
+    )?;
+    append(
+        &row,
+        select(&doc, "call-environment", "Where", &environments)?,
+    )?;
+    append(&section, row)?;
+    append(
+        &section,
+        select(&doc, "call-operation", "Call", &operations)?,
+    )?;
+    append(
+        &section,
+        el(
+            &doc,
+            "button",
+            &[("type", "button"), ("id", "run-call")],
+            "Run test call",
+        )?,
+    )?;
+    append(
+        &section,
+        el(
+            &doc,
+            "p",
+            &[
+                ("class", "detail"),
+                ("id", "call-progress"),
+                ("aria-live", "polite"),
+            ],
+            "",
+        )?,
+    )?;
+    append(
+        &section,
+        el(&doc, "div", &[("id", "call-result"), ("hidden", "")], "")?,
+    )?;
+    Ok(())
+}
+
+fn local_time(iso: &str) -> String {
+    let date = js_sys::Date::new(&JsValue::from_str(iso));
+    if date.get_time().is_nan() {
+        return iso.to_owned();
+    }
+    String::from(date.to_locale_time_string("en-US"))
+}
+
+/// Shows a progress event of the running call (`{stage, message, expected_at}`).
+#[wasm_bindgen(js_name = renderCallProgress)]
+pub fn render_call_progress(root: &Element, event: JsValue) -> Result<(), JsValue> {
+    let Some(line) = root.query_selector("#call-progress")? else {
+        return Ok(());
+    };
+    let stage = text(&event, "stage");
+    let at = local_time(&text(&event, "expected_at"));
+    let shown = match stage.as_str() {
+        "queued" => format!("Queued: starts at {at}"),
+        "waiting" => format!("Waiting for CAISO's rate limit until {at}"),
+        "retrying" => format!("CAISO asked to wait (rate limit): retrying at {at}"),
+        "running" => "Calling CAISO…".to_owned(),
+        _ => text(&event, "message"),
+    };
+    line.set_attribute("data-stage", &stage)?;
+    line.set_text_content(Some(&shown));
+    Ok(())
+}
+
+/// Shows the result of a call: the host's `call` answer (`{ok: CallReport}` or `{error}`).
+#[wasm_bindgen(js_name = renderCallResult)]
+pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue> {
+    let doc = document(root)?;
+    let Some(result) = root.query_selector("#call-result")? else {
+        return Ok(());
+    };
+    result.set_text_content(None);
+    result.remove_attribute("hidden")?;
+    if let Some(line) = root.query_selector("#call-progress")? {
+        line.set_attribute("data-stage", "done")?;
+        line.set_text_content(None);
+    }
+    let report = field(&answer, "ok");
+    if !report.is_object() {
+        let error = field(&answer, "error");
+        result.set_attribute("data-class", &text(&error, "code"))?;
+        result.set_attribute("data-ok", "false")?;
+        append(
+            &result,
+            el(&doc, "p", &[("class", "problem")], &text(&error, "message"))?,
+        )?;
+        return Ok(());
+    }
+    let ok = field(&report, "ok").as_bool() == Some(true);
+    result.set_attribute("data-class", &text(&report, "class"))?;
+    result.set_attribute("data-ok", if ok { "true" } else { "false" })?;
+    let title_class = if ok {
+        "pill sev-ok"
+    } else {
+        "pill sev-expired"
+    };
+    append(
+        &result,
+        el(
+            &doc,
+            "p",
+            &[("class", title_class)],
+            &text(&report, "title"),
+        )?,
+    )?;
+    append(&result, el(&doc, "p", &[], &text(&report, "explanation"))?)?;
+    let next = text(&report, "next_step");
+    if !next.is_empty() {
+        append(&result, el(&doc, "p", &[("class", "fix")], &next)?)?;
+    }
+    let number = |key: &str| field(&report, key).as_f64().map_or(0, |n| n as u64);
+    // Whole numbers only: formatting an f64 would pull kilobytes of float code into the module.
+    let status = field(&report, "http_status")
+        .as_f64()
+        .map_or("no answer".to_owned(), |s| format!("HTTP {}", s as u64));
+    let facts = format!(
+        "{status}, {} attempt(s), waited {} s for the rate limit, {} ms to sign, send and read, signed {}",
+        number("attempts"),
+        number("waited_ms") / 1000,
+        number("elapsed_ms"),
+        text(&report, "signature")
+    );
+    append(&result, el(&doc, "p", &[("class", "detail")], &facts)?)?;
+    Ok(())
+}
