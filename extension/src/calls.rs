@@ -57,18 +57,16 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
     };
     append(&section, el(&doc, "h2", &[], "API test")?)?;
     let offer = field(&answer, "ok");
+    // A section with nothing to offer says why.
+    let unavailable = |state: &str, why: &str| -> Result<(), JsValue> {
+        section.set_attribute("data-state", state)?;
+        append(&section, el(&doc, "p", &[("class", "detail")], why)?)
+    };
     if !offer.is_object() {
-        section.set_attribute("data-state", "host-error")?;
-        append(
-            &section,
-            el(
-                &doc,
-                "p",
-                &[("class", "detail")],
-                "Test calls need the caiso-access host (see above).",
-            )?,
-        )?;
-        return Ok(());
+        return unavailable(
+            "host-error",
+            "Test calls need the caiso-access host (see above).",
+        );
     }
     let identities: Vec<(String, String)> = items(&offer, "identities")
         .iter()
@@ -81,17 +79,10 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
         })
         .collect();
     if identities.is_empty() {
-        section.set_attribute("data-state", "no-identity")?;
-        append(
-            &section,
-            el(
-                &doc,
-                "p",
-                &[("class", "detail")],
-                "Import a certificate into the host to test calls.",
-            )?,
-        )?;
-        return Ok(());
+        return unavailable(
+            "no-identity",
+            "Import a certificate into the host to test calls.",
+        );
     }
     section.set_attribute("data-state", "ok")?;
     let mut environments: Vec<(String, String)> = items(&offer, "environments")

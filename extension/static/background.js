@@ -4,7 +4,7 @@
 // level (service workers allow no top-level await), and each waits for the module when needed.
 import init, { dueReminders, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
 import { hostRequest, hostStatus } from './host.js';
-import { applyRedirect, effectiveSettings } from './settings.js';
+import { applyRedirect, effectiveSettings, extensionNow } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const wasmReady = init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
@@ -40,12 +40,6 @@ async function markTab(tabId, url) {
 // storage, so each threshold is notified once, across browser restarts.
 const REMINDER_ALARM = 'certificate-reminders';
 
-/** The extension's clock: `clockOverride` (an ISO date, set only by tests) or the real time. */
-async function now() {
-  const { clockOverride } = await api.storage.local.get('clockOverride');
-  const pinned = clockOverride ? Date.parse(clockOverride) : NaN;
-  return Number.isNaN(pinned) ? Date.now() : pinned;
-}
 
 function localDay(ms) {
   const d = new Date(ms);
@@ -53,17 +47,13 @@ function localDay(ms) {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
 
-/** Thresholds chosen by policy or in the options page (null: the host's). */
-async function chosenThresholds() {
-  return (await effectiveSettings()).thresholds;
-}
-
 async function checkCertificates() {
   await wasmReady;
   const answer = await hostStatus();
   if (answer.ok) await api.storage.local.set({ hostStatus: { at: Date.now(), ...answer } });
-  const [at, thresholds, { reminderRecord }] = await Promise.all([
-    now(), chosenThresholds(), api.storage.local.get({ reminderRecord: {} }),
+  // Thresholds chosen by policy or in the options page (null: the host's).
+  const [at, { thresholds }, { reminderRecord }] = await Promise.all([
+    extensionNow(), effectiveSettings(), api.storage.local.get({ reminderRecord: {} }),
   ]);
   const badge = statusBadge(answer, at, thresholds);
   await api.action.setBadgeText({ text: badge.text });

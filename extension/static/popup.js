@@ -7,7 +7,7 @@
 import init, {
   renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests,
 } from './wasm/caiso_access_extension.js';
-import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
+import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
 
 // When this script started, for the popup-speed figure (status shown, from cache, after this).
 const scriptStart = performance.now();
@@ -23,12 +23,6 @@ async function inspectedTab() {
   return tab;
 }
 
-/** The extension's clock (the same one the reminders use). */
-async function now() {
-  const { clockOverride } = await api.storage.local.get('clockOverride');
-  const pinned = clockOverride ? Date.parse(clockOverride) : NaN;
-  return Number.isNaN(pinned) ? Date.now() : pinned;
-}
 
 const hostRequest = (command, args) => api.runtime.sendMessage({ type: 'host-request', command, args });
 
@@ -38,7 +32,7 @@ async function main() {
     inspectedTab(),
     effectiveSettings(),
     api.storage.local.get('hostStatus'),
-    now(),
+    extensionNow(),
   ]);
   const root = document.getElementById('app');
   let { environment, redirectEnabled } = settings;

@@ -47,3 +47,10 @@ export async function applyRedirect(enabled) {
     enabled ? { enableRulesetIds: ['legacy_redirects'] } : { disableRulesetIds: ['legacy_redirects'] },
   );
 }
+
+/** The extension's clock: `clockOverride` (an ISO date, set only by tests) or the real time. */
+export async function extensionNow() {
+  const { clockOverride } = await api.storage.local.get('clockOverride');
+  const pinned = clockOverride ? Date.parse(clockOverride) : NaN;
+  return Number.isNaN(pinned) ? Date.now() : pinned;
+}

@@ -327,6 +327,37 @@ pub fn open_identity(config: &Config, label: &str) -> Result<custody::ForUse, St
         .map_err(|e| e.to_string())
 }
 
+/// The call diagnostics and support reports make: the first offered retrieve that counts only
+/// against its namespace's limit (no slow service lane to wait for).
+pub fn probe_call(
+    engine: &Engine,
+    config: &Config,
+    identity: &str,
+    environment: CallEnvironment,
+) -> Result<(caiso_shared::operations::Operation, CallReport), ProtocolError> {
+    let limits = LimitTable::builtin();
+    let operation = OperationCatalog::builtin()
+        .operations
+        .into_iter()
+        .find(|op| {
+            limits
+                .lanes(op, "ws.prod.caiso.com")
+                .is_ok_and(|lanes| lanes.len() == 1)
+        })
+        .ok_or_else(|| ProtocolError::new(ErrorCode::Internal, "no test call is offered"))?;
+    let request = CallRequest {
+        identity: identity.to_owned(),
+        system: operation.system.clone(),
+        service: operation.service.clone(),
+        environment,
+    };
+    let report = engine
+        .run(config, vec![request], |_, _| {})
+        .pop()
+        .unwrap_or_else(|| Err(ProtocolError::new(ErrorCode::Internal, "no result")))?;
+    Ok((operation, report))
+}
+
 /// What can be tested here.
 pub fn test_catalog(config: &Config) -> TestCatalog {
     let limits = LimitTable::builtin();

@@ -10,9 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use caiso_shared::calls::{CallEnvironment, CallRequest};
+use caiso_shared::calls::{CallEnvironment, CallReport};
 use caiso_shared::diagnostics::{Diagnosis, EndpointDiagnosis, Stage, Verdict};
-use caiso_shared::operations::OperationCatalog;
+use caiso_shared::operations::Operation;
 use caiso_shared::protocol::ProtocolError;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -157,6 +157,9 @@ fn stage(
     }
 }
 
+/// The signed call a diagnosis made, when it got that far.
+pub type ProbeCall = Result<(Operation, CallReport), ProtocolError>;
+
 /// Runs the diagnostics for `identity` in `environment`.
 pub fn diagnose(
     engine: &Engine,
@@ -164,6 +167,17 @@ pub fn diagnose(
     identity: &str,
     environment: CallEnvironment,
 ) -> Result<Diagnosis, ProtocolError> {
+    run(engine, config, identity, environment).map(|(diagnosis, _)| diagnosis)
+}
+
+/// Runs the diagnostics and also returns the signed call it made (the support report shows its
+/// request and response instead of calling again).
+pub fn run(
+    engine: &Engine,
+    config: &Config,
+    identity: &str,
+    environment: CallEnvironment,
+) -> Result<(Diagnosis, Option<ProbeCall>), ProtocolError> {
     if config.identity(identity).is_none() {
         return Err(ProtocolError::new(
             caiso_shared::protocol::ErrorCode::UnknownIdentity,
@@ -189,6 +203,7 @@ pub fn diagnose(
     let store = trust::load(&config.calls, environment);
     let opened = calls::open_identity(config, identity);
     let mut endpoints = Vec::new();
+    let mut call = None;
     for probe in probes(environment) {
         let mut result = check(
             &probe,
@@ -198,14 +213,14 @@ pub fn diagnose(
             opened.as_ref().err(),
         );
         if probe.soap && result.passed() {
-            result
-                .stages
-                .push(soap_stage(engine, config, identity, environment));
+            let made = calls::probe_call(engine, config, identity, environment);
+            result.stages.push(soap_stage(&made));
+            call = Some(made);
         }
         endpoints.push(result);
     }
     let conclusion = conclude(&endpoints);
-    Ok(Diagnosis {
+    let diagnosis = Diagnosis {
         environment,
         identity: identity.to_owned(),
         checked_at: caiso_soap::message::timestamp(crate::clock::now()),
@@ -213,7 +228,8 @@ pub fn diagnose(
         entrust_l1m_trusted: store.has(trust::ENTRUST_L1M),
         endpoints,
         conclusion,
-    })
+    };
+    Ok((diagnosis, call))
 }
 
 fn check(
@@ -471,36 +487,9 @@ fn describe_chain(chain: &[CertificateDer<'_>]) -> String {
         .join(" <- ")
 }
 
-fn soap_stage(
-    engine: &Engine,
-    config: &Config,
-    identity: &str,
-    environment: CallEnvironment,
-) -> Stage {
-    // A retrieve that counts only against the namespace limit.
-    let operations = OperationCatalog::builtin();
-    let limits = caiso_shared::limits::LimitTable::builtin();
-    let Some(operation) = operations.operations.iter().find(|op| {
-        limits
-            .lanes(op, "ws.prod.caiso.com")
-            .is_ok_and(|lanes| lanes.len() == 1)
-    }) else {
-        return stage(
-            "soap",
-            Verdict::Skipped,
-            None,
-            "no test call available".into(),
-            "",
-        );
-    };
-    let request = CallRequest {
-        identity: identity.to_owned(),
-        system: operation.system.clone(),
-        service: operation.service.clone(),
-        environment,
-    };
-    match engine.run(config, vec![request], |_, _| {}).pop() {
-        Some(Ok(report)) => stage(
+fn soap_stage(call: &ProbeCall) -> Stage {
+    match call {
+        Ok((operation, report)) => stage(
             "soap",
             if report.ok {
                 Verdict::Ok
@@ -518,8 +507,7 @@ fn soap_stage(
                 format!("{} {}", report.explanation, report.next_step)
             },
         ),
-        Some(Err(e)) => stage("soap", Verdict::Failed, None, e.message, ""),
-        None => stage("soap", Verdict::Failed, None, "no result".into(), ""),
+        Err(e) => stage("soap", Verdict::Failed, None, e.message.clone(), ""),
     }
 }
 

@@ -5,13 +5,14 @@
 
 use std::fmt::Write as _;
 
-use caiso_shared::calls::{CallEnvironment, CallReport, CallRequest};
+use caiso_shared::calls::{CallEnvironment, CallReport};
 use caiso_shared::diagnostics::{Diagnosis, ReportRequest, SupportReport, Verdict};
+use caiso_shared::operations::Operation;
 use caiso_shared::protocol::{ErrorCode, ProtocolError};
 
 use crate::calls::Engine;
 use crate::config::Config;
-use crate::{clock, diagnose, status};
+use crate::{calls, clock, diagnose, status};
 
 /// Largest free-text answer kept (the rest is cut).
 const MAX_FREE_TEXT: usize = 500;
@@ -38,7 +39,7 @@ pub fn build(
     };
     let now = clock::now();
     let facts = status::certificate_facts(identity);
-    let diagnosis = diagnose::diagnose(engine, config, &request.identity, request.environment)?;
+    let (diagnosis, made) = diagnose::run(engine, config, &request.identity, request.environment)?;
     let mut text = String::new();
     let line = |text: &mut String, key: &str, value: &str| {
         let _ = writeln!(text, "{key:<34}{value}");
@@ -108,14 +109,15 @@ pub fn build(
     let _ = writeln!(text, "\nDiagnostics ({}):", diagnosis.environment.id());
     write_diagnosis(&mut text, &diagnosis);
     if request.interface == "api" {
-        let mut calls = vec![(
-            request.environment,
-            test_call(engine, config, &request.identity, request.environment),
-        )];
+        // The diagnosis's own signed call when it got that far, else one now.
+        let here = made.unwrap_or_else(|| {
+            calls::probe_call(engine, config, &request.identity, request.environment)
+        });
+        let mut calls = vec![(request.environment, here)];
         if request.environment == CallEnvironment::Production {
             calls.push((
                 CallEnvironment::MapStage,
-                test_call(engine, config, &request.identity, CallEnvironment::MapStage),
+                calls::probe_call(engine, config, &request.identity, CallEnvironment::MapStage),
             ));
         }
         for (environment, call) in calls {
@@ -125,8 +127,12 @@ pub fn build(
                 environment.id()
             );
             match call {
-                Ok((report, request_text)) => {
-                    line(&mut text, "  Request:", &request_text);
+                Ok((operation, report)) => {
+                    line(
+                        &mut text,
+                        "  Request:",
+                        &describe_request(&operation, &report),
+                    );
                     line(&mut text, "  URL:", &report.url);
                     line(&mut text, "  Result:", &report.title);
                     line(
@@ -228,41 +234,14 @@ fn write_diagnosis(text: &mut String, diagnosis: &Diagnosis) {
     }
 }
 
-/// One signed test call and a description of its request (no header values: the nonce and
-/// signature are useless to support and the user name is listed above).
-fn test_call(
-    engine: &Engine,
-    config: &Config,
-    identity: &str,
-    environment: CallEnvironment,
-) -> Result<(CallReport, String), ProtocolError> {
-    let limits = caiso_shared::limits::LimitTable::builtin();
-    let operations = caiso_shared::operations::OperationCatalog::builtin();
-    let operation = operations
-        .operations
-        .iter()
-        .find(|op| {
-            limits
-                .lanes(op, "ws.prod.caiso.com")
-                .is_ok_and(|l| l.len() == 1)
-        })
-        .ok_or_else(|| ProtocolError::new(ErrorCode::Internal, "no test call"))?;
-    let request = CallRequest {
-        identity: identity.to_owned(),
-        system: operation.system.clone(),
-        service: operation.service.clone(),
-        environment,
-    };
-    let report = engine
-        .run(config, vec![request], |_, _| {})
-        .pop()
-        .unwrap_or_else(|| Err(ProtocolError::new(ErrorCode::Internal, "no result")))?;
-    let described = format!(
+/// What was sent, for support (no header values: the nonce and signature are useless to
+/// support and the user name is listed above).
+fn describe_request(operation: &Operation, report: &CallReport) -> String {
+    format!(
         "SOAP 1.1 {} (SOAPAction {}), WS-Security {} signature over Body and CAISOWSHeader, message id {}",
         operation.service,
         operation.soap_action,
         report.signature,
         report.message_id.clone().unwrap_or_default()
-    );
-    Ok((report, described))
+    )
 }
