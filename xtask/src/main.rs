@@ -510,23 +510,14 @@ fn test(args: &[String]) -> Result {
         "tests/e2e/chromium.test.mjs",
         "tests/e2e/native-host.test.mjs",
         "tests/e2e/reminders.test.mjs",
+        "tests/e2e/look.test.mjs",
     ]))?;
-    step("end-to-end: enterprise policy (Chromium, alone: the policy file is machine-wide)");
-    let policy_dir = Path::new("/etc/chromium/policies/managed");
-    if !is_root() && !policy_dir.is_dir() {
-        // The policy folder is the system's: create it once, owned by this user.
-        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
-        run(Command::new("sudo")
-            .args(["install", "-d", "-o", &user])
-            .arg(policy_dir))?;
-    }
-    let managed = run(Command::new("node").args([
-        "--test",
-        "--test-reporter=spec",
+    managed_policy_e2e(
+        "Chromium",
+        Path::new("/etc/chromium/policies/managed"),
+        "caiso-access-e2e.json",
         "tests/e2e/managed.test.mjs",
-    ]));
-    let _ = std::fs::remove_file(policy_dir.join("caiso-access-e2e.json"));
-    managed?;
+    )?;
     step("Firefox add-on lint");
     run(
         Command::new(root().join("node_modules").join(".bin").join("web-ext"))
@@ -538,7 +529,38 @@ fn test(args: &[String]) -> Result {
         "--test",
         "--test-reporter=spec",
         "tests/e2e/firefox.test.mjs",
-    ]))
+        "tests/e2e/firefox-extension.test.mjs",
+    ]))?;
+    managed_policy_e2e(
+        "Firefox",
+        Path::new("/etc/firefox/policies"),
+        "policies.json",
+        "tests/e2e/managed-firefox.test.mjs",
+    )
+}
+
+/// Runs one enterprise-policy end-to-end test alone: its policy file is machine-wide while it
+/// exists. The test writes `file` in `dir` and removes it; so does this, whatever the outcome,
+/// unless the file was there before.
+/// The policy folder is the system's: when not root it is created once, owned by this user.
+fn managed_policy_e2e(browser: &str, dir: &Path, file: &str, test: &str) -> Result {
+    step(&format!(
+        "end-to-end: enterprise policy ({browser}, alone: the policy file is machine-wide)"
+    ));
+    // A file that is there before the run is not ours to remove.
+    let ours = dir.join(file);
+    let existed = ours.exists();
+    if !is_root() && !dir.is_dir() {
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+        run(Command::new("sudo")
+            .args(["install", "-d", "-o", &user])
+            .arg(dir))?;
+    }
+    let outcome = run(Command::new("node").args(["--test", "--test-reporter=spec", test]));
+    if !existed {
+        let _ = std::fs::remove_file(&ours);
+    }
+    outcome
 }
 
 fn demo() -> Result {

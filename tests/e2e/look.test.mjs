@@ -1,0 +1,184 @@
+// End-to-end: look and feel in a real Chromium with the real host. Every control of the popup
+// and the options page is reachable with Tab in reading order, shows where the focus is, and
+// works from the keyboard; all text stays readable (WCAG AA contrast, 4.5:1) in light and in
+// dark mode; nothing is loaded from outside the extension.
+// Run from the repository root: node --test tests/e2e/look.test.mjs
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
+import { launchChromium } from './lib/chromium.mjs';
+import { hostConfig } from './lib/host.mjs';
+import { startServer } from './lib/server.mjs';
+
+const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
+const MIN_CONTRAST = 4.5;
+
+let server;
+let host;
+let browser;
+
+before(async () => {
+  server = await startServer({ hosts: hostsOf(loadCases()) });
+  host = hostConfig();
+  browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  host?.remove();
+});
+
+/** Opens an extension page (popup or options) ready for use, in the given colour scheme. */
+async function openPage(path, colorScheme = 'light') {
+  const page = await browser.context.newPage();
+  await page.emulateMedia({ colorScheme });
+  await page.goto(`chrome-extension://${browser.extensionId}/${path}`);
+  if (path.startsWith('popup')) {
+    await page.waitForSelector('#certificates[data-source="host"]');
+    await page.waitForSelector('#api-tests[data-state]');
+  } else {
+    await page.waitForSelector('body[data-ready="true"]');
+  }
+  return page;
+}
+
+/** In the page: the visible interactive elements in document order, each named by a short path. */
+function focusables() {
+  const name = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body; e = e.parentElement) {
+      parts.unshift(e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}:nth-child(${[...e.parentElement.children].indexOf(e) + 1})`);
+      if (e.id) break;
+    }
+    return parts.join('>');
+  };
+  globalThis.nameOf = name;
+  const selector = 'a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+  return [...document.querySelectorAll(selector)].filter((el) => el.checkVisibility()).map(name);
+}
+
+/** Tabs through the page; returns what got the focus and whether a focus ring was drawn. */
+async function tabThrough(page, count) {
+  const seen = [];
+  for (let i = 0; i < count; i += 1) {
+    await page.keyboard.press('Tab');
+    seen.push(await page.evaluate(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none';
+      return { name: globalThis.nameOf(el), ring, visible: el.matches(':focus-visible') };
+    }));
+  }
+  return seen;
+}
+
+describe('keyboard', () => {
+  for (const path of ['popup.html', 'options.html']) {
+    test(`${path}: Tab visits every control in reading order, each with a visible focus ring`, async () => {
+      const page = await openPage(path);
+      const expected = await page.evaluate(focusables);
+      assert.ok(expected.length >= (path === 'popup.html' ? 20 : 3), `only ${expected.length} controls found`);
+      const seen = await tabThrough(page, expected.length);
+      assert.deepEqual(seen.map((s) => s.name), expected);
+      const ringless = seen.filter((s) => !s.ring || !s.visible).map((s) => s.name);
+      assert.deepEqual(ringless, [], 'controls without a visible focus ring');
+      // Shift+Tab goes back the same way.
+      await page.keyboard.press('Shift+Tab');
+      assert.equal(await page.evaluate(() => globalThis.nameOf(document.activeElement)), expected.at(-2));
+      await page.close();
+    });
+  }
+
+  test('the renewal guide opens and its step is recorded from the keyboard alone', async () => {
+    const page = await openPage('popup.html');
+    // Walk to the fresh certificate's (closed) guide, open it with Enter.
+    for (let i = 0; i < 60; i += 1) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement.matches('#renewal-production > summary'))) break;
+    }
+    assert.ok(await page.evaluate(() => document.activeElement.matches('#renewal-production > summary')), 'the guide summary took the focus');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#renewal-production').getAttribute('open'), '');
+    // The next Tab is the step's button; Space presses it.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'approved');
+    await page.keyboard.press('Space');
+    await page.waitForSelector('#renewal-production li[data-step="approved"][data-state="done"]');
+    await page.close();
+  });
+});
+
+/** In the page: text elements whose contrast against what is behind them is below `min`. */
+function lowContrast(min) {
+  const parse = (text) => {
+    const m = text.match(/^rgba?\(([^)]+)\)$/) ?? text.match(/^color\(srgb ([^)]+)\)$/);
+    if (!m) throw new Error(`unreadable colour ${text}`);
+    const parts = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    const scale = text.startsWith('color(') ? 255 : 1;
+    return { r: parts[0] * scale, g: parts[1] * scale, b: parts[2] * scale, a: parts[3] ?? 1 };
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a),
+    g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a),
+    a: 1,
+  });
+  const luminance = ({ r, g, b }) => {
+    const lin = (c) => { const s = c / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const backdrop = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) layers.push(parse(getComputedStyle(e).backgroundColor));
+    return layers.reverse().reduce((below, layer) => over(layer, below), { r: 255, g: 255, b: 255, a: 1 });
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!ownText || !el.checkVisibility()) continue;
+    const back = backdrop(el);
+    const fore = over(parse(getComputedStyle(el).color), back);
+    const [l1, l2] = [luminance(fore), luminance(back)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    if (ratio < min) low.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  const page = luminance(backdrop(document.body));
+  return { low, pageLuminance: page };
+}
+
+describe('light and dark', () => {
+  for (const scheme of ['light', 'dark']) {
+    for (const path of ['popup.html', 'options.html']) {
+      test(`${path} in ${scheme} mode: all text at ${MIN_CONTRAST}:1 or better`, async () => {
+        const page = await openPage(path, scheme);
+        const { low, pageLuminance } = await page.evaluate(lowContrast, MIN_CONTRAST);
+        assert.deepEqual(low, []);
+        if (scheme === 'dark') assert.ok(pageLuminance < 0.05, `the page is not dark (${pageLuminance})`);
+        else assert.ok(pageLuminance > 0.8, `the page is not light (${pageLuminance})`);
+        await page.screenshot({ path: join(artifacts, `${path.replace('.html', '')}-${scheme}.png`), fullPage: true });
+        await page.close();
+      });
+    }
+  }
+});
+
+describe('self-contained', () => {
+  test('the pages load nothing from outside the extension', async () => {
+    const outside = [];
+    const page = await browser.context.newPage();
+    page.on('request', (request) => {
+      if (!request.url().startsWith(`chrome-extension://${browser.extensionId}/`)) outside.push(request.url());
+    });
+    for (const path of ['popup.html', 'options.html']) {
+      await page.goto(`chrome-extension://${browser.extensionId}/${path}`);
+      await page.waitForLoadState('networkidle');
+    }
+    const fonts = await page.evaluate(() => [...document.fonts].map((f) => f.family));
+    assert.deepEqual(outside, []);
+    assert.deepEqual(fonts, [], 'no web fonts');
+    await page.close();
+  });
+});
