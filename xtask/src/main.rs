@@ -573,6 +573,8 @@ fn bench() -> Result {
     run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
     host_bench::run()?;
     call_bench::run()?;
+    step("popup: certificate status from cache (headless Chromium, real extension and host)");
+    run(Command::new("node").args(["tests/e2e/popup-bench.mjs", "21"]))?;
     step("WebAssembly size");
     let module = root()
         .join("dist")
