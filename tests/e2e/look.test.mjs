@@ -92,6 +92,16 @@ describe('keyboard', () => {
     });
   }
 
+  test('a reminder\'s link opens that certificate\'s guide with the focus on its next step', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`chrome-extension://${browser.extensionId}/popup.html?renewal=cyber`);
+    // The cyber certificate is fresh enough that its guide is closed unless asked for.
+    await page.waitForSelector('#renewal-cyber[open]');
+    await page.waitForFunction(() => document.getElementById('renewal-cyber').contains(document.activeElement));
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'approved');
+    await page.close();
+  });
+
   test('the renewal guide opens and its step is recorded from the keyboard alone', async () => {
     const page = await openPage('popup.html');
     // Walk to the fresh certificate's (closed) guide, open it with Enter.
