@@ -229,3 +229,25 @@ describe('without the host', () => {
     await popup.screenshot({ path: join(artifacts, 'popup-host-missing.png'), fullPage: true });
   });
 });
+
+describe('with an older host installed', () => {
+  let browser;
+  before(async () => {
+    browser = await launchChromium({
+      port: server.port,
+      nativeHost: { ...host.nativeHost, program: fromRoot('tests', 'e2e', 'lib', 'older-host.mjs') },
+    });
+  });
+  after(async () => browser?.close());
+
+  test('the popup says the versions differ and how to fix it', async () => {
+    const popup = await popupCertificates(browser);
+    const section = popup.locator('#certificates');
+    assert.equal(await section.getAttribute('data-state'), 'host-error');
+    assert.equal(await section.getAttribute('data-code'), 'host_version');
+    assert.match(await section.innerText(), /different versions/);
+    assert.match(await section.innerText(), /host 0\.0\.9 speaks protocol 0-0/);
+    assert.match(await section.innerText(), /caiso-access install/);
+    await popup.screenshot({ path: join(artifacts, 'popup-host-older.png'), fullPage: true });
+  });
+});

@@ -2,7 +2,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -26,7 +26,8 @@ export function extensionIdFromKey(base64Key) {
  * @param {boolean} [options.headless=true]
  * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
  * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now, env}`
- *   (its configuration folder and pinned clock); without it the host is not registered
+ *   (its configuration folder and pinned clock), or with `program` another executable in its
+ *   place; without it the host is not registered
  */
 export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost }) {
   const manifestPath = join(extension, 'manifest.json');
@@ -44,6 +45,11 @@ export async function launchChromium({ port, headless = true, extension = extens
     // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
     execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
+    if (nativeHost.program) {
+      // Registered as installed, but another program answers (a stand-in for an older host).
+      const registered = join(profile, 'NativeMessagingHosts', 'caiso_access.json');
+      writeFileSync(registered, JSON.stringify({ ...JSON.parse(readFileSync(registered, 'utf8')), path: nativeHost.program }));
+    }
   }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
