@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot } from './lib/cases.mjs';
-import { hostConfig, PINNED_NOW, startSandbox, testPassphrase } from './lib/host.mjs';
+import { DEMO_CARDS, hostConfig, PINNED_NOW, startSandbox, testPassphrase } from './lib/host.mjs';
 import { launchFirefoxDriven } from './lib/marionette.mjs';
 
 const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
@@ -48,13 +48,7 @@ describe('Firefox with the host registered', () => {
     assert.equal(section.state, 'ok');
     assert.match(section.version, /^\d+\.\d+\.\d+/);
     const cards = Object.fromEntries((await firefox.evaluate(cardFacts)).map((c) => [c.label, c]));
-    const expectations = [
-      ['production', 'ok', '343', 'entrust', 'janedoex1234'],
-      ['map-stage', 'warning', '9', 'entrust', 'johnroex5678'],
-      ['old', 'expired', '-53', 'entrust', 'ellenoldx0001'],
-      ['cyber', 'ok', '98', 'verizon_cybertrust', 'samuelx4321'],
-    ];
-    for (const [label, severity, days, ca, cn] of expectations) {
+    for (const [label, severity, days, ca, cn] of DEMO_CARDS) {
       assert.deepEqual([cards[label]?.severity, cards[label]?.days, cards[label]?.ca, cards[label]?.cn],
         [severity, days, ca, cn], label);
     }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { hostBinary, launchChromium } from './lib/chromium.mjs';
-import { hostConfig, startSandbox, testPassphrase } from './lib/host.mjs';
+import { DEMO_CARDS, hostConfig, startSandbox, testPassphrase } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
 const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
@@ -52,13 +52,7 @@ describe('with the host registered', () => {
     const hostVersion = execFileSync(hostBinary, ['--version']).toString().trim().split(' ')[1];
     assert.equal(await section.getAttribute('data-host-version'), hostVersion);
     const card = (label) => popup.locator(`.identity[data-label="${label}"]`);
-    const expectations = [
-      ['production', 'ok', '343', 'entrust', 'janedoex1234'],
-      ['map-stage', 'warning', '9', 'entrust', 'johnroex5678'],
-      ['old', 'expired', '-53', 'entrust', 'ellenoldx0001'],
-      ['cyber', 'ok', '98', 'verizon_cybertrust', 'samuelx4321'],
-    ];
-    for (const [label, severity, days, ca, cn] of expectations) {
+    for (const [label, severity, days, ca, cn] of DEMO_CARDS) {
       const c = card(label);
       assert.equal(await c.getAttribute('data-severity'), severity, label);
       assert.equal(await c.locator('[data-days-left]').getAttribute('data-days-left'), days, label);

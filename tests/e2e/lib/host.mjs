@@ -22,6 +22,17 @@ export const DEMO_IDENTITIES = [
   ['cybertrust.p12', 'cyber', 'production'],
 ];
 
+/**
+ * What the popup must show for each demo identity at PINNED_NOW:
+ * [label, severity, days left, CA family, subject common name].
+ */
+export const DEMO_CARDS = [
+  ['production', 'ok', '343', 'entrust', 'janedoex1234'],
+  ['map-stage', 'warning', '9', 'entrust', 'johnroex5678'],
+  ['old', 'expired', '-53', 'entrust', 'ellenoldx0001'],
+  ['cyber', 'ok', '98', 'verizon_cybertrust', 'samuelx4321'],
+];
+
 /** A fresh configuration folder with `identities` imported; `remove()` deletes it. */
 export function hostConfig(identities = DEMO_IDENTITIES) {
   const dir = mkdtempSync(join(tmpdir(), 'caiso-access-host-'));
