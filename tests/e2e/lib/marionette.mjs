@@ -180,10 +180,16 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
     throw new Error(`Firefox did not start Marionette:\n${output}`);
   }
   const driver = new Marionette(marionettePort);
-  await driver.ready();
-  await driver.command('WebDriver:NewSession', { capabilities: {} });
-  await driver.command('WebDriver:SetTimeouts', { script: 60_000 });
-  await driver.command('Addon:Install', { path: extension, temporary: true });
+  try {
+    await driver.ready();
+    await driver.command('WebDriver:NewSession', { capabilities: {} });
+    await driver.command('WebDriver:SetTimeouts', { script: 60_000 });
+    await driver.command('Addon:Install', { path: extension, temporary: true });
+  } catch (error) {
+    driver.close();
+    await stop();
+    throw new Error(`${error.message}\n${output}`);
+  }
   const base = `moz-extension://${EXTENSION_UUID}/`;
 
   const firefox = {
