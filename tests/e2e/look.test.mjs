@@ -1,7 +1,7 @@
 // End-to-end: look and feel in a real Chromium with the real host. Every control of the popup
-// and the options page is reachable with Tab in reading order, shows where the focus is, and
-// works from the keyboard; all text stays readable (WCAG AA contrast, 4.5:1) in light and in
-// dark mode; nothing is loaded from outside the extension.
+// and the options page is reachable with Tab in reading order and shows where the focus is; the
+// renewal guide works from the keyboard alone; every element's own text stays readable (WCAG AA
+// contrast, 4.5:1) in light and in dark mode; nothing is loaded from outside the extension.
 // Run from the repository root: node --test tests/e2e/look.test.mjs
 
 import assert from 'node:assert/strict';
@@ -56,8 +56,14 @@ function focusables() {
     return parts.join('>');
   };
   globalThis.nameOf = name;
+  // How each control looks without the focus, to tell a focus ring from a permanent outline.
+  const look = (el) => { const style = getComputedStyle(el); return `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor} ${style.boxShadow}`; };
+  globalThis.lookOf = look;
+  globalThis.unfocusedLook = new Map();
   const selector = 'a[href], button:not([disabled]), select:not([disabled]), input:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
-  return [...document.querySelectorAll(selector)].filter((el) => el.checkVisibility()).map(name);
+  const controls = [...document.querySelectorAll(selector)].filter((el) => el.checkVisibility());
+  for (const el of controls) globalThis.unfocusedLook.set(el, look(el));
+  return controls.map(name);
 }
 
 /** Tabs through the page; returns what got the focus and whether a focus ring was drawn. */
@@ -68,7 +74,9 @@ async function tabThrough(page, count) {
     seen.push(await page.evaluate(() => {
       const el = document.activeElement;
       const style = getComputedStyle(el);
-      const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none';
+      const drawn = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none';
+      // A ring is something drawn that the control does not have without the focus.
+      const ring = drawn && globalThis.lookOf(el) !== globalThis.unfocusedLook.get(el);
       return { name: globalThis.nameOf(el), ring, visible: el.matches(':focus-visible') };
     }));
   }
@@ -177,18 +185,22 @@ describe('light and dark', () => {
 
 describe('self-contained', () => {
   test('the pages load nothing from outside the extension', async () => {
+    const own = `chrome-extension://${browser.extensionId}/`;
     const outside = [];
+    const inside = [];
     const page = await browser.context.newPage();
-    page.on('request', (request) => {
-      if (!request.url().startsWith(`chrome-extension://${browser.extensionId}/`)) outside.push(request.url());
-    });
+    page.on('request', (request) => (request.url().startsWith(own) ? inside : outside).push(request.url()));
     for (const path of ['popup.html', 'options.html']) {
-      await page.goto(`chrome-extension://${browser.extensionId}/${path}`);
+      await page.goto(own + path);
       await page.waitForLoadState('networkidle');
+      const fonts = await page.evaluate(() => [...document.fonts].map((f) => f.family));
+      assert.deepEqual(fonts, [], `${path}: no web fonts`);
     }
-    const fonts = await page.evaluate(() => [...document.fonts].map((f) => f.family));
+    // The requests are seen at all: the pages' own files are among them.
+    for (const file of ['popup.js', 'popup.css', 'caiso_access_extension_bg.wasm', 'options.js']) {
+      assert.ok(inside.some((url) => url.endsWith(file)), `${file} was not seen loading`);
+    }
     assert.deepEqual(outside, []);
-    assert.deepEqual(fonts, [], 'no web fonts');
     await page.close();
   });
 });

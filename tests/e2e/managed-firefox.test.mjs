@@ -2,12 +2,13 @@
 // /etc/firefox/policies/policies.json; an add-on's own policy goes under "3rdparty" →
 // "Extensions" → <add-on id> and reaches it as storage.managed. The file is written for this
 // run only and removed afterwards (this test runs alone: the policy applies to every Firefox on
-// the machine while it exists). A policies.json that is already there belongs to the machine's
-// administrator: it is left alone and the test is skipped.
+// the machine while it exists). The file carries a marker, so one left behind by an interrupted
+// run is recognised as ours and replaced. A policies.json without the marker belongs to the
+// machine's administrator: it is left alone and the test is skipped (in CI it fails instead).
 // Run from the repository root (as root): node --test tests/e2e/managed-firefox.test.mjs
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { hostsOf, loadCases } from './lib/cases.mjs';
 import { hostConfig, PINNED_NOW } from './lib/host.mjs';
@@ -19,7 +20,12 @@ export const POLICY_FILE = `${POLICY_DIR}/policies.json`;
 const ADDON_ID = '{56dfa9e1-54f1-49bb-8118-2c4f0296aded}';
 const POLICY = { environment: 'map-stage', thresholds: [45, 20], redirectEnabled: false };
 
-const foreignPolicy = existsSync(POLICY_FILE);
+/** Marks the file as this test's (Firefox reads only `policies`). */
+export const MARKER = 'caiso_access_e2e';
+
+const ours = (text) => { try { return JSON.parse(text)[MARKER] === true; } catch { return false; } };
+const foreignPolicy = existsSync(POLICY_FILE) && !ours(readFileSync(POLICY_FILE, 'utf8'));
+if (foreignPolicy && process.env.CI) throw new Error(`${POLICY_FILE} exists and is not this test's: the enterprise-policy test cannot run`);
 let server;
 let host;
 let firefox;
@@ -27,7 +33,7 @@ let firefox;
 describe('Firefox enterprise policy', { skip: foreignPolicy && `${POLICY_FILE} already exists (not ours)` }, () => {
   before(async () => {
     mkdirSync(POLICY_DIR, { recursive: true });
-    writeFileSync(POLICY_FILE, JSON.stringify({ policies: { '3rdparty': { Extensions: { [ADDON_ID]: POLICY } } } }));
+    writeFileSync(POLICY_FILE, JSON.stringify({ [MARKER]: true, policies: { '3rdparty': { Extensions: { [ADDON_ID]: POLICY } } } }));
     const hosts = hostsOf(loadCases());
     server = await startServer({ hosts });
     host = hostConfig([
@@ -35,6 +41,13 @@ describe('Firefox enterprise policy', { skip: foreignPolicy && `${POLICY_FILE} a
       ['near-expiry.p12', 'map-stage', 'map-stage'],
     ]);
     firefox = await launchFirefoxDriven({ port: server.port, hosts, caPath: server.caPath, nativeHost: host.nativeHost });
+    assert.equal(firefox.addonId, ADDON_ID, 'the policy names the add-on');
+    // Let the check made at installation (at the real time) finish, keep the daily alarm from
+    // running one in the middle of the tests, then start clean.
+    await firefox.open('popup.html');
+    await firefox.waitFor(async () => Boolean((await browser.storage.local.get('reminderRecord')).reminderRecord),
+      [], 'the first certificate check');
+    await firefox.evaluate(() => browser.alarms.clear('certificate-reminders'));
   });
 
   after(async () => {

@@ -28,16 +28,19 @@ const median = (values) => {
 
 // A copy of the built extension with the two floor pages added (the manifest key keeps the id).
 const copy = mkdtempSync(join(tmpdir(), 'caiso-bench-extension-'));
-cpSync(extensionDir, copy, { recursive: true });
-const head = '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="popup.css"><title>floor</title></head>';
-writeFileSync(join(copy, 'floor-empty.html'), `${head}<body><main id="app"><p>empty</p></main></body></html>\n`);
-writeFileSync(join(copy, 'floor-script.html'), `${head}<body><main id="app"><p>script</p></main><script src="floor-script.js"></script></body></html>\n`);
-writeFileSync(join(copy, 'floor-script.js'), 'document.body.dataset.scriptStartMs = String(Math.round(performance.now()));\n');
-
-const server = await startServer({ hosts: hostsOf(loadCases()) });
-const host = hostConfig();
-const browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost, extension: copy });
+let server;
+let host;
+let browser;
 try {
+  cpSync(extensionDir, copy, { recursive: true });
+  const head = '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="popup.css"><title>floor</title></head>';
+  writeFileSync(join(copy, 'floor-empty.html'), `${head}<body><main id="app"><p>empty</p></main></body></html>\n`);
+  writeFileSync(join(copy, 'floor-script.html'), `${head}<body><main id="app"><p>script</p></main><script src="floor-script.js"></script></body></html>\n`);
+  writeFileSync(join(copy, 'floor-script.js'), 'document.body.dataset.scriptStartMs = String(Math.round(performance.now()));\n');
+
+  server = await startServer({ hosts: hostsOf(loadCases()) });
+  host = hostConfig();
+  browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost, extension: copy });
   const base = `chrome-extension://${browser.extensionId}/`;
   const open = async (path, ready, read) => {
     const page = await browser.context.newPage();
@@ -70,8 +73,8 @@ try {
   console.log(`  floor with script: the first line of a one-line script runs at ${f} ms`);
   console.log(`  the popup's own share: ${s - f} ms above the script floor`);
 } finally {
-  await browser.close();
-  await server.close();
-  host.remove();
+  await browser?.close();
+  await server?.close();
+  host?.remove();
   rmSync(copy, { recursive: true, force: true });
 }

@@ -506,6 +506,7 @@ fn test(args: &[String]) -> Result {
     step("end-to-end: Chromium with the extension");
     run(Command::new("node").args([
         "--test",
+        "--test-timeout=300000",
         "--test-reporter=spec",
         "tests/e2e/chromium.test.mjs",
         "tests/e2e/native-host.test.mjs",
@@ -527,6 +528,7 @@ fn test(args: &[String]) -> Result {
     step("end-to-end: Firefox with the extension");
     run(Command::new("node").args([
         "--test",
+        "--test-timeout=300000",
         "--test-reporter=spec",
         "tests/e2e/firefox.test.mjs",
         "tests/e2e/firefox-extension.test.mjs",
@@ -547,20 +549,37 @@ fn managed_policy_e2e(browser: &str, dir: &Path, file: &str, test: &str) -> Resu
     step(&format!(
         "end-to-end: enterprise policy ({browser}, alone: the policy file is machine-wide)"
     ));
-    // A file that is there before the run is not ours to remove.
-    let ours = dir.join(file);
-    let existed = ours.exists();
-    if !is_root() && !dir.is_dir() {
+    // A file that is there before the run is not ours to remove, unless it carries the tests'
+    // marker (left behind by an interrupted run).
+    let path = dir.join(file);
+    let ours = |p: &Path| {
+        std::fs::read_to_string(p).is_ok_and(|text| text.contains("\"caiso_access_e2e\""))
+    };
+    let foreign = path.exists() && !ours(&path);
+    if !is_root() && !writable(dir) {
         let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
         run(Command::new("sudo")
             .args(["install", "-d", "-o", &user])
             .arg(dir))?;
     }
-    let outcome = run(Command::new("node").args(["--test", "--test-reporter=spec", test]));
-    if !existed {
-        let _ = std::fs::remove_file(&ours);
+    let outcome = run(Command::new("node").args([
+        "--test",
+        "--test-timeout=300000",
+        "--test-reporter=spec",
+        test,
+    ]));
+    if !foreign {
+        let _ = std::fs::remove_file(&path);
     }
     outcome
+}
+
+/// Whether this user can create files in `dir` (false when it does not exist).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join(format!(".caiso-access-probe-{}", std::process::id()));
+    let made = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    made
 }
 
 fn demo() -> Result {

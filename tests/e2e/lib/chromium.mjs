@@ -40,7 +40,8 @@ export async function launchChromium({ port, headless = true, extension = extens
   // Everything the browser writes (profile, crash reports, nssdb, temp files) goes here.
   const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-chromium-'));
   const profile = join(scratch, 'profile');
-  const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch };
+  // TZ is pinned: the reminders' days are the browser's local days.
+  const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch, TZ: 'UTC' };
   if (nativeHost) {
     // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});

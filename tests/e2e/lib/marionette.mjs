@@ -51,6 +51,9 @@ const QUIET_PREFS = {
   'dom.security.https_first_schemeless': false,
 };
 
+/** Longer than any script the tests run (the script timeout is 60 s). */
+const COMMAND_TIMEOUT_MS = 90_000;
+
 /** One Marionette connection: length-prefixed JSON, `[0, id, name, params]` -> `[1, id, error, result]`. */
 class Marionette {
   #socket;
@@ -58,14 +61,22 @@ class Marionette {
   #waiting = new Map();
   #nextId = 1;
   #greeting;
+  #gone = null;
 
   constructor(port) {
     this.#socket = net.connect(port, '127.0.0.1');
     this.#greeting = new Promise((resolve, reject) => {
-      this.#waiting.set(0, resolve);
-      this.#socket.once('error', reject);
+      this.#waiting.set(0, { resolve, reject });
     });
     this.#socket.on('data', (chunk) => this.#receive(chunk));
+    // Firefox gone (crashed, killed): every command still waiting fails instead of hanging.
+    const fail = (error) => {
+      this.#gone ??= new Error(`Marionette connection lost${error ? `: ${error.message}` : ''}`);
+      for (const { reject } of this.#waiting.values()) reject(this.#gone);
+      this.#waiting.clear();
+    };
+    this.#socket.on('error', fail);
+    this.#socket.on('close', () => fail());
   }
 
   #receive(chunk) {
@@ -78,9 +89,9 @@ class Marionette {
       const message = JSON.parse(this.#buffer.subarray(colon + 1, colon + 1 + length).toString());
       this.#buffer = this.#buffer.subarray(colon + 1 + length);
       const id = Array.isArray(message) ? message[1] : 0;
-      const resolve = this.#waiting.get(id);
+      const waiter = this.#waiting.get(id);
       this.#waiting.delete(id);
-      resolve?.(message);
+      waiter?.resolve(message);
     }
   }
 
@@ -88,16 +99,28 @@ class Marionette {
     return this.#greeting;
   }
 
-  /** Sends a command; resolves with its value, rejects with Marionette's error. */
+  /** Sends a command; resolves with its value, rejects with Marionette's error or after `COMMAND_TIMEOUT_MS`. */
   async command(name, params = {}) {
+    if (this.#gone) throw this.#gone;
     const id = this.#nextId;
     this.#nextId += 1;
     const text = JSON.stringify([0, id, name, params]);
-    const answer = new Promise((resolve) => this.#waiting.set(id, resolve));
+    let timer;
+    const answer = new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        reject(new Error(`${name}: no answer from Firefox within ${COMMAND_TIMEOUT_MS / 1000} s`));
+      }, COMMAND_TIMEOUT_MS);
+    });
     this.#socket.write(`${Buffer.byteLength(text)}:${text}`);
-    const [, , error, result] = await answer;
-    if (error) throw new Error(`${name}: ${error.error}: ${error.message}`);
-    return result?.value ?? result;
+    try {
+      const [, , error, result] = await answer;
+      if (error) throw new Error(`${name}: ${error.error}: ${error.message}`);
+      return result?.value ?? result;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close() {
@@ -141,7 +164,8 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
   writeFileSync(join(profile, 'user.js'),
     Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
 
-  const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch, MOZ_CRASHREPORTER_DISABLE: '1' };
+  // TZ is pinned: the reminders' days are the browser's local days.
+  const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch, TZ: 'UTC', MOZ_CRASHREPORTER_DISABLE: '1' };
   if (nativeHost) {
     // Firefox looks in $HOME/.mozilla/native-messaging-hosts; the host inherits this env.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
