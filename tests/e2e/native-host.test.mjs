@@ -207,41 +207,41 @@ describe('a one-click test call against the local CAISO sandbox', () => {
   });
 });
 
-describe('without the host', () => {
-  let browser;
-  before(async () => {
-    browser = await launchChromium({ port: server.port });
-  });
-  after(async () => browser?.close());
+// The host missing or too old: the popup says which, and the fix.
+const hostProblems = [
+  {
+    name: 'without the host',
+    test: 'the popup says the host is missing and how to fix it',
+    nativeHost: () => undefined,
+    code: 'host_unreachable',
+    says: [/caiso-access install/],
+    screenshot: 'popup-host-missing.png',
+  },
+  {
+    name: 'with an older host installed',
+    test: 'the popup says the versions differ and how to fix it',
+    nativeHost: () => ({ ...host.nativeHost, program: fromRoot('tests', 'e2e', 'lib', 'older-host.mjs') }),
+    code: 'host_version',
+    says: [/different versions/, /host 0\.0\.9 speaks protocol 0-0/, /caiso-access install/],
+    screenshot: 'popup-host-older.png',
+  },
+];
 
-  test('the popup says the host is missing and how to fix it', async () => {
-    const popup = await popupCertificates(browser);
-    const section = popup.locator('#certificates');
-    assert.equal(await section.getAttribute('data-state'), 'host-error');
-    assert.equal(await section.getAttribute('data-code'), 'host_unreachable');
-    assert.match(await section.innerText(), /caiso-access install/);
-    await popup.screenshot({ path: join(artifacts, 'popup-host-missing.png'), fullPage: true });
-  });
-});
+for (const problem of hostProblems) {
+  describe(problem.name, () => {
+    let browser;
+    before(async () => {
+      browser = await launchChromium({ port: server.port, nativeHost: problem.nativeHost() });
+    });
+    after(async () => browser?.close());
 
-describe('with an older host installed', () => {
-  let browser;
-  before(async () => {
-    browser = await launchChromium({
-      port: server.port,
-      nativeHost: { ...host.nativeHost, program: fromRoot('tests', 'e2e', 'lib', 'older-host.mjs') },
+    test(problem.test, async () => {
+      const popup = await popupCertificates(browser);
+      const section = popup.locator('#certificates');
+      assert.equal(await section.getAttribute('data-state'), 'host-error');
+      assert.equal(await section.getAttribute('data-code'), problem.code);
+      for (const words of problem.says) assert.match(await section.innerText(), words);
+      await popup.screenshot({ path: join(artifacts, problem.screenshot), fullPage: true });
     });
   });
-  after(async () => browser?.close());
-
-  test('the popup says the versions differ and how to fix it', async () => {
-    const popup = await popupCertificates(browser);
-    const section = popup.locator('#certificates');
-    assert.equal(await section.getAttribute('data-state'), 'host-error');
-    assert.equal(await section.getAttribute('data-code'), 'host_version');
-    assert.match(await section.innerText(), /different versions/);
-    assert.match(await section.innerText(), /host 0\.0\.9 speaks protocol 0-0/);
-    assert.match(await section.innerText(), /caiso-access install/);
-    await popup.screenshot({ path: join(artifacts, 'popup-host-older.png'), fullPage: true });
-  });
-});
+}

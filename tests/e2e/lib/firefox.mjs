@@ -31,20 +31,8 @@ export function launchFirefox({ port, hosts, caPath, startUrl, extension = exten
     throw new Error(`${join(extension, 'manifest.json')} is missing: build the extension first`);
   }
   // HOME, TMPDIR (web-ext copies the profile there) and the profile itself are throw-away.
-  const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-firefox-'));
-  const profile = join(scratch, 'profile');
-  mkdirSync(profile);
-  execFileSync('certutil', ['-N', '-d', `sql:${profile}`, '--empty-password']);
-  execFileSync('certutil', ['-A', '-d', `sql:${profile}`, '-n', 'caiso-access e2e test CA', '-t', 'C,,', '-i', caPath]);
-
-  const prefs = {
-    'network.dns.localDomains': hosts.join(','),
-    'network.socket.forcePort': `443=${port};80=${port}`,
-    // Keep http:// addresses on http:// so the test sees only what the redirect rules do.
-    'dom.security.https_first': false,
-    'dom.security.https_first_schemeless': false,
-    'browser.shell.checkDefaultBrowser': false,
-  };
+  const { scratch, profile } = scratchProfile(caPath);
+  const prefs = { ...localSitePrefs(hosts, port), 'browser.shell.checkDefaultBrowser': false };
   const args = [
     'run',
     '--source-dir', extension,
@@ -71,15 +59,48 @@ export function launchFirefox({ port, hosts, caPath, startUrl, extension = exten
     exited,
     log: () => output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-        const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      // Firefox's own children may outlive web-ext for a moment: end the whole group.
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
+      await stopGroup(child, exited);
       rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A throw-away folder (for HOME, TMPDIR) holding a fresh Firefox profile; with `caPath`, that CA
+ * is trusted in the profile's certificate store (certutil), so TLS is checked for real.
+ */
+export function scratchProfile(caPath) {
+  const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-firefox-'));
+  const profile = join(scratch, 'profile');
+  mkdirSync(profile);
+  if (caPath) {
+    execFileSync('certutil', ['-N', '-d', `sql:${profile}`, '--empty-password']);
+    execFileSync('certutil', ['-A', '-d', `sql:${profile}`, '-n', 'caiso-access e2e test CA', '-t', 'C,,', '-i', caPath]);
+  }
+  return { scratch, profile };
+}
+
+/** Preferences that send every CAISO host in `hosts` to the stand-in server on `port`. */
+export function localSitePrefs(hosts, port) {
+  return {
+    'network.dns.localDomains': hosts.join(','),
+    'network.socket.forcePort': `443=${port};80=${port}`,
+    // Keep http:// addresses on http:// so the tests see only what the redirect rules do.
+    'dom.security.https_first': false,
+    'dom.security.https_first_schemeless': false,
+  };
+}
+
+/**
+ * Ends a browser started `detached` (its own process group): SIGTERM, SIGKILL after 5 s, then
+ * SIGKILL to the group, since Firefox's children may outlive it for a moment.
+ */
+export async function stopGroup(child, exited) {
+  if (child.exitCode === null && child.signalCode === null) {
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
 }

@@ -8,15 +8,12 @@
 // through `extensions.webextensions.uuids`, so its pages have a known address.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromRoot } from './cases.mjs';
 import { hostBinary } from './chromium.mjs';
+import { extensionDir, FIREFOX, localSitePrefs, scratchProfile, stopGroup } from './firefox.mjs';
 
-export const FIREFOX = '/usr/bin/firefox-esr';
-export const extensionDir = fromRoot('dist', 'firefox');
 /** The moz-extension:// host the profile assigns to the add-on. */
 const EXTENSION_UUID = '5c2f3d0e-8a41-4b6e-9d7c-1f0a2b3c4d5e';
 
@@ -46,9 +43,6 @@ const QUIET_PREFS = {
   'termsofuse.bypassNotification': true,
   'toolkit.telemetry.enabled': false,
   'toolkit.telemetry.server': 'http://127.0.0.1:9/',
-  // Keep http:// addresses on http:// so the tests see only what the redirect rules do.
-  'dom.security.https_first': false,
-  'dom.security.https_first_schemeless': false,
 };
 
 /** Longer than any script the tests run (the script timeout is 60 s). */
@@ -145,21 +139,12 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
   const addonId = JSON.parse(readFileSync(manifestPath, 'utf8')).browser_specific_settings.gecko.id;
 
   // HOME (where Firefox looks for native messaging hosts), TMPDIR and the profile are throw-away.
-  const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-firefox-'));
-  const profile = join(scratch, 'profile');
-  mkdirSync(profile);
-  if (caPath) {
-    execFileSync('certutil', ['-N', '-d', `sql:${profile}`, '--empty-password']);
-    execFileSync('certutil', ['-A', '-d', `sql:${profile}`, '-n', 'caiso-access e2e test CA', '-t', 'C,,', '-i', caPath]);
-  }
+  const { scratch, profile } = scratchProfile(caPath);
   const prefs = {
     ...QUIET_PREFS,
     'extensions.webextensions.uuids': JSON.stringify({ [addonId]: EXTENSION_UUID }),
     'marionette.port': 0,
-    ...(port ? {
-      'network.dns.localDomains': hosts.join(','),
-      'network.socket.forcePort': `443=${port};80=${port}`,
-    } : {}),
+    ...(port ? localSitePrefs(hosts, port) : {}),
   };
   writeFileSync(join(profile, 'user.js'),
     Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
@@ -183,11 +168,7 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 
   const stop = async () => {
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 5_000);
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 6_000))]);
-    clearTimeout(timer);
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* all gone */ }
+    await stopGroup(child, exited);
     rmSync(scratch, { recursive: true, force: true });
   };
 
