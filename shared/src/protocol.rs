@@ -49,6 +49,12 @@ pub const CHROMIUM_EXTENSION_ID: &str = "nokmocfmgjjcklbipglnbmejhhgheonb";
 /// The extension's Firefox add-on id (`browser_specific_settings.gecko.id` in `manifest.json`).
 pub const FIREFOX_ADDON_ID: &str = "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}";
 
+/// The origin a Chromium-family browser passes to a host for the extension id `id`, and the
+/// form host manifests list in `allowed_origins`.
+pub fn chromium_origin(id: &str) -> String {
+    format!("chrome-extension://{id}/")
+}
+
 /// A command and its arguments (the `command` and `args` members of a request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", content = "args", rename_all = "snake_case")]
