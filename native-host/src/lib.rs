@@ -37,6 +37,76 @@ pub mod store;
 pub use error::{HostError, HostResult};
 
 #[cfg(test)]
+mod layout_tests {
+    //! The dependency rule of the rooms, read from the sources: `cli` and `nm` never import each
+    //! other; `store` imports nothing of the host but itself; the core never imports a front end.
+
+    use std::path::Path;
+
+    /// The `crate::<room>` paths the files of `room` name.
+    fn rooms_named_by(room: &str) -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(room);
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("room folder") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("source");
+            for (i, _) in text.match_indices("crate::") {
+                let name: String = text[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+                found.push((file.unwrap_or_default(), name));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn rooms_keep_the_dependency_rule() {
+        let front_ends = ["cli", "nm"];
+        for (room, forbidden) in [
+            ("cli", &["nm"][..]),
+            ("nm", &["cli"]),
+            (
+                "store",
+                &[
+                    "actions",
+                    "calls",
+                    "cli",
+                    "diagnose",
+                    "error",
+                    "identity",
+                    "nm",
+                    "registration",
+                ],
+            ),
+            (
+                "identity",
+                &["actions", "calls", "cli", "diagnose", "nm", "registration"],
+            ),
+            (
+                "calls",
+                &["actions", "cli", "diagnose", "nm", "registration"],
+            ),
+            ("diagnose", &["actions", "cli", "nm", "registration"]),
+            (
+                "registration",
+                &["actions", "calls", "cli", "diagnose", "identity", "nm"],
+            ),
+            ("actions", &front_ends),
+        ] {
+            for (file, named) in rooms_named_by(room) {
+                assert!(
+                    !forbidden.contains(&named.as_str()),
+                    "{room}/{file} imports crate::{named}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod test_support {
     /// A file of the test PKI.
     pub fn pki(name: &str) -> std::path::PathBuf {

@@ -144,3 +144,104 @@ fn send<T: Serialize>(
     }
     framing::write_frame(output, &bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The session driven in-process: frames in from a reader, frames out to a writer.
+
+    use super::*;
+    use crate::test_support::pki;
+    use serde_json::json;
+
+    fn frames(requests: &[Value]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for request in requests {
+            let body = serde_json::to_vec(request).expect("json");
+            framing::write_frame(&mut bytes, &body).expect("frame");
+        }
+        bytes
+    }
+
+    fn answers(mut output: &[u8]) -> Vec<Value> {
+        let mut all = Vec::new();
+        while let Some(frame) = framing::read_frame(&mut output, MAX_REPLY_BYTES).expect("frame") {
+            all.push(serde_json::from_slice(&frame).expect("json"));
+        }
+        all
+    }
+
+    fn workspace_with_identity(dir: &std::path::Path) -> Workspace {
+        let mut workspace = Workspace::new(dir.to_owned());
+        let request = crate::actions::import::ImportRequest {
+            label: "production".into(),
+            source: crate::store::config::KeySource::Pem {
+                certificate: pki("valid.crt"),
+                key: pki("valid.key"),
+            },
+            environment: caiso_shared::Environment::Production,
+            kind: caiso_shared::certificate::IdentityKind::User,
+            passphrase: None,
+            use_keyring: false,
+            replace: false,
+        };
+        crate::actions::import::import(&mut workspace, request).expect("import");
+        workspace
+    }
+
+    #[test]
+    fn requests_in_answers_out_and_errors_typed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut workspace = workspace_with_identity(dir.path());
+        let input = frames(&[
+            json!({"v": 1, "id": 1, "command": "hello", "args": {"protocol": 1, "client": "t/1"}}),
+            json!({"v": 1, "id": 2, "command": "status", "args": {}}),
+            json!({"v": 1, "id": 3, "command": "renewal", "args": {"identity": "nobody", "action": {"step": "approved"}}}),
+            json!({"v": 1, "id": 4, "command": "call", "args": {"identity": "production", "system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": "sandbox"}}),
+        ]);
+        let mut output = Vec::new();
+        let end = serve(&mut input.as_slice(), &mut output, &mut workspace);
+        assert_eq!(end, SessionEnd::Closed);
+        let answers = answers(&output);
+        let by_id = |id: u64| {
+            answers
+                .iter()
+                .find(|a| a["id"] == id)
+                .unwrap_or_else(|| panic!("no answer {id}: {answers:?}"))
+        };
+        assert_eq!(by_id(1)["ok"]["identities"], 1);
+        assert_eq!(by_id(2)["ok"]["identities"][0]["label"], "production");
+        assert_eq!(
+            by_id(3)["error"]["code"],
+            "unknown_identity",
+            "{:?}",
+            by_id(3)
+        );
+        assert!(
+            by_id(3)["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`nobody`")),
+            "{:?}",
+            by_id(3)
+        );
+        // A long command refused before it runs: the sandbox is not configured.
+        assert_eq!(
+            by_id(4)["error"]["code"],
+            "environment_unavailable",
+            "{:?}",
+            by_id(4)
+        );
+    }
+
+    #[test]
+    fn a_frame_over_the_cap_ends_the_session_with_its_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut workspace = Workspace::new(dir.path().to_owned());
+        let too_long = u32::try_from(MAX_REQUEST_BYTES + 1)
+            .expect("cap")
+            .to_ne_bytes();
+        let mut output = Vec::new();
+        let end = serve(&mut &too_long[..], &mut output, &mut workspace);
+        assert_eq!(end, SessionEnd::Broken);
+        assert_eq!(answers(&output)[0]["error"]["code"], "frame_too_large");
+    }
+}

@@ -1,6 +1,6 @@
 //! The renewal book (`renewal.json` beside the configuration): every identity's progress
 //! through CAISO's renewal procedure, by label. What the steps mean and which may follow which
-//! is decided in [`crate::identity::renewal`]; this module only keeps the records.
+//! is decided by the identity room (`identity::renewal`); this module only keeps the records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
