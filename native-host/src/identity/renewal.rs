@@ -165,17 +165,7 @@ pub fn view(record: &RenewalRecord, today: Date) -> RenewalView {
 }
 
 fn validate_transaction_id(id: &str) -> Result<(), TransitionError> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(TransitionError(
-            "a transaction ID is 1 to 64 letters, digits, '-', '_' or '.' (the pickup passphrase is never recorded)".into(),
-        ))
-    }
+    caiso_shared::renewal::check_transaction_id(id).map_err(TransitionError)
 }
 
 /// Parses `YYYY-MM-DD`.
