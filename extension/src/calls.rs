@@ -5,8 +5,8 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::certificates::{field, items, text};
-use crate::popup::{append, el};
+use crate::answers::{field, items, text};
+use crate::dom::{append, el};
 
 fn document(root: &Element) -> Result<Document, JsValue> {
     root.owner_document()

@@ -3,31 +3,11 @@
 //! keys and passphrases.
 
 use caiso_shared::renewal::RenewalStage;
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::popup::{append, el};
-
-/// Reads `object[key]` (`undefined` when absent or not an object).
-pub(crate) fn field(object: &JsValue, key: &str) -> JsValue {
-    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Reads a string member (empty when absent).
-pub(crate) fn text(object: &JsValue, key: &str) -> String {
-    field(object, key).as_string().unwrap_or_default()
-}
-
-/// The members of an array member.
-pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
-    let value = field(object, key);
-    if js_sys::Array::is_array(&value) {
-        js_sys::Array::from(&value).iter().collect()
-    } else {
-        Vec::new()
-    }
-}
+use crate::answers::{field, items, text};
+use crate::dom::{append, el};
 
 /// The empty section the popup shows until the host answers.
 pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {

@@ -10,22 +10,30 @@
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
 //! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
+//! - [`parse_thresholds`], [`check_thresholds`]: reminder thresholds typed or set by policy,
+//!   checked with the host's rule.
 //! - [`render_tests`], [`render_call_progress`], [`render_call_result`]: the API test section.
+//! - [`protocol_version`], [`host_version_problem`], [`transaction_id_problem`]: the host
+//!   protocol's version check and the renewal form's check, by the rules the host uses.
 
 use caiso_shared::classify::Classification;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+mod answers;
 mod calls;
 mod certificates;
+mod dom;
 mod popup;
 mod reminders;
 
 pub use calls::{render_call_progress, render_call_result, render_tests};
 pub use certificates::render_certificates;
 pub use popup::render_popup;
-pub use reminders::{due_reminders, parse_thresholds, status_badge};
+pub use reminders::{
+    check_thresholds, due_reminders, parse_thresholds, reminder_label, status_badge,
+};
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
 /// uses), so the module carries no second parser.
@@ -70,6 +78,29 @@ pub fn classify_url(url: &str) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn portals(environment_id: &str) -> Result<JsValue, JsError> {
     to_js(&Classifier::builtin().portals(environment(environment_id)?))
+}
+
+/// The native messaging protocol version this extension speaks.
+#[wasm_bindgen(js_name = protocolVersion)]
+pub fn protocol_version() -> u32 {
+    caiso_shared::protocol::PROTOCOL_VERSION
+}
+
+/// Why a host answering the handshake with `host_version`, `min_protocol` and `protocol` cannot
+/// serve this extension, or `undefined` when it can.
+#[wasm_bindgen(js_name = hostVersionProblem)]
+pub fn host_version_problem(
+    host_version: &str,
+    min_protocol: u32,
+    protocol: u32,
+) -> Option<String> {
+    caiso_shared::protocol::version_mismatch(host_version, min_protocol, protocol)
+}
+
+/// Why `text` is not a transaction ID the host records (the renewal rule), or `undefined`.
+#[wasm_bindgen(js_name = transactionIdProblem)]
+pub fn transaction_id_problem(text: &str) -> Option<String> {
+    caiso_shared::renewal::check_transaction_id(text).err()
 }
 
 /// A toolbar badge: short text, a colour and a tooltip.

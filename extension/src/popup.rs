@@ -9,29 +9,8 @@ use caiso_shared::{Classifier, Environment};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
+use crate::dom::{append, el};
 use crate::{environment, provenance_text, status_id, status_label, subject};
-
-/// Small DOM builder: `el(doc, "p", &[("id", "x")], "text")`.
-pub(crate) fn el(
-    doc: &Document,
-    tag: &str,
-    attributes: &[(&str, &str)],
-    text: &str,
-) -> Result<Element, JsValue> {
-    let element = doc.create_element(tag)?;
-    for (name, value) in attributes {
-        element.set_attribute(name, value)?;
-    }
-    if !text.is_empty() {
-        element.set_text_content(Some(text));
-    }
-    Ok(element)
-}
-
-/// Appends `child` to `parent`.
-pub(crate) fn append(parent: &Element, child: impl AsRef<web_sys::Node>) -> Result<(), JsValue> {
-    parent.append_child(child.as_ref()).map(drop)
-}
 
 /// Replaces the content of `root` with the popup for a tab showing `tab_url` (`None` when the
 /// browser does not reveal the tab's address, which happens for every non-CAISO page because

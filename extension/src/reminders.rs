@@ -7,7 +7,7 @@ use caiso_shared::reminders::{self, Notified, Watched};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::certificates::{field, items, text};
+use crate::answers::{field, items, text};
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -37,15 +37,29 @@ fn badge_js(badge: &reminders::Badge) -> JsValue {
     ])
 }
 
-fn days(list: &JsValue) -> Vec<u32> {
+/// Thresholds from a JavaScript list by the host's rule ([`Thresholds::from_numbers`]).
+fn thresholds_of(list: &JsValue) -> Result<Thresholds, String> {
     if !Array::is_array(list) {
-        return Vec::new();
+        return Err("reminder thresholds are a list of days".to_owned());
     }
-    Array::from(list)
-        .iter()
-        .filter_map(|d| d.as_f64())
-        .map(|d| d as u32)
-        .collect()
+    let numbers: Vec<Option<f64>> = Array::from(list).iter().map(|d| d.as_f64()).collect();
+    Thresholds::from_numbers(&numbers)
+}
+
+/// The identity label a reminder notification id names, or `null` for other notifications.
+#[wasm_bindgen(js_name = reminderLabel)]
+pub fn reminder_label(notification_id: &str) -> Option<String> {
+    reminders::notification_label(notification_id).map(str::to_owned)
+}
+
+/// Checks reminder thresholds given as a list of numbers (from an enterprise policy or storage)
+/// with the host's rule: 1 to 10 different whole numbers from 1 to 365. Returns them largest
+/// first, or throws the reason.
+#[wasm_bindgen(js_name = checkThresholds)]
+pub fn check_thresholds(list: &JsValue) -> Result<Vec<u32>, JsError> {
+    thresholds_of(list)
+        .map(Vec::from)
+        .map_err(|e| JsError::new(&e))
 }
 
 /// The identities with a readable certificate, their days left at `now_ms`, and the thresholds
@@ -55,8 +69,8 @@ fn watched(answer: &JsValue, now_ms: f64, chosen: &JsValue) -> Option<(Vec<Watch
     if report.is_undefined() {
         return None;
     }
-    let thresholds = Thresholds::try_from(days(chosen))
-        .or_else(|_| Thresholds::try_from(days(&field(&report, "thresholds"))))
+    let thresholds = thresholds_of(chosen)
+        .or_else(|_| thresholds_of(&field(&report, "thresholds")))
         .unwrap_or_default();
     let watched = items(&report, "identities")
         .iter()
@@ -89,7 +103,8 @@ pub fn status_badge(
 
 /// The reminders due at `now_ms` (`today` is that day, `YYYY-MM-DD`, in the user's zone) with
 /// `thresholds` (days; `null` for the host's), given `record` (`{label: {fingerprint, thresholds, expired_on}}`, what was notified before):
-/// `{reminders: [{label, threshold, days_left, title, message}], record}`.
+/// `{reminders: [{label, threshold, days_left, title, message, id, priority}], record}` (`id`
+/// and `priority` for the notification).
 #[wasm_bindgen(js_name = dueReminders)]
 pub fn due_reminders(
     answer: &JsValue,
@@ -139,6 +154,8 @@ pub fn due_reminders(
                 ("days_left", JsValue::from(r.days_left as f64)),
                 ("title", r.title.as_str().into()),
                 ("message", r.message.as_str().into()),
+                ("id", r.notification_id(today).into()),
+                ("priority", JsValue::from(r.priority())),
             ])
         })
         .collect();

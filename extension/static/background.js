@@ -2,12 +2,12 @@
 // Firefox). It keeps the redirect switch applied and marks old CAISO addresses on the toolbar.
 // Decisions come from the WebAssembly module; listeners are registered synchronously at top
 // level (service workers allow no top-level await), and each waits for the module when needed.
-import init, { dueReminders, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
+import { dueReminders, reminderLabel, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
+import { wasmReady } from './wasm.js';
 import { hostRequest, hostStatus } from './host.js';
 import { applyRedirect, effectiveSettings, extensionNow } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const wasmReady = init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
 
 // The browser keeps the enabled rulesets, but not across extension updates: re-apply the
 // user's (or the organisation's) choice whenever the extension starts or the policy changes.
@@ -61,12 +61,12 @@ async function checkCertificates() {
   await api.action.setTitle({ title: badge.title });
   const due = dueReminders(answer, reminderRecord, at, localDay(at), thresholds);
   for (const reminder of due.reminders) {
-    await api.notifications.create(`renewal:${reminder.label}:${reminder.threshold ?? 'expired'}:${localDay(at)}`, {
+    await api.notifications.create(reminder.id, {
       type: 'basic',
       iconUrl: api.runtime.getURL('icons/icon-128.png'),
       title: reminder.title,
       message: reminder.message,
-      priority: reminder.threshold === null || reminder.threshold <= 3 ? 2 : 1,
+      priority: reminder.priority,
     });
   }
   await api.storage.local.set({ reminderRecord: due.record });
@@ -96,9 +96,10 @@ api.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === REMINDER_ALARM) checkCertificates().catch((e) => console.warn('caiso-access: reminders', e));
 });
 // A reminder opens the renewal guide of its certificate.
-api.notifications.onClicked.addListener((id) => {
-  const [kind, label] = id.split(':');
-  if (kind === 'renewal') {
+api.notifications.onClicked.addListener(async (id) => {
+  await wasmReady;
+  const label = reminderLabel(id);
+  if (label) {
     api.tabs.create({ url: api.runtime.getURL(`popup.html?renewal=${encodeURIComponent(label)}`) });
     api.notifications.clear(id);
   }

@@ -3,10 +3,14 @@
 // sendNativeMessage); requests carry ids and answers are matched to them. The extension only
 // ever sends identifiers to the host; the host keeps certificates, keys and passphrases.
 
+import { hostVersionProblem, protocolVersion } from './wasm/caiso_access_extension.js';
+import { wasmReady } from './wasm.js';
+
 const api = globalThis.browser ?? globalThis.chrome;
 
 export const HOST_NAME = 'caiso_access';
-export const PROTOCOL = 1;
+/** The protocol version, from the module (set by the first handshake, before any request). */
+let protocol = null;
 const TIMEOUT_MS = 15_000;
 
 /** A failure with a stable code: a host error code, or `host_unreachable` / `host_version`. */
@@ -86,7 +90,7 @@ export function request(command, args = {}, onEvent = () => {}) {
     };
     pending.set(id, entry);
     try {
-      port.postMessage({ v: PROTOCOL, id, command, args });
+      port.postMessage({ v: protocol, id, command, args });
     } catch (error) {
       pending.delete(id);
       clearTimeout(entry.timer);
@@ -98,10 +102,11 @@ export function request(command, args = {}, onEvent = () => {}) {
 /** The handshake, once per connection. */
 export async function handshake() {
   if (hello) return hello;
-  const info = await request('hello', { protocol: PROTOCOL, client: `caiso-access-extension/${api.runtime.getManifest().version}` });
-  if (info.protocol < PROTOCOL || info.min_protocol > PROTOCOL) {
-    throw new HostError('host_version', `host ${info.host_version} speaks protocol ${info.min_protocol}-${info.protocol}, the extension ${PROTOCOL}`);
-  }
+  await wasmReady;
+  protocol ??= protocolVersion();
+  const info = await request('hello', { protocol, client: `caiso-access-extension/${api.runtime.getManifest().version}` });
+  const problem = hostVersionProblem(String(info.host_version), Number(info.min_protocol), Number(info.protocol));
+  if (problem) throw new HostError('host_version', problem);
   hello = info;
   return info;
 }

@@ -1,7 +1,8 @@
 // caiso-access options page: environment, reminder thresholds, redirection (each shown as set
 // by the organisation when policy manages it), the native host's version and the history of
 // test calls.
-import init, { parseThresholds } from './wasm/caiso_access_extension.js';
+import { parseThresholds } from './wasm/caiso_access_extension.js';
+import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -22,6 +23,12 @@ async function showSettings() {
     document.querySelector(`.managed[data-for="${key}"]`).hidden = !managed;
   }
   $('managed-note').hidden = Object.keys(settings.managed).length === 0;
+  // A policy value that breaks the rules is ignored; say so rather than show it.
+  const refused = settings.refused?.thresholds;
+  $('thresholds-error').textContent = refused
+    ? `Your organisation's policy sets reminder thresholds that cannot be used (${refused}); the host's thresholds apply.`
+    : '';
+  if (refused) $('thresholds').dataset.policyRefused = 'true';
   document.body.dataset.managed = Object.keys(settings.managed).sort().join(' ');
 }
 
@@ -63,7 +70,7 @@ async function showHistory() {
 }
 
 async function main() {
-  await init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) });
+  await wasmReady;
   await showSettings();
   $('environment').addEventListener('change', async (event) => {
     if (await saveSetting('environment', event.target.value)) said('Environment saved.');

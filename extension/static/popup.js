@@ -4,9 +4,10 @@
 // popup.html?tab=<id> describes that tab instead of the active one (used when the popup is
 // opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
 // certificate's renewal guide (reminder notifications link there).
-import init, {
-  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests,
+import {
+  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, transactionIdProblem,
 } from './wasm/caiso_access_extension.js';
+import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
 
 // When this script started, for the popup-speed figure (status shown, from cache, after this).
@@ -28,7 +29,7 @@ const hostRequest = (command, args) => api.runtime.sendMessage({ type: 'host-req
 
 async function main() {
   const [, tab, settings, cached, at] = await Promise.all([
-    init({ module_or_path: new URL('./wasm/caiso_access_extension_bg.wasm', import.meta.url) }),
+    wasmReady,
     inspectedTab(),
     effectiveSettings(),
     api.storage.local.get('hostStatus'),
@@ -114,8 +115,11 @@ async function main() {
     if (action.step === 'registered') {
       const input = root.querySelector(`.transaction-id[data-label="${CSS.escape(label)}"]`);
       action.transaction_id = input?.value.trim() ?? '';
-      if (!action.transaction_id) {
-        problem.textContent = 'Type the transaction ID CAISO showed after you registered.';
+      const wrong = action.transaction_id
+        ? transactionIdProblem(action.transaction_id)
+        : 'Type the transaction ID CAISO showed after you registered.';
+      if (wrong) {
+        problem.textContent = wrong;
         input?.focus();
         return;
       }

@@ -2,12 +2,19 @@
 // policy (storage.managed: Chrome/Edge enterprise policy, Firefox policies). Managed values win
 // and are reported as such, so pages can show them as set by the organisation.
 
+import { checkThresholds } from './wasm/caiso_access_extension.js';
+import { wasmReady } from './wasm.js';
+
 const api = globalThis.browser ?? globalThis.chrome;
 
 export const DEFAULTS = { environment: 'production', redirectEnabled: true, thresholds: null };
 const KEYS = Object.keys(DEFAULTS);
 
-/** Managed values that pass the schema's rules (anything else is ignored). */
+/**
+ * Managed values that pass the schema's rules: `{values, refused: {key: reason}}`. Thresholds are
+ * checked by the module with the host's own rule (browsers do not enforce the schema's count and
+ * uniqueness), so what the options page shows is what reminders use.
+ */
 async function managedValues() {
   let managed = {};
   try {
@@ -15,21 +22,29 @@ async function managedValues() {
   } catch {
     managed = {}; // no policy, or managed storage not available in this browser
   }
-  const out = {};
-  if (managed.environment === 'production' || managed.environment === 'map-stage') out.environment = managed.environment;
-  if (typeof managed.redirectEnabled === 'boolean') out.redirectEnabled = managed.redirectEnabled;
-  if (Array.isArray(managed.thresholds) && managed.thresholds.length > 0
-    && managed.thresholds.every((d) => Number.isInteger(d) && d >= 1 && d <= 365)) {
-    out.thresholds = managed.thresholds;
+  const values = {};
+  const refused = {};
+  if (managed.environment === 'production' || managed.environment === 'map-stage') values.environment = managed.environment;
+  if (typeof managed.redirectEnabled === 'boolean') values.redirectEnabled = managed.redirectEnabled;
+  if (managed.thresholds !== undefined) {
+    await wasmReady;
+    try {
+      values.thresholds = checkThresholds(managed.thresholds);
+    } catch (error) {
+      refused.thresholds = error?.message ?? String(error);
+    }
   }
-  return out;
+  return { values, refused };
 }
 
-/** `{environment, redirectEnabled, thresholds, managed: {key: true}}`; thresholds null = the host's. */
+/**
+ * `{environment, redirectEnabled, thresholds, managed: {key: true}, refused: {key: reason}}`;
+ * thresholds null = the host's; `refused` names policy values that break the rules (ignored).
+ */
 export async function effectiveSettings() {
-  const [local, managed] = await Promise.all([api.storage.local.get(DEFAULTS), managedValues()]);
-  const settings = { ...DEFAULTS, ...local, ...managed, managed: {} };
-  for (const key of Object.keys(managed)) settings.managed[key] = true;
+  const [local, { values, refused }] = await Promise.all([api.storage.local.get(DEFAULTS), managedValues()]);
+  const settings = { ...DEFAULTS, ...local, ...values, managed: {}, refused };
+  for (const key of Object.keys(values)) settings.managed[key] = true;
   return settings;
 }
 

@@ -101,3 +101,23 @@ fn badge_marks_old_addresses() {
     let current = tab_badge("https://cmri.caiso.com/").expect("a URL");
     assert_eq!(text(&current, "text").as_deref(), Some(""));
 }
+
+/// Issue 11: `settings.js` accepted policy thresholds the host's rule refuses (`[7, 7]`); it
+/// now asks this export, which applies that rule.
+#[wasm_bindgen_test]
+fn policy_thresholds_are_checked_with_the_host_rule() {
+    use caiso_access_extension::check_thresholds;
+    let list = |values: &[JsValue]| -> JsValue { values.iter().collect::<js_sys::Array>().into() };
+    let good = check_thresholds(&list(&[7.into(), 45.into(), 20.into()])).expect("valid");
+    assert_eq!(good, vec![45, 20, 7]);
+    for bad in [
+        list(&[7.into(), 7.into()]),
+        list(&[1.5.into()]),
+        list(&["7".into()]),
+        list(&[]),
+        list(&(1..=11).map(JsValue::from).collect::<Vec<_>>()),
+        JsValue::from_str("30,14"),
+    ] {
+        assert!(check_thresholds(&bad).is_err(), "{bad:?}");
+    }
+}

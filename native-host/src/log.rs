@@ -21,3 +21,8 @@ fn line(level: &str, message: &str) {
         std::process::id()
     );
 }
+
+/// Writes a command-line failure as `caiso-access: <message>`, for the person at the terminal.
+pub fn plain(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "caiso-access: {message}");
+}

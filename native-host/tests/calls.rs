@@ -602,3 +602,24 @@ fn diagnose_and_report_over_native_messaging() {
         "bad_arguments"
     );
 }
+
+/// Issue 11: a report for an environment that cannot be called here (the sandbox, with none
+/// configured) said nothing of the cause: it printed the whole usage and exited 2. It is not a
+/// usage error: its own message and exit code 1.
+#[test]
+fn a_report_for_an_unconfigured_sandbox_says_so_and_exits_1() {
+    let host = Sandbox::new();
+    host.import("valid-legacy.p12", "production", "production");
+    let output = host.cli(&["report", "production", "--environment", "sandbox"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no sandbox is configured"), "{stderr}");
+    assert!(!stderr.contains("usage:"), "{stderr}");
+    let unknown = host.cli(&["report", "nobody"]);
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no identity is labelled `nobody`"),
+        "{stderr}"
+    );
+}

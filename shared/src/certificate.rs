@@ -161,11 +161,17 @@ impl TryFrom<Vec<u32>> for Thresholds {
     type Error = String;
 
     fn try_from(mut days: Vec<u32>) -> Result<Self, String> {
-        if days.is_empty() || days.len() > 10 {
-            return Err("give between 1 and 10 reminder thresholds".into());
+        if days.is_empty() || days.len() > Thresholds::MAX_COUNT {
+            return Err(format!(
+                "give between 1 and {} reminder thresholds",
+                Thresholds::MAX_COUNT
+            ));
         }
-        if let Some(&big) = days.iter().find(|&&d| d == 0 || d > 365) {
-            return Err(format!("reminder threshold {big} is outside 1..=365 days"));
+        if let Some(&big) = days.iter().find(|&&d| d == 0 || d > Thresholds::MAX_DAYS) {
+            return Err(format!(
+                "reminder threshold {big} is outside 1..={} days",
+                Thresholds::MAX_DAYS
+            ));
         }
         days.sort_unstable_by(|a, b| b.cmp(a));
         if days.windows(2).any(|w| w[0] == w[1]) {
@@ -182,6 +188,30 @@ impl From<Thresholds> for Vec<u32> {
 }
 
 impl Thresholds {
+    /// Most thresholds a list may have.
+    pub const MAX_COUNT: usize = 10;
+    /// Largest threshold, in days.
+    pub const MAX_DAYS: u32 = 365;
+
+    /// Thresholds from JSON numbers, as an enterprise policy or a stored setting gives them:
+    /// each must be a whole number (`None` stands for anything that is not a number), then the
+    /// rules of [`Thresholds::try_from`] apply. The host and the extension decide by this one rule.
+    pub fn from_numbers(values: &[Option<f64>]) -> Result<Thresholds, String> {
+        let days = values
+            .iter()
+            .map(|value| match value {
+                Some(v) if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(v) => {
+                    Ok(*v as u32)
+                }
+                Some(v) => Err(format!(
+                    "reminder threshold {v} is not a whole number of days"
+                )),
+                None => Err("a reminder threshold is not a number".to_owned()),
+            })
+            .collect::<Result<Vec<u32>, String>>()?;
+        Thresholds::try_from(days)
+    }
+
     /// The days, largest first.
     pub fn days(&self) -> &[u32] {
         &self.0
@@ -255,6 +285,52 @@ mod tests {
         assert!(Thresholds::try_from(vec![400]).is_err());
         assert!(serde_json::from_str::<Thresholds>("[3,3]").is_err());
         assert_eq!(serde_json::to_string(&t).expect("json"), "[60,21,7]");
+    }
+
+    /// Issue 11: a policy's `[7, 7]` was shown by the options page while reminders fell back to
+    /// the host's thresholds. Policy values go through this one rule on both sides.
+    #[test]
+    fn policy_numbers_follow_the_same_rule() {
+        let ok = Thresholds::from_numbers(&[Some(45.0), Some(20.0), Some(7.0)]).expect("valid");
+        assert_eq!(ok.days(), &[45, 20, 7]);
+        for (values, reason) in [
+            (vec![Some(7.0), Some(7.0)], "must differ"),
+            (vec![Some(1.5)], "whole number"),
+            (vec![Some(-3.0)], "whole number"),
+            (vec![Some(f64::NAN)], "whole number"),
+            (vec![None], "not a number"),
+            (vec![Some(0.0)], "outside"),
+            (vec![Some(366.0)], "outside"),
+            (vec![], "between 1 and 10"),
+            (
+                (1..=11).map(|d| Some(f64::from(d))).collect(),
+                "between 1 and 10",
+            ),
+        ] {
+            let error = Thresholds::from_numbers(&values).expect_err(reason);
+            assert!(error.contains(reason), "{values:?}: {error}");
+        }
+    }
+
+    /// The enterprise-policy schema states the same rule (Chrome publishes policy values
+    /// without checking `minItems`, `maxItems` and `uniqueItems`, which is why the extension
+    /// checks them with [`Thresholds::from_numbers`]; the schema says it to administrators).
+    #[test]
+    fn the_managed_schema_states_the_threshold_rule() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../extension/static/managed_schema.json"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
+        let thresholds = &schema["properties"]["thresholds"];
+        assert_eq!(thresholds["type"], "array");
+        assert_eq!(thresholds["minItems"], 1);
+        assert_eq!(thresholds["maxItems"], Thresholds::MAX_COUNT);
+        assert_eq!(thresholds["uniqueItems"], true);
+        assert_eq!(thresholds["items"]["type"], "integer");
+        assert_eq!(thresholds["items"]["minimum"], 1);
+        assert_eq!(thresholds["items"]["maximum"], Thresholds::MAX_DAYS);
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// The oldest protocol version this build still serves.
 pub const MIN_PROTOCOL_VERSION: u32 = 1;
 
+/// Why a host that speaks protocols `min_protocol` to `protocol` cannot serve this build's
+/// [`PROTOCOL_VERSION`], or `None` when it can.
+pub fn version_mismatch(host_version: &str, min_protocol: u32, protocol: u32) -> Option<String> {
+    (!(min_protocol..=protocol).contains(&PROTOCOL_VERSION)).then(|| {
+        format!(
+            "host {host_version} speaks protocol {min_protocol}-{protocol}, the extension {PROTOCOL_VERSION}"
+        )
+    })
+}
+
 /// Largest request the host reads, in bytes of JSON. Requests are a few hundred bytes; anything
 /// near this cap is hostile or broken.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -48,6 +58,12 @@ pub const CHROMIUM_EXTENSION_ID: &str = "nokmocfmgjjcklbipglnbmejhhgheonb";
 
 /// The extension's Firefox add-on id (`browser_specific_settings.gecko.id` in `manifest.json`).
 pub const FIREFOX_ADDON_ID: &str = "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}";
+
+/// The origin a Chromium-family browser passes to a host for the extension id `id`, and the
+/// form host manifests list in `allowed_origins`.
+pub fn chromium_origin(id: &str) -> String {
+    format!("chrome-extension://{id}/")
+}
 
 /// A command and its arguments (the `command` and `args` members of a request).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +287,25 @@ pub enum ReplyBody<T> {
     Error(ProtocolError),
     /// Progress; the final `ok` or `error` follows.
     Event(Event),
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn a_host_must_speak_our_protocol() {
+        assert_eq!(
+            version_mismatch("0.1.0", MIN_PROTOCOL_VERSION, PROTOCOL_VERSION),
+            None
+        );
+        let older = version_mismatch("0.0.9", 0, 0).expect("too old");
+        assert_eq!(
+            older,
+            format!("host 0.0.9 speaks protocol 0-0, the extension {PROTOCOL_VERSION}")
+        );
+        assert!(version_mismatch("9.0.0", PROTOCOL_VERSION + 1, PROTOCOL_VERSION + 2).is_some());
+    }
 }
 
 #[cfg(test)]

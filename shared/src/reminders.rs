@@ -43,6 +43,41 @@ pub struct Reminder {
     pub message: String,
 }
 
+/// The threshold from which a reminder is urgent (shown with the higher notification priority),
+/// in days; an expired certificate's reminder is always urgent.
+pub const URGENT_WITHIN_DAYS: u32 = 3;
+
+/// Prefix of reminder notification ids: `renewal:<label>:<threshold|expired>:<day>`.
+const NOTIFICATION_PREFIX: &str = "renewal";
+
+impl Reminder {
+    /// The notification id shown `today`: one per identity, threshold and day, so a reminder
+    /// shown again the next day is a new notification. Labels hold no `:`.
+    pub fn notification_id(&self, today: &str) -> String {
+        let threshold = self
+            .threshold
+            .map_or_else(|| "expired".to_owned(), |t| t.to_string());
+        format!("{NOTIFICATION_PREFIX}:{}:{threshold}:{today}", self.label)
+    }
+
+    /// The notification priority: 2 (high) once expired or within [`URGENT_WITHIN_DAYS`], else 1.
+    pub fn priority(&self) -> u8 {
+        match self.threshold {
+            Some(days) if days > URGENT_WITHIN_DAYS => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// The identity label a reminder notification id names (`None` for other notifications).
+pub fn notification_label(id: &str) -> Option<&str> {
+    let mut parts = id.split(':');
+    (parts.next() == Some(NOTIFICATION_PREFIX))
+        .then(|| parts.next())
+        .flatten()
+        .filter(|label| !label.is_empty())
+}
+
 /// Decides the reminders due `today` (`YYYY-MM-DD`) for `watched`, given what `notified` holds
 /// (by label), and returns them with the updated record. Identities no longer watched drop out
 /// of the record.
@@ -164,6 +199,35 @@ pub fn host_unreachable_badge() -> Badge {
         color: "#5f6368".to_owned(),
         title: "caiso-access: the native host is not reachable (run `caiso-access install`)"
             .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod notification_tests {
+    use super::*;
+
+    fn reminder(threshold: Option<u32>) -> Reminder {
+        Reminder {
+            label: "map-stage".into(),
+            threshold,
+            days_left: 2,
+            title: String::new(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn ids_name_the_identity_and_priorities_follow_urgency() {
+        let id = reminder(Some(14)).notification_id("2026-11-22");
+        assert_eq!(id, "renewal:map-stage:14:2026-11-22");
+        assert_eq!(notification_label(&id), Some("map-stage"));
+        let expired = reminder(None).notification_id("2026-11-22");
+        assert_eq!(expired, "renewal:map-stage:expired:2026-11-22");
+        assert_eq!(notification_label("other:x"), None);
+        assert_eq!(notification_label("renewal"), None);
+        assert_eq!(reminder(Some(14)).priority(), 1);
+        assert_eq!(reminder(Some(3)).priority(), 2);
+        assert_eq!(reminder(None).priority(), 2);
     }
 }
 

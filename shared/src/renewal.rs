@@ -131,9 +131,34 @@ pub struct RenewalView {
     pub next_step: String,
 }
 
+/// The transaction ID CAISO shows after registration: 1 to 64 letters, digits, `-`, `_` or `.`.
+/// The one rule the host records by and the popup checks before sending.
+pub fn check_transaction_id(id: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err("a transaction ID is 1 to 64 letters, digits, '-', '_' or '.' (the pickup passphrase is never recorded)".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transaction_ids() {
+        for good in ["TX-1234", "a", "0.9_x", &"x".repeat(64)] {
+            assert!(check_transaction_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "has space", "a/b", &"x".repeat(65), "ünï"] {
+            let error = check_transaction_id(bad).expect_err(bad);
+            assert!(error.contains("transaction ID"), "{error}");
+        }
+    }
 
     #[test]
     fn actions_have_a_strict_wire_form() {

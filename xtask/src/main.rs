@@ -43,8 +43,9 @@ const APT_PACKAGES: [&str; 8] = [
     "llvm",
 ];
 /// Static files of the extension, from `extension/static/`.
-const STATIC_FILES: [&str; 10] = [
+const STATIC_FILES: [&str; 11] = [
     "background.js",
+    "wasm.js",
     "host.js",
     "settings.js",
     "popup.html",

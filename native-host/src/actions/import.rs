@@ -1,0 +1,124 @@
+//! Importing a certificate: open it, check the key fits, detect the renewals it completes
+//! (another identity with the same common name and an earlier expiry), apply the replace rules,
+//! keep a typed passphrase in the OS keyring where there is one, and save the configuration and
+//! the renewal book.
+
+use caiso_shared::Environment;
+use caiso_shared::certificate::IdentityKind;
+use zeroize::Zeroizing;
+
+use super::Workspace;
+use crate::clock;
+use crate::error::{HostError, HostResult};
+use crate::identity::certificate::rfc3339;
+use crate::identity::{custody, keyring, renewal};
+use crate::store::config::{self, IdentityConfig, KeySource, PassphraseSource};
+
+/// What to import.
+pub struct ImportRequest {
+    /// The label to give it.
+    pub label: String,
+    /// Where the certificate and key are (absolute paths).
+    pub source: KeySource,
+    /// The environment it is for.
+    pub environment: Environment,
+    /// User or application certificate.
+    pub kind: IdentityKind,
+    /// The passphrase, when the file needs one, and where it will be found later.
+    pub passphrase: Option<(Zeroizing<String>, PassphraseSource)>,
+    /// Whether a typed passphrase ([`PassphraseSource::NotStored`]) may go to the OS keyring.
+    pub use_keyring: bool,
+    /// Whether an identity of the same label may be replaced.
+    pub replace: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The label imported.
+    pub label: String,
+    /// The labels whose renewal this import completed.
+    pub renewed: Vec<String>,
+}
+
+/// Imports `request` into `workspace`.
+pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<Imported> {
+    let label = request.label.as_str();
+    if !config::valid_label(label) {
+        return Err(HostError::InvalidLabel(request.label));
+    }
+    let typed = request.passphrase.as_ref().map(|(p, _)| p.as_str());
+    let unlocked = custody::unlock(&request.source, typed)?;
+    if !unlocked.key_matches {
+        return Err(HostError::KeyMismatch);
+    }
+    let new_leaf = &unlocked.chain.leaf;
+
+    // Renewals this import completes: same common name, earlier expiry.
+    let renewed: Vec<(String, Option<time::Date>)> = workspace
+        .identities()?
+        .iter()
+        .filter_map(|existing| {
+            let old = &existing.chain.as_ref().ok()?.leaf;
+            (new_leaf.common_name.is_some()
+                && old.common_name == new_leaf.common_name
+                && old.not_after < new_leaf.not_after)
+                .then(|| (existing.label().to_owned(), existing.expires_on()))
+        })
+        .collect();
+    let renews_itself = renewed.iter().any(|(l, _)| l == label);
+    let replacing = workspace.identity(label).is_ok();
+    if replacing && !request.replace && !renews_itself {
+        return Err(HostError::LabelTaken(request.label));
+    }
+
+    // A typed passphrase is kept in the OS keyring where there is one (and the user agrees).
+    let passphrase = match request.passphrase {
+        None => PassphraseSource::None,
+        Some((typed, PassphraseSource::NotStored))
+            if keyring::available() && request.use_keyring =>
+        {
+            keyring::store(label, &typed)?;
+            PassphraseSource::Keyring
+        }
+        Some((_, source)) => source,
+    };
+    let identity = IdentityConfig {
+        label: label.to_owned(),
+        environment: request.environment,
+        kind: request.kind,
+        source: request.source,
+        passphrase,
+        certificates: config::encode_chain(&unlocked.chain.ders),
+        key_matches: unlocked.key_matches,
+        imported_at: rfc3339(clock::now()),
+    };
+
+    let dir = workspace.dir().to_owned();
+    let mut config = workspace.config()?.clone();
+    let mut book = workspace.renewal_book()?;
+    for (renewed_label, old_expiry) in &renewed {
+        let updated = renewal::record_import(
+            &book.record(renewed_label),
+            &new_leaf.sha256,
+            clock::today(),
+            *old_expiry,
+        );
+        book.identities.insert(renewed_label.clone(), updated);
+    }
+    if replacing && !renews_itself {
+        // A replacement that is not a renewal starts with a clean record.
+        book.identities.remove(label);
+    }
+    match config.identities.iter_mut().find(|i| i.label == label) {
+        Some(slot) => *slot = identity,
+        None => config.identities.push(identity),
+    }
+    book.save(&dir)?;
+    config.save(&dir)?;
+    workspace.forget();
+    Ok(Imported {
+        label: label.to_owned(),
+        renewed: renewed.into_iter().map(|(l, _)| l).collect(),
+    })
+}

@@ -1,0 +1,11 @@
+//! The use cases both front ends call: the cached [`workspace`] (configuration, renewal book,
+//! parsed certificates, call engine), [`import`] with renewal detection, renewal steps
+//! ([`renewal`]) and settings edits ([`settings`]). Each returns typed results and
+//! [`crate::HostError`]s; wording and exit codes belong to the front ends.
+
+pub mod import;
+pub mod renewal;
+pub mod settings;
+pub mod workspace;
+
+pub use workspace::Workspace;

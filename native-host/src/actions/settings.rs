@@ -1,0 +1,146 @@
+//! Edits of the host-side configuration: reminder thresholds, the sandbox, extra trusted CAs,
+//! the signature algorithm, the call time limit, removing an identity, re-verifying one. Every
+//! edit reads the configuration afresh, changes it and saves it in one place ([`edit`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use caiso_shared::certificate::Thresholds;
+use caiso_soap::SignatureAlgorithm;
+
+use super::Workspace;
+use crate::calls::trust;
+use crate::error::{HostError, HostResult};
+use crate::identity::{custody, keyring};
+use crate::store::config::{self, Config, PassphraseSource, SandboxConfig};
+
+/// Reads the configuration, applies `change` and saves the result (nothing is saved when
+/// `change` fails).
+pub fn edit<T>(
+    workspace: &mut Workspace,
+    change: impl FnOnce(&mut Config) -> HostResult<T>,
+) -> HostResult<T> {
+    let dir = workspace.dir().to_owned();
+    let mut config = Config::load(&dir)?;
+    let result = change(&mut config)?;
+    config.save(&dir)?;
+    workspace.forget();
+    Ok(result)
+}
+
+/// Sets the reminder thresholds from a list of days.
+pub fn set_thresholds(workspace: &mut Workspace, days: Vec<u32>) -> HostResult<Thresholds> {
+    let thresholds = Thresholds::try_from(days).map_err(HostError::InvalidValue)?;
+    edit(workspace, |config| {
+        config.thresholds = thresholds.clone();
+        Ok(thresholds)
+    })
+}
+
+/// Uses a local sandbox at `address`, trusting `ca_certificates` (PEM files) for it.
+pub fn set_sandbox(
+    workspace: &mut Workspace,
+    address: SocketAddr,
+    ca_certificates: Vec<PathBuf>,
+) -> HostResult<()> {
+    for file in &ca_certificates {
+        trust::read_pem_certificates(file)?;
+    }
+    edit(workspace, |config| {
+        config.calls.sandbox = Some(SandboxConfig {
+            address,
+            ca_certificates,
+        });
+        Ok(())
+    })
+}
+
+/// Stops using a sandbox.
+pub fn clear_sandbox(workspace: &mut Workspace) -> HostResult<()> {
+    edit(workspace, |config| {
+        config.calls.sandbox = None;
+        Ok(())
+    })
+}
+
+/// Trusts the CA certificates of the PEM file `path` for CAISO's servers; returns how many.
+pub fn trust_add(workspace: &mut Workspace, path: PathBuf) -> HostResult<usize> {
+    let count = trust::read_pem_certificates(&path)?.len();
+    edit(workspace, |config| {
+        if !config.calls.extra_ca_certificates.contains(&path) {
+            config.calls.extra_ca_certificates.push(path);
+        }
+        Ok(count)
+    })
+}
+
+/// No longer trusts the CA file `path`.
+pub fn trust_remove(workspace: &mut Workspace, path: &std::path::Path) -> HostResult<()> {
+    edit(workspace, |config| {
+        config.calls.extra_ca_certificates.retain(|p| p != path);
+        Ok(())
+    })
+}
+
+/// Chooses the message signature algorithm.
+pub fn set_signature(workspace: &mut Workspace, algorithm: SignatureAlgorithm) -> HostResult<()> {
+    edit(workspace, |config| {
+        config.calls.signature =
+            (algorithm != SignatureAlgorithm::default()).then(|| algorithm.id().to_owned());
+        Ok(())
+    })
+}
+
+/// Longest call time limit, in seconds.
+pub const MAX_TIMEOUT_SECONDS: u64 = 600;
+
+/// Sets the time limit of one call (1 to [`MAX_TIMEOUT_SECONDS`] seconds).
+pub fn set_timeout(workspace: &mut Workspace, seconds: u64) -> HostResult<()> {
+    if !(1..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(HostError::InvalidValue(format!(
+            "a call time limit is 1 to {MAX_TIMEOUT_SECONDS} seconds"
+        )));
+    }
+    edit(workspace, |config| {
+        config.calls.timeout_seconds = Some(seconds);
+        Ok(())
+    })
+}
+
+/// Forgets the identity `label` and its renewal record (its files are not touched) and deletes
+/// its passphrase from the keyring when it was kept there.
+pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()> {
+    let removed = edit(workspace, |config| {
+        let position = config
+            .identities
+            .iter()
+            .position(|i| i.label == label)
+            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
+        Ok(config.identities.remove(position))
+    })?;
+    let mut book = workspace.renewal_book()?;
+    book.identities.remove(label);
+    book.save(workspace.dir())?;
+    workspace.forget();
+    if removed.passphrase == PassphraseSource::Keyring {
+        keyring::delete(label)?;
+    }
+    Ok(())
+}
+
+/// Reopens the files of `label` with its kept passphrase and refreshes the cached certificates;
+/// returns whether the key fits the certificate.
+pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<bool> {
+    edit(workspace, |config| {
+        let identity = config
+            .identities
+            .iter_mut()
+            .find(|i| i.label == label)
+            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
+        let passphrase = custody::stored_passphrase(label, &identity.passphrase)?;
+        let unlocked = custody::unlock(&identity.source, passphrase.as_ref().map(|p| p.as_str()))?;
+        identity.certificates = config::encode_chain(&unlocked.chain.ders);
+        identity.key_matches = unlocked.key_matches;
+        Ok(unlocked.key_matches)
+    })
+}

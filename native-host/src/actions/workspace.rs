@@ -1,0 +1,158 @@
+//! The host's files as one cached view: the configuration with each identity's certificate
+//! read once, the renewal book, and this process's call engine. Files are re-read only when
+//! they change on disk (parsing and verifying chains is the costly part of a status).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use caiso_shared::certificate::IdentityStatus;
+use caiso_shared::protocol::StatusReport;
+use time::OffsetDateTime;
+
+use crate::calls::Engine;
+use crate::error::{HostError, HostResult};
+use crate::identity::certificate::rfc3339;
+use crate::identity::{Identity, status};
+use crate::store::{Config, RenewalBook, config_dir};
+
+/// A file's identity on disk: modification time and length. A change of either means re-read.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
+}
+
+/// The configuration as loaded: the document and its identities, each read once.
+struct Loaded {
+    stamp: Stamp,
+    config: Config,
+    identities: Vec<Identity>,
+}
+
+/// The cached host files of one configuration folder, and the call engine of this process.
+pub struct Workspace {
+    dir: PathBuf,
+    loaded: Option<Loaded>,
+    book: Option<(Stamp, RenewalBook)>,
+    /// The API call machinery (rate-limit history, opened identities) of this process.
+    pub calls: Arc<Engine>,
+}
+
+impl Workspace {
+    /// The workspace of the user's configuration folder.
+    pub fn open() -> HostResult<Workspace> {
+        Ok(Workspace::new(config_dir()?))
+    }
+
+    /// A workspace over the configuration folder `dir`.
+    pub fn new(dir: PathBuf) -> Workspace {
+        Workspace {
+            dir,
+            loaded: None,
+            book: None,
+            calls: Arc::new(Engine::new()),
+        }
+    }
+
+    /// The configuration folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn loaded(&mut self) -> HostResult<&Loaded> {
+        let current = stamp(&Config::path(&self.dir));
+        let fresh = matches!(&self.loaded, Some(l) if l.stamp == current && current.is_some());
+        if !fresh {
+            let config = Config::load(&self.dir)?;
+            let identities = config
+                .identities
+                .iter()
+                .cloned()
+                .map(Identity::load)
+                .collect();
+            self.loaded = Some(Loaded {
+                stamp: current,
+                config,
+                identities,
+            });
+        }
+        self.loaded
+            .as_ref()
+            .ok_or_else(|| HostError::Internal("configuration not loaded".into()))
+    }
+
+    /// The configuration, cached while `config.json` is unchanged.
+    pub fn config(&mut self) -> HostResult<&Config> {
+        Ok(&self.loaded()?.config)
+    }
+
+    /// Every identity, in the configured order.
+    pub fn identities(&mut self) -> HostResult<&[Identity]> {
+        Ok(&self.loaded()?.identities)
+    }
+
+    /// The identity labelled `label`.
+    pub fn identity(&mut self, label: &str) -> HostResult<&Identity> {
+        self.loaded()?
+            .identities
+            .iter()
+            .find(|i| i.label() == label)
+            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))
+    }
+
+    /// Forgets what was read, so the next look reads the files again.
+    pub fn forget(&mut self) {
+        self.loaded = None;
+        self.book = None;
+    }
+
+    /// The renewal book, cached while `renewal.json` is unchanged.
+    pub fn renewal_book(&mut self) -> HostResult<RenewalBook> {
+        let current = stamp(&RenewalBook::path(&self.dir));
+        let fresh =
+            matches!(&self.book, Some((cached, _)) if *cached == current && current.is_some());
+        if !fresh {
+            let book = RenewalBook::load(&self.dir)?;
+            self.book = Some((current, book));
+        }
+        self.book
+            .as_ref()
+            .map(|(_, book)| book.clone())
+            .ok_or_else(|| HostError::Internal("renewal state not loaded".into()))
+    }
+
+    /// The status of every identity at `now`.
+    pub fn status(&mut self, now: OffsetDateTime) -> HostResult<StatusReport> {
+        let book = self.renewal_book()?;
+        let loaded = self.loaded()?;
+        let thresholds = &loaded.config.thresholds;
+        Ok(StatusReport {
+            checked_at: rfc3339(now),
+            thresholds: thresholds.days().to_vec(),
+            identities: loaded
+                .identities
+                .iter()
+                .map(|identity| {
+                    let record = book.record(identity.label());
+                    status::identity_status(identity, &record, thresholds, now)
+                })
+                .collect(),
+        })
+    }
+
+    /// The status of the identity labelled `label` at `now`.
+    pub fn status_of(&mut self, label: &str, now: OffsetDateTime) -> HostResult<IdentityStatus> {
+        let book = self.renewal_book()?;
+        let thresholds = self.config()?.thresholds.clone();
+        let identity = self.identity(label)?;
+        Ok(status::identity_status(
+            identity,
+            &book.record(label),
+            &thresholds,
+            now,
+        ))
+    }
+}

@@ -1,0 +1,322 @@
+//! Test calls: from "identity, system, service, environment" to an explained result. Opens the
+//! identity (the key stays in this process), builds the address from the catalog, signs the
+//! request, schedules it within CAISO's rate limits, sends it over mutual TLS, reads and
+//! explains the answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use caiso_shared::calls::{CallClass, CallEnvironment, CallReport, CallRequest};
+use caiso_shared::protocol::Event;
+use caiso_shared::{Catalog, Environment};
+use caiso_soap::CaisoHeader;
+
+use super::endpoint::{self, Target};
+use super::explain::{self, Context, Explained};
+use super::prepared::{self, Prepared};
+use super::scheduler::{self, Attempt, Job, Progress, Scheduler};
+use crate::clock;
+use crate::error::{HostError, HostResult};
+use crate::store::Config;
+
+/// How many calls of a batch run at once.
+const WORKERS: usize = 6;
+
+/// The call machinery of one host process: the rate-limit history and the opened identities.
+#[derive(Default)]
+pub struct Engine {
+    scheduler: Mutex<Scheduler>,
+    prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+}
+
+/// What to call: the request and its resolved target.
+struct Planned {
+    request: CallRequest,
+    target: HostResult<Target>,
+}
+
+/// The result of one attempt.
+struct Outcome {
+    report: CallReport,
+}
+
+impl Engine {
+    /// A fresh engine.
+    pub fn new() -> Engine {
+        Engine::default()
+    }
+
+    /// The identity `label` ready to call `target`, prepared once per process.
+    fn prepare(
+        &self,
+        config: &Config,
+        label: &str,
+        target: &Target,
+    ) -> Result<Arc<Prepared>, Explained> {
+        let key = prepared::cache_key(config, label, target)
+            .ok_or_else(|| unavailable(&HostError::UnknownIdentity(label.to_owned())))?;
+        if let Some(prepared) = self.prepared.lock().ok().and_then(|p| p.get(&key).cloned()) {
+            return Ok(prepared);
+        }
+        let prepared =
+            Arc::new(prepared::prepare(config, label, target).map_err(|e| unavailable(&e))?);
+        if let Ok(mut cache) = self.prepared.lock() {
+            cache.insert(key, Arc::clone(&prepared));
+        }
+        Ok(prepared)
+    }
+
+    /// Runs `requests` within the limits, reporting progress as `(request index, event)`;
+    /// returns one report per request, or the reason a request was refused outright.
+    pub fn run(
+        &self,
+        config: &Config,
+        requests: Vec<CallRequest>,
+        mut progress: impl FnMut(usize, Event),
+    ) -> Vec<HostResult<CallReport>> {
+        let planned: Vec<Planned> = requests
+            .into_iter()
+            .map(|request| {
+                let target = endpoint::resolve(
+                    &request.system,
+                    &request.service,
+                    request.environment,
+                    &config.calls,
+                )
+                .and_then(|t| {
+                    if config.identity(&request.identity).is_none() {
+                        Err(HostError::UnknownIdentity(request.identity.clone()))
+                    } else {
+                        Ok(t)
+                    }
+                });
+                Planned { request, target }
+            })
+            .collect();
+        let runnable: Vec<usize> = (0..planned.len())
+            .filter(|&i| planned[i].target.is_ok())
+            .collect();
+        let jobs: Vec<Job<(usize, &Target)>> = runnable
+            .iter()
+            .filter_map(|&i| {
+                planned[i].target.as_ref().ok().map(|t| Job {
+                    lanes: t.lanes.clone(),
+                    call: (i, t),
+                })
+            })
+            .collect();
+        let queued_at = Instant::now();
+        let started: Mutex<HashMap<usize, (Instant, u32)>> = Mutex::new(HashMap::new());
+        let outcomes = scheduler::run(
+            &self.scheduler,
+            jobs,
+            WORKERS,
+            |&(index, target)| {
+                let plan = &planned[index];
+                let attempt_started = Instant::now();
+                let attempts = started
+                    .lock()
+                    .map(|mut s| {
+                        let entry = s.entry(index).or_insert((attempt_started, 0));
+                        entry.1 += 1;
+                        entry.1
+                    })
+                    .unwrap_or(1);
+                let waited = attempt_started.duration_since(queued_at);
+                self.attempt(config, &plan.request, target, attempts, waited)
+            },
+            |job, p| {
+                let index = runnable[job];
+                progress(index, event(p));
+            },
+        );
+        let mut by_index: HashMap<usize, CallReport> = runnable
+            .iter()
+            .copied()
+            .zip(outcomes)
+            .filter_map(|(i, o)| o.map(|o| (i, o.report)))
+            .collect();
+        planned
+            .into_iter()
+            .enumerate()
+            .map(|(i, plan)| match plan.target {
+                Err(e) => Err(e),
+                Ok(_) => by_index
+                    .remove(&i)
+                    .ok_or_else(|| HostError::Internal("the call did not finish".into())),
+            })
+            .collect()
+    }
+
+    fn attempt(
+        &self,
+        config: &Config,
+        request: &CallRequest,
+        target: &Target,
+        attempts: u32,
+        waited: Duration,
+    ) -> Attempt<Outcome> {
+        let system_name = Catalog::builtin()
+            .system(&target.operation.system)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| target.operation.system.to_uppercase());
+        let environment_name = match target.environment {
+            CallEnvironment::Production => Environment::Production.display_name(),
+            CallEnvironment::MapStage => Environment::MapStage.display_name(),
+            CallEnvironment::Sandbox => "the sandbox",
+        };
+        let cx = Context {
+            system: &system_name,
+            environment: environment_name,
+            host: &target.host,
+        };
+        let mut report = CallReport {
+            identity: request.identity.clone(),
+            system: request.system.clone(),
+            service: request.service.clone(),
+            environment: request.environment,
+            url: target.url.clone(),
+            ok: false,
+            class: CallClass::Unexpected,
+            title: String::new(),
+            explanation: String::new(),
+            next_step: String::new(),
+            http_status: None,
+            fault: None,
+            events: Vec::new(),
+            attachment_bytes: None,
+            attempts,
+            waited_ms: waited.as_millis() as u64,
+            elapsed_ms: 0.0,
+            message_id: None,
+            signature: String::new(),
+            response: None,
+        };
+        let prepared = match self.prepare(config, &request.identity, target) {
+            Ok(p) => p,
+            Err(e) => {
+                return Attempt::Done(Outcome {
+                    report: fill(report, e),
+                });
+            }
+        };
+        report.signature = prepared.signer.algorithm().id().to_owned();
+        let started = Instant::now();
+        let today = clock::today();
+        let tomorrow = today.next_day().unwrap_or(today);
+        let yesterday = today.previous_day().unwrap_or(today);
+        let body = target.operation.request_body(&[
+            ("trade_date", &tomorrow.to_string()),
+            ("yesterday", &yesterday.to_string()),
+        ]);
+        let header = CaisoHeader::new(&prepared.username, clock::now());
+        let message = match caiso_soap::sign(&header, &body, &prepared.signer) {
+            Ok(m) => m,
+            Err(e) => {
+                return Attempt::Done(Outcome {
+                    report: fill(
+                        report,
+                        unavailable(&HostError::Internal(format!("signing failed: {}", e.0))),
+                    ),
+                });
+            }
+        };
+        report.message_id = Some(message.message_id.clone());
+        let answer =
+            prepared
+                .client
+                .post_soap(&target.url, &target.operation.soap_action, message.xml);
+        match answer {
+            Err(failure) => {
+                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                Attempt::Done(Outcome {
+                    report: fill(report, explain::failure(&failure, &cx)),
+                })
+            }
+            Ok(answer) => {
+                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                report.http_status = Some(answer.status);
+                report.response = Some(
+                    answer
+                        .body
+                        .chars()
+                        .take(caiso_shared::calls::MAX_RESPONSE_CHARS)
+                        .collect(),
+                );
+                let response = caiso_soap::response::parse(&answer.body).ok();
+                if let Some(r) = &response {
+                    report.fault = r.fault.as_ref().map(|f| f.string.clone());
+                    report.events = r.events.iter().map(|e| e.description.clone()).collect();
+                    report.attachment_bytes = r.attachment.as_ref().map(|a| a.len() as u64);
+                }
+                let retry = report
+                    .fault
+                    .as_deref()
+                    .and_then(caiso_soap::response::aup_retry_after);
+                let explained = explain::answer(&answer, response.as_ref(), &cx);
+                let report = fill(report, explained);
+                match retry {
+                    Some(seconds) => {
+                        Attempt::RetryAfter(Duration::from_secs(seconds), Outcome { report })
+                    }
+                    None => Attempt::Done(Outcome { report }),
+                }
+            }
+        }
+    }
+}
+
+fn unavailable(error: &HostError) -> Explained {
+    Explained {
+        class: CallClass::IdentityUnavailable,
+        title: "The certificate could not be used".to_owned(),
+        explanation: error.to_string(),
+        next_step: "Run `caiso-access verify <label>`, or import the certificate again.".to_owned(),
+    }
+}
+
+fn fill(mut report: CallReport, explained: Explained) -> CallReport {
+    report.ok = matches!(
+        explained.class,
+        CallClass::Success | CallClass::BusinessError
+    );
+    report.class = explained.class;
+    report.title = explained.title;
+    report.explanation = explained.explanation;
+    report.next_step = explained.next_step;
+    report
+}
+
+fn event(progress: Progress) -> Event {
+    let at = |instant: Instant| {
+        let from_now = instant.saturating_duration_since(Instant::now());
+        caiso_soap::message::timestamp(clock::now() + from_now)
+    };
+    match progress {
+        Progress::Queued(start) => Event {
+            stage: "queued".into(),
+            message: "queued behind CAISO's rate limits".into(),
+            expected_at: Some(at(start)),
+        },
+        Progress::Waiting(until) => Event {
+            stage: "waiting".into(),
+            message: "waiting for CAISO's rate limit".into(),
+            expected_at: Some(at(until)),
+        },
+        Progress::Running(attempt) => Event {
+            stage: "running".into(),
+            message: if attempt == 1 {
+                "calling".into()
+            } else {
+                format!("calling again (attempt {attempt})")
+            },
+            expected_at: None,
+        },
+        Progress::Retrying(until) => Event {
+            stage: "retrying".into(),
+            message: "CAISO's Acceptable Use Policy asked to wait; retrying".into(),
+            expected_at: Some(at(until)),
+        },
+    }
+}

@@ -1,0 +1,193 @@
+//! The HTTPS client for CAISO calls: reqwest over rustls, the identity's certificate chain and
+//! key as the TLS client certificate, server trust from [`super::trust`], kept-alive
+//! connections, bounded timeouts. Failures are classified from the TLS and I/O errors
+//! underneath, so that each can be explained.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use super::trust::TrustStore;
+use crate::error::{HostError, HostResult};
+
+/// Connection set-up limit.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default limit for a whole call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest answer read (DocAttach answers are compressed; MRI-S caps a retrieval).
+const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Body as text.
+    pub body: String,
+}
+
+/// Why no answer came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The host name did not resolve.
+    NameNotResolved(String),
+    /// No answer within the time limit.
+    Timeout,
+    /// The server's certificate was not accepted here (reason).
+    ServerNotTrusted(String),
+    /// The server refused our client certificate (the TLS alert it sent).
+    ClientCertificateRefused(String),
+    /// TCP failed, or the connection was dropped.
+    Connection(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// A client bound to one identity and one trust store.
+pub struct Client {
+    http: reqwest::blocking::Client,
+}
+
+impl Client {
+    /// A client presenting `chain` (leaf first) with `key`, trusting `trust`; `connect_to`
+    /// sends connections for `host` to that address instead of resolving it.
+    pub fn new(
+        chain: Vec<Vec<u8>>,
+        key: PrivateKeyDer<'static>,
+        trust: &TrustStore,
+        connect_to: Option<(&str, SocketAddr)>,
+        timeout: Duration,
+    ) -> HostResult<Client> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain: Vec<CertificateDer<'static>> =
+            chain.into_iter().map(CertificateDer::from).collect();
+        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| HostError::Internal(e.to_string()))?
+            .with_root_certificates(trust.roots.clone())
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| HostError::TlsSetup(e.to_string()))?;
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let mut builder = reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("caiso-access/", env!("CARGO_PKG_VERSION")));
+        if let Some((host, address)) = connect_to {
+            builder = builder.resolve(host, address);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| HostError::Internal(e.to_string()))?;
+        Ok(Client { http })
+    }
+
+    /// POSTs a SOAP request.
+    pub fn post_soap(&self, url: &str, soap_action: &str, body: String) -> Result<Answer, Failure> {
+        let response = self
+            .http
+            .post(url)
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", format!("\"{soap_action}\""))
+            .body(body)
+            .send()
+            .map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let mut bytes = Vec::new();
+        use std::io::Read;
+        response
+            .take(MAX_ANSWER_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| classify_io(&e))?;
+        Ok(Answer {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+}
+
+/// Classifies a reqwest error by what lies underneath it.
+pub fn classify(error: &reqwest::Error) -> Failure {
+    if let Some(failure) = tls_failure(error) {
+        return failure;
+    }
+    let text = chain_text(error);
+    // Some layers box the TLS error as text only; rustls's own wording is stable.
+    if let Some(reason) = text.split("invalid peer certificate: ").nth(1) {
+        return Failure::ServerNotTrusted(first_word(reason));
+    }
+    if let Some(alert) = text.split("received fatal alert: ").nth(1) {
+        return Failure::ClientCertificateRefused(first_word(alert));
+    }
+    if error.is_timeout() || text.contains("timed out") {
+        return Failure::Timeout;
+    }
+    if text.contains("dns error") || text.contains("failed to lookup address") {
+        return Failure::NameNotResolved(text);
+    }
+    if error.is_connect() || error.is_request() || error.is_body() {
+        return Failure::Connection(text);
+    }
+    Failure::Other(text)
+}
+
+fn classify_io(error: &std::io::Error) -> Failure {
+    if error.kind() == std::io::ErrorKind::TimedOut {
+        return Failure::Timeout;
+    }
+    if let Some(inner) = error.get_ref() {
+        if let Some(failure) = tls_failure(inner) {
+            return failure;
+        }
+        if inner.to_string().contains("timed out") {
+            return Failure::Timeout;
+        }
+    }
+    Failure::Connection(error.to_string())
+}
+
+/// The first rustls error in `error`'s source chain, classified.
+fn tls_failure(error: &(dyn std::error::Error + 'static)) -> Option<Failure> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(tls) = tls {
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(reason) => {
+                    Failure::ServerNotTrusted(format!("{reason:?}"))
+                }
+                rustls::Error::AlertReceived(alert) => {
+                    Failure::ClientCertificateRefused(format!("{alert:?}"))
+                }
+                other => Failure::Other(other.to_string()),
+            });
+        }
+        current = e.source();
+    }
+    None
+}
+
+fn first_word(text: &str) -> String {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut current = error.source();
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    parts.join(": ")
+}

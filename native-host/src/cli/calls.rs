@@ -1,0 +1,285 @@
+//! API call commands: `tests`, `call`, `diagnose`, `report`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use caiso_shared::calls::{CallEnvironment, CallReport, CallRequest};
+
+use super::args::Args;
+use super::{Failure, usage};
+use crate::actions::Workspace;
+use crate::calls::{Engine, catalog};
+use crate::diagnose;
+use crate::store::Config;
+
+/// `caiso-access tests`: what can be called here.
+pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &[])?;
+    let mut workspace = Workspace::open()?;
+    let catalog = catalog::test_catalog(workspace.config()?);
+    if args.flag("json") {
+        let text = serde_json::to_string_pretty(&catalog).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")?;
+        return Ok(());
+    }
+    let environments: Vec<&str> = catalog.environments.iter().map(|e| e.id()).collect();
+    writeln!(out, "environments: {}", environments.join(", "))?;
+    for identity in &catalog.identities {
+        writeln!(
+            out,
+            "identity {} ({})",
+            identity.label, identity.environment
+        )?;
+    }
+    for op in &catalog.operations {
+        writeln!(
+            out,
+            "{} {}\n    {}; limits: {}",
+            op.system,
+            op.service,
+            op.title,
+            op.limits.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// `caiso-access call <label> <system> <service> [--environment ENV] [--repeat N] [--json]`,
+/// or several operations at once: `caiso-access call <label> <operation-id | system/service>...`.
+pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &["environment", "repeat"])?;
+    let Some((label, references)) = args.positional.split_first() else {
+        return Err(usage("call takes <label> <system> <service>"));
+    };
+    let operations: Vec<(String, String)> = match references {
+        [system, service] if service.ends_with("_AP") => vec![(system.clone(), service.clone())],
+        [] => return Err(usage("call takes <label> <system> <service>")),
+        references => references
+            .iter()
+            .map(|r| operation_reference(r))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut workspace = Workspace::open()?;
+    let config = workspace.config()?;
+    let environment = environment_for(&args, config, label)?;
+    let repeat: usize = match args.value("repeat") {
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| usage("--repeat takes 1 to 1000"))?,
+        None => 1,
+    };
+    let requests: Vec<CallRequest> = (0..repeat)
+        .flat_map(|_| operations.iter())
+        .map(|(system, service)| CallRequest {
+            identity: label.clone(),
+            system: system.clone(),
+            service: service.clone(),
+            environment,
+        })
+        .collect();
+    let engine = Engine::new();
+    let json = args.flag("json");
+    let mut progress_out = std::io::stderr();
+    let results = engine.run(config, requests, |index, event| {
+        if !json {
+            let when = event
+                .expected_at
+                .map(|t| format!(" (until {t})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                progress_out,
+                "[{}] {}: {}{when}",
+                index + 1,
+                event.stage,
+                event.message
+            );
+        }
+    });
+    let mut failed = false;
+    let mut reports = Vec::new();
+    for result in results {
+        match result {
+            Ok(report) => {
+                failed |= !report.ok;
+                reports.push(report);
+            }
+            Err(error) => return Err(Failure::from(error)),
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&reports).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")?;
+    } else {
+        for report in &reports {
+            write_report(out, report)?;
+        }
+    }
+    if failed {
+        return Err(Failure {
+            message: "the call did not get through (see above)".into(),
+            code: 1,
+        });
+    }
+    Ok(())
+}
+
+/// An operation named by its id (`cmri-market-awards`) or as `system/service`.
+fn operation_reference(reference: &str) -> Result<(String, String), Failure> {
+    if let Some((system, service)) = reference.split_once('/') {
+        return Ok((system.to_owned(), service.to_owned()));
+    }
+    caiso_shared::operations::OperationCatalog::builtin()
+        .operation(reference)
+        .map(|op| (op.system.clone(), op.service.clone()))
+        .ok_or_else(|| {
+            usage(format!(
+                "{reference} is not a test call: see `caiso-access tests`"
+            ))
+        })
+}
+
+fn write_report(out: &mut impl Write, r: &CallReport) -> std::io::Result<()> {
+    writeln!(out, "{} {}", if r.ok { "OK  " } else { "FAIL" }, r.title)?;
+    writeln!(
+        out,
+        "  {} {} in {} as {}",
+        r.system,
+        r.service,
+        r.environment.id(),
+        r.identity
+    )?;
+    writeln!(out, "  {}", r.url)?;
+    writeln!(out, "  {}", r.explanation)?;
+    if !r.next_step.is_empty() {
+        writeln!(out, "  next: {}", r.next_step)?;
+    }
+    let mut facts = vec![format!("signature {}", r.signature)];
+    if let Some(status) = r.http_status {
+        facts.push(format!("HTTP {status}"));
+    }
+    if let Some(bytes) = r.attachment_bytes {
+        facts.push(format!("attachment {bytes} bytes"));
+    }
+    facts.push(format!("attempts {}", r.attempts));
+    facts.push(format!("waited {} ms", r.waited_ms));
+    facts.push(format!(
+        "signed, sent and answered in {:.1} ms",
+        r.elapsed_ms
+    ));
+    writeln!(out, "  {}", facts.join(", "))?;
+    for event in &r.events {
+        writeln!(out, "  event: {event}")?;
+    }
+    Ok(())
+}
+
+/// The environment named with `--environment`, else the identity's own.
+fn environment_for(args: &Args, config: &Config, label: &str) -> Result<CallEnvironment, Failure> {
+    let identity = config
+        .identity(label)
+        .ok_or_else(|| crate::HostError::UnknownIdentity(label.to_owned()))?;
+    match args.value("environment") {
+        Some(id) => CallEnvironment::from_id(id).ok_or_else(|| {
+            usage(format!(
+                "unknown environment {id}: production, map-stage or sandbox"
+            ))
+        }),
+        None if identity.environment == caiso_shared::Environment::MapStage => {
+            Ok(CallEnvironment::MapStage)
+        }
+        None => Ok(CallEnvironment::Production),
+    }
+}
+
+/// `caiso-access diagnose <label> [--environment ENV] [--json]`.
+pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &["environment"])?;
+    let [label] = args.positional.as_slice() else {
+        return Err(usage("diagnose takes <label>"));
+    };
+    let mut workspace = Workspace::open()?;
+    let config = workspace.config()?;
+    let environment = environment_for(&args, config, label)?;
+    let diagnosis = diagnose::diagnose(&Engine::new(), config, label, environment)?;
+    if args.flag("json") {
+        let text = serde_json::to_string_pretty(&diagnosis).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")?;
+    } else {
+        for endpoint in &diagnosis.endpoints {
+            writeln!(out, "{} ({})", endpoint.title, endpoint.host)?;
+            for s in &endpoint.stages {
+                let ms =
+                    s.ms.map(|ms| format!("{ms:>8.1} ms"))
+                        .unwrap_or_else(|| " ".repeat(11));
+                let verdict = format!("{:?}", s.verdict).to_lowercase();
+                writeln!(out, "  {:<20}{verdict:<8}{ms}  {}", s.stage, s.detail)?;
+                if !s.explanation.is_empty() {
+                    writeln!(out, "      {}", s.explanation)?;
+                }
+            }
+        }
+        let trusted = |yes| if yes { "trusted" } else { "NOT trusted" };
+        writeln!(
+            out,
+            "Entrust Root G2: {}; Entrust L1M: {}",
+            trusted(diagnosis.entrust_root_g2_trusted),
+            trusted(diagnosis.entrust_l1m_trusted)
+        )?;
+        writeln!(out, "\n{}", diagnosis.conclusion)?;
+    }
+    let passed = diagnosis.endpoints.iter().all(|e| e.passed());
+    if passed {
+        Ok(())
+    } else {
+        Err(Failure {
+            message: "a stage failed (see above)".into(),
+            code: 1,
+        })
+    }
+}
+
+/// `caiso-access report <label> [--environment ENV] [--interface ui|api] [--browser NAME]
+/// [--frequency always|intermittent] [--third-party TEXT] [--out FILE]`.
+pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(
+        args,
+        &[],
+        &[
+            "environment",
+            "interface",
+            "browser",
+            "frequency",
+            "third-party",
+            "out",
+        ],
+    )?;
+    let [label] = args.positional.as_slice() else {
+        return Err(usage("report takes <label>"));
+    };
+    let mut workspace = Workspace::open()?;
+    let environment = environment_for(&args, workspace.config()?, label)?;
+    let request = caiso_shared::diagnostics::ReportRequest {
+        identity: label.clone(),
+        environment,
+        interface: args.value("interface").unwrap_or("api").to_owned(),
+        browser: args.value("browser").unwrap_or_default().to_owned(),
+        frequency: args.value("frequency").unwrap_or_default().to_owned(),
+        third_party: args.value("third-party").unwrap_or_default().to_owned(),
+    };
+    let identity = workspace.identity(label)?.clone();
+    let config = workspace.config()?;
+    let report = diagnose::report::build(&Engine::new(), config, &identity, &request)?;
+    let path = match args.value("out") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(&report.file_name),
+    };
+    std::fs::write(&path, &report.text).map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(
+        out,
+        "wrote {} (no keys or passphrases are in it; read it before sending)",
+        path.display()
+    )?;
+    Ok(())
+}

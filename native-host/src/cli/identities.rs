@@ -1,0 +1,290 @@
+//! Identity commands: `import`, `status`, `renewal`, `verify`, `remove`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use caiso_shared::Environment;
+use caiso_shared::certificate::{IdentityKind, IdentityStatus};
+use caiso_shared::renewal::RenewalAction;
+use zeroize::Zeroizing;
+
+use super::args::Args;
+use super::{Failure, usage};
+use crate::actions::import::{ImportRequest, import as import_identity};
+use crate::actions::{self, Workspace};
+use crate::clock;
+use crate::identity::custody;
+use crate::store::config::{KeySource, PassphraseSource};
+
+/// `caiso-access import <file> --label NAME [--key FILE] [--environment ENV] [--kind KIND]
+/// [--passphrase-env VAR | --passphrase-stdin] [--no-keyring] [--replace]`.
+pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(
+        args,
+        &["passphrase-stdin", "replace", "no-keyring"],
+        &["label", "key", "environment", "kind", "passphrase-env"],
+    )?;
+    let [file] = args.positional.as_slice() else {
+        return Err(usage("import takes one certificate file"));
+    };
+    let label = args
+        .value("label")
+        .ok_or_else(|| usage("import needs --label <name>"))?;
+    if !crate::store::config::valid_label(label) {
+        return Err(usage(
+            crate::HostError::InvalidLabel(label.to_owned()).to_string(),
+        ));
+    }
+    let environment = match args.value("environment") {
+        None => Environment::Production,
+        Some(e) => Environment::from_id(e).ok_or_else(|| {
+            usage(format!(
+                "unknown environment {e:?} (production or map-stage)"
+            ))
+        })?,
+    };
+    let kind = match args.value("kind") {
+        None | Some("user") => IdentityKind::User,
+        Some("application") => IdentityKind::Application,
+        Some(k) => return Err(usage(format!("unknown kind {k:?} (user or application)"))),
+    };
+    let absolute =
+        |p: &str| std::fs::canonicalize(p).map_err(|e| Failure::from(format!("{p}: {e}")));
+    let file = absolute(file)?;
+    let source = match args.value("key") {
+        Some(key) => KeySource::Pem {
+            certificate: file,
+            key: absolute(key)?,
+        },
+        None if starts_with_pem(&file) => KeySource::Pem {
+            certificate: file.clone(),
+            key: file,
+        },
+        None => KeySource::Pkcs12 { path: file },
+    };
+    let passphrase = if custody::needs_passphrase(&source).map_err(crate::HostError::from)? {
+        Some(read_passphrase(&args, &source)?)
+    } else {
+        None
+    };
+    let mut workspace = Workspace::open()?;
+    let imported = import_identity(
+        &mut workspace,
+        ImportRequest {
+            label: label.to_owned(),
+            source,
+            environment,
+            kind,
+            passphrase,
+            use_keyring: !args.flag("no-keyring"),
+            replace: args.flag("replace"),
+        },
+    )
+    .map_err(|e| Failure::from(format!("cannot import: {e}")))?;
+    writeln!(out, "imported {label} ({})", environment.display_name())?;
+    for renewed_label in &imported.renewed {
+        writeln!(out, "renewal of {renewed_label}: new certificate installed")?;
+    }
+    write_status_of(out, &mut workspace, label)
+}
+
+/// Writes the status of identity `label` as it is now on disk.
+fn write_status_of(
+    out: &mut impl Write,
+    workspace: &mut Workspace,
+    label: &str,
+) -> Result<(), Failure> {
+    let status = workspace.status_of(label, clock::now())?;
+    write_identity(out, &status)?;
+    Ok(())
+}
+
+fn starts_with_pem(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|b| {
+        b.iter()
+            .skip_while(|c| c.is_ascii_whitespace())
+            .take(10)
+            .eq(b"-----BEGIN".iter())
+    })
+}
+
+/// The passphrase of a file that needs one, and where it will be found later.
+fn read_passphrase(
+    args: &Args,
+    source: &KeySource,
+) -> Result<(Zeroizing<String>, PassphraseSource), Failure> {
+    if let Some(var) = args.value("passphrase-env") {
+        let value = std::env::var(var)
+            .map_err(|_| Failure::from(format!("the environment variable {var} is not set")))?;
+        return Ok((
+            Zeroizing::new(value),
+            PassphraseSource::Env {
+                var: var.to_owned(),
+            },
+        ));
+    }
+    if args.flag("passphrase-stdin") {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().lock().read_line(&mut line)?;
+        let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
+        return Ok((trimmed, PassphraseSource::NotStored));
+    }
+    if std::io::stdin().is_terminal() {
+        let file = source.files()[0].display().to_string();
+        let value = rpassword::prompt_password(format!("Passphrase for {file}: "))?;
+        return Ok((Zeroizing::new(value), PassphraseSource::NotStored));
+    }
+    Err(usage(
+        "the file is protected by a passphrase: give --passphrase-env <VAR> (kept as the way to unlock it) or --passphrase-stdin",
+    ))
+}
+
+/// `caiso-access status [--json]`.
+pub fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &[])?;
+    if !args.positional.is_empty() {
+        return Err(usage("status takes no arguments"));
+    }
+    let report = Workspace::open()?.status(clock::now())?;
+    if args.flag("json") {
+        serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| e.to_string())?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if report.identities.is_empty() {
+        writeln!(
+            out,
+            "no certificates yet: caiso-access import <file.p12> --label production"
+        )?;
+        return Ok(());
+    }
+    for identity in &report.identities {
+        write_identity(out, identity)?;
+    }
+    Ok(())
+}
+
+fn write_identity(out: &mut impl Write, s: &IdentityStatus) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} ({}, {:?} certificate)",
+        s.label,
+        s.environment.display_name(),
+        s.kind
+    )?;
+    if let Some(c) = &s.certificate {
+        writeln!(out, "  subject      {}", c.caiso_username)?;
+        writeln!(out, "  issuer       {}", c.issuer)?;
+        writeln!(out, "  CA           {}", c.ca_family.describe())?;
+        let left = if c.expired {
+            "expired".to_owned()
+        } else {
+            format!("{} days left", c.days_left)
+        };
+        writeln!(
+            out,
+            "  valid        {} to {} ({left})",
+            &c.not_before[..10],
+            &c.not_after[..10]
+        )?;
+        writeln!(out, "  severity     {:?}", s.severity)?;
+        writeln!(
+            out,
+            "  key          {} {} bits{}",
+            c.key.algorithm,
+            c.key.bits,
+            if c.key_matches {
+                ", matches the certificate"
+            } else {
+                ", DOES NOT match the certificate"
+            }
+        )?;
+        writeln!(
+            out,
+            "  chain        {}",
+            if c.chain_complete {
+                "complete"
+            } else {
+                "incomplete (the file holds no full chain to a root)"
+            }
+        )?;
+        writeln!(out, "  serial       {}", c.serial)?;
+        writeln!(out, "  sha-256      {}", c.sha256)?;
+    }
+    let r = &s.renewal;
+    writeln!(out, "  renewal      {}", r.stage.checklist_text())?;
+    if let Some(id) = &r.transaction_id {
+        writeln!(out, "  transaction  {id}")?;
+    }
+    if let Some(date) = &r.collect_by {
+        writeln!(out, "  collect by   {date}")?;
+    }
+    writeln!(out, "  next         {}", r.next_step)?;
+    for problem in &s.problems {
+        writeln!(out, "  PROBLEM      {problem}")?;
+    }
+    Ok(())
+}
+
+/// `caiso-access renewal <label> <step> [...]`.
+pub fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &[], &["date"])?;
+    let date = args.value("date").map(str::to_owned);
+    let action = match args
+        .positional
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [_, "approved"] => RenewalAction::Approved { date },
+        [_, "registered", id] => RenewalAction::Registered {
+            transaction_id: (*id).to_owned(),
+            date,
+        },
+        [_, "installed"] => RenewalAction::Installed { date },
+        [_, "retired"] => RenewalAction::Retired { date },
+        [_, "reset"] if date.is_none() => RenewalAction::Reset {},
+        _ => {
+            return Err(usage(
+                "renewal <label> approved|registered <transaction-id>|installed|retired|reset",
+            ));
+        }
+    };
+    let label = &args.positional[0];
+    let mut workspace = Workspace::open()?;
+    let status = actions::renewal::record_step(&mut workspace, label, &action)?;
+    write_identity(out, &status)?;
+    Ok(())
+}
+
+/// `caiso-access verify <label>`.
+pub fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let [label] = args else {
+        return Err(usage("verify takes one label"));
+    };
+    let mut workspace = Workspace::open()?;
+    let key_matches = actions::settings::verify_identity(&mut workspace, label)
+        .map_err(|e| Failure::from(format!("{label}: {e}")))?;
+    write_status_of(out, &mut workspace, label)?;
+    if !key_matches {
+        return Err(Failure::from(format!(
+            "{label}: the private key does not belong to the certificate"
+        )));
+    }
+    writeln!(
+        out,
+        "{label}: the file opens and the key fits the certificate"
+    )?;
+    Ok(())
+}
+
+/// `caiso-access remove <label>`.
+pub fn remove(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let [label] = args else {
+        return Err(usage("remove takes one label"));
+    };
+    actions::settings::remove_identity(&mut Workspace::open()?, label)?;
+    writeln!(out, "removed {label} (its files are untouched)")?;
+    Ok(())
+}

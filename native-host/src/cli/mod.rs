@@ -1,0 +1,133 @@
+//! The command-line front end: argument parsing ([`args`]) and one file per command group
+//! ([`identities`], [`browsers`], [`calls`], [`settings`], [`lookup`]). Each command parses its
+//! arguments, calls one use case of the core and writes the result; this is the only place
+//! printed wording and exit codes are decided (2 for usage errors, 1 for every other failure).
+
+pub mod args;
+pub mod browsers;
+pub mod calls;
+pub mod identities;
+pub mod lookup;
+pub mod settings;
+
+use std::io::Write;
+
+use crate::error::HostError;
+
+/// The usage text.
+pub const USAGE: &str = "\
+caiso-access: CAISO access helper (independent project, not affiliated with the California ISO)
+
+usage:
+  caiso-access import <file.p12|cert.pem> --label <name> [--key <key.pem>]
+                      [--environment production|map-stage] [--kind user|application]
+                      [--passphrase-env <VAR> | --passphrase-stdin] [--no-keyring] [--replace]
+                                      add a certificate and its key (the files stay where they are);
+                                      a typed passphrase goes to the Windows Credential Manager or
+                                      the macOS Keychain, elsewhere it is not kept
+  caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
+  caiso-access verify <label>         open the certificate file with its kept passphrase, check the
+                                      key still fits and refresh what the host knows of it
+  caiso-access renewal <label> approved [--date YYYY-MM-DD]
+  caiso-access renewal <label> registered <transaction-id> [--date YYYY-MM-DD]
+  caiso-access renewal <label> installed|retired [--date YYYY-MM-DD]
+  caiso-access renewal <label> reset  record a step of CAISO's renewal procedure
+  caiso-access remove <label>         forget a certificate (its files are not touched)
+  caiso-access thresholds <days,...>  reminder thresholds (default 30,14,7,3,1)
+  caiso-access install [--browser <name>]... [--user-data-dir <dir>]
+  caiso-access uninstall [--browser <name>]... [--user-data-dir <dir>]
+  caiso-access doctor [--browser <name>]... [--user-data-dir <dir>]
+                                      register with / unregister from / check the browsers
+                                      (chrome, chromium, edge, brave, firefox)
+  caiso-access classify <url>...      what each URL is and where an old one leads now
+  caiso-access portals [production|map-stage]
+                                      every current CAISO portal of an environment
+  caiso-access tests [--json]         the API test calls available here
+  caiso-access call <label> <system> <service> [--environment production|map-stage|sandbox]
+                    [--repeat <n>] [--json]
+                                      a signed test call with the certificate, within CAISO's
+                                      rate limits, and what the answer means
+  caiso-access diagnose <label> [--environment ...] [--json]
+                                      every stage from DNS to a signed call, timed and explained,
+                                      with OASIS as the network control
+  caiso-access report <label> [--environment ...] [--interface ui|api] [--browser <name>]
+                      [--frequency always|intermittent] [--third-party <vendor>] [--out <file>]
+                                      write what CAISO support asks for (no secrets in it)
+  caiso-access sandbox <host:port> [--ca <file>]... | off
+                                      use a local sandbox (caiso-sandbox) as the sandbox environment
+  caiso-access trust add|remove <file> | trust list
+                                      extra CA certificates for CAISO's servers (e.g. Entrust G2, L1M)
+  caiso-access signature rsa-sha1|rsa-sha256
+                                      message signature algorithm (default rsa-sha1)
+  caiso-access timeout <seconds>      time limit of one call (default 60)
+  caiso-access --version
+
+files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-access/config.json)
+";
+
+/// A command-line failure: the message and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong and what to do.
+    pub message: String,
+    /// 2 for usage errors, 1 otherwise.
+    pub code: u8,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure { message, code: 1 }
+    }
+}
+
+impl From<HostError> for Failure {
+    fn from(e: HostError) -> Self {
+        Failure::from(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::from(e.to_string())
+    }
+}
+
+/// A usage error: the message, then the usage text; exit code 2.
+pub fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        message: format!("{}\n\n{USAGE}", message.into()),
+        code: 2,
+    }
+}
+
+/// Runs the command line `args` (without the program name).
+pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let rest = args.get(1..).unwrap_or_default();
+    match args.first().map(String::as_str) {
+        Some("--version" | "-V") => {
+            Ok(writeln!(out, "caiso-access {}", env!("CARGO_PKG_VERSION"))?)
+        }
+        Some("help" | "--help" | "-h") => Ok(out.write_all(USAGE.as_bytes())?),
+        Some("import") => identities::import(rest, out),
+        Some("status") => identities::status(rest, out),
+        Some("renewal") => identities::renewal_step(rest, out),
+        Some("remove") => identities::remove(rest, out),
+        Some("verify") => identities::verify(rest, out),
+        Some("thresholds") => settings::thresholds(rest, out),
+        Some("install") => browsers::install(rest, out),
+        Some("uninstall") => browsers::uninstall(rest, out),
+        Some("doctor") => browsers::doctor(rest, out),
+        Some("classify") if !rest.is_empty() => Ok(lookup::classify(out, rest)?),
+        Some("portals") => lookup::portals(rest, out),
+        Some("tests") => calls::tests(rest, out),
+        Some("call") => calls::call(rest, out),
+        Some("diagnose") => calls::diagnose(rest, out),
+        Some("report") => calls::report(rest, out),
+        Some("sandbox") => settings::sandbox(rest, out),
+        Some("trust") => settings::trust(rest, out),
+        Some("signature") => settings::signature(rest, out),
+        Some("timeout") => settings::timeout(rest, out),
+        Some(other) => Err(usage(format!("unknown command {other:?}"))),
+        None => Err(usage("no command given")),
+    }
+}

@@ -1,0 +1,8 @@
+//! Connectivity diagnostics and support reports: every stage from DNS to a signed call, timed
+//! and explained, with OASIS as the network control ([`stages`]), and the report CAISO support
+//! asks for, with no secret in it ([`report`]).
+
+pub mod report;
+pub mod stages;
+
+pub use stages::diagnose;

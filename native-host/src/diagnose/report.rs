@@ -1,0 +1,257 @@
+//! The support report: the information CAISO support asks for when access fails (UI or API,
+//! URL, certificate, source IP, always or intermittent, new vs old URL, MAP-Stage, browser,
+//! request and full response, Entrust CAs in the trust store, third-party software), gathered
+//! by the host as readable text. It never holds a key, a passphrase, a file path or a nonce.
+
+use std::fmt::Write as _;
+
+use caiso_shared::calls::{CallEnvironment, CallReport};
+use caiso_shared::diagnostics::{Diagnosis, ReportRequest, SupportReport, Verdict};
+use caiso_shared::operations::Operation;
+
+use super::stages;
+use crate::calls::{Engine, catalog};
+use crate::clock;
+use crate::error::{HostError, HostResult};
+use crate::identity::Identity;
+use crate::identity::certificate::rfc3339;
+use crate::store::Config;
+
+/// Largest free-text answer kept (the rest is cut).
+const MAX_FREE_TEXT: usize = 500;
+
+/// Builds the report for `request` about `identity` (the one it names): diagnoses the
+/// environment, and for an API problem also the same test call in MAP-Stage when the problem is
+/// in Production.
+pub fn build(
+    engine: &Engine,
+    config: &Config,
+    identity: &Identity,
+    request: &ReportRequest,
+) -> HostResult<SupportReport> {
+    if identity.label() != request.identity {
+        return Err(HostError::Internal(
+            "the report names another identity".into(),
+        ));
+    }
+    let interface = match request.interface.as_str() {
+        "ui" => "UI (web portal)",
+        "api" => "API (web services)",
+        _ => {
+            return Err(HostError::InvalidValue(
+                "interface must be `ui` or `api`".into(),
+            ));
+        }
+    };
+    let now = clock::now();
+    let (diagnosis, made) = stages::run(engine, config, &request.identity, request.environment)?;
+    let mut text = String::new();
+    let line = |text: &mut String, key: &str, value: &str| {
+        let _ = writeln!(text, "{key:<34}{value}");
+    };
+    let _ = writeln!(text, "CAISO access support report");
+    let _ = writeln!(
+        text,
+        "Written by caiso-access {} (an independent tool, not CAISO software) on {}\n",
+        env!("CARGO_PKG_VERSION"),
+        caiso_soap::message::timestamp(now)
+    );
+    line(&mut text, "UI or API:", interface);
+    line(&mut text, "Environment:", request.environment.id());
+    line(
+        &mut text,
+        "Failing:",
+        &free(&request.frequency, "not stated"),
+    );
+    line(&mut text, "Browser:", &free(&request.browser, "not stated"));
+    line(
+        &mut text,
+        "Third-party software and vendor:",
+        &free(&request.third_party, "none stated"),
+    );
+    line(
+        &mut text,
+        "Source IP:",
+        &source_ip(&diagnosis).unwrap_or_else(|| "unknown (no connection)".into()),
+    );
+    let _ = writeln!(
+        text,
+        "\nURLs (new CAISO hosts; old ones are redirected by caiso-access):"
+    );
+    for endpoint in &diagnosis.endpoints {
+        let _ = writeln!(text, "  https://{}/  ({})", endpoint.host, endpoint.title);
+    }
+    let _ = writeln!(text, "\nCertificate ({}):", identity.label());
+    match &identity.chain {
+        Ok(chain) => {
+            let leaf = &chain.leaf;
+            line(
+                &mut text,
+                "  Subject / CAISO user name:",
+                &leaf.caiso_username,
+            );
+            line(&mut text, "  Issuer:", &leaf.issuer);
+            line(&mut text, "  Serial:", &leaf.serial);
+            line(&mut text, "  SHA-256 fingerprint:", &leaf.sha256);
+            line(
+                &mut text,
+                "  Valid:",
+                &format!(
+                    "{} to {}",
+                    rfc3339(leaf.not_before),
+                    rfc3339(leaf.not_after)
+                ),
+            );
+        }
+        Err(e) => line(&mut text, "  Problem:", &e.to_string()),
+    }
+    let _ = writeln!(text, "\nTrust store:");
+    line(
+        &mut text,
+        "  Entrust Root CA - G2:",
+        yes_no(diagnosis.entrust_root_g2_trusted),
+    );
+    line(
+        &mut text,
+        "  Entrust CA - L1M:",
+        yes_no(diagnosis.entrust_l1m_trusted),
+    );
+    let _ = writeln!(text, "\nDiagnostics ({}):", diagnosis.environment.id());
+    write_diagnosis(&mut text, &diagnosis);
+    if request.interface == "api" {
+        // The diagnosis's own signed call when it got that far, else one now.
+        let here = made.unwrap_or_else(|| {
+            catalog::probe_call(engine, config, &request.identity, request.environment)
+        });
+        let mut calls = vec![(request.environment, here)];
+        if request.environment == CallEnvironment::Production {
+            calls.push((
+                CallEnvironment::MapStage,
+                catalog::probe_call(engine, config, &request.identity, CallEnvironment::MapStage),
+            ));
+        }
+        for (environment, call) in calls {
+            let _ = writeln!(
+                text,
+                "\nTest call in {} (does MAP-Stage reproduce it?):",
+                environment.id()
+            );
+            match call {
+                Ok((operation, report)) => {
+                    line(
+                        &mut text,
+                        "  Request:",
+                        &describe_request(&operation, &report),
+                    );
+                    line(&mut text, "  URL:", &report.url);
+                    line(&mut text, "  Result:", &report.title);
+                    line(
+                        &mut text,
+                        "  HTTP status:",
+                        &report.http_status.map_or("none".into(), |s| s.to_string()),
+                    );
+                    line(
+                        &mut text,
+                        "  SOAP fault:",
+                        report.fault.as_deref().unwrap_or("none"),
+                    );
+                    for event in &report.events {
+                        line(&mut text, "  EventLog:", event);
+                    }
+                    line(&mut text, "  Explanation:", &report.explanation);
+                    if let Some(response) = &report.response {
+                        let _ = writeln!(text, "  Full response:\n{response}");
+                    }
+                }
+                Err(e) => line(&mut text, "  Not run:", &e.to_string()),
+            }
+        }
+    }
+    let _ = writeln!(text, "\nConclusion: {}", diagnosis.conclusion);
+    let stamp = now.date().to_string();
+    Ok(SupportReport {
+        file_name: format!("caiso-access-report-{}-{stamp}.txt", identity.label()),
+        text,
+    })
+}
+
+fn free(text: &str, none: &str) -> String {
+    let trimmed: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FREE_TEXT)
+        .collect();
+    if trimmed.trim().is_empty() {
+        none.to_owned()
+    } else {
+        trimmed
+    }
+}
+
+fn yes_no(yes: bool) -> &'static str {
+    if yes {
+        "present"
+    } else {
+        "NOT in this computer's trust store"
+    }
+}
+
+fn source_ip(diagnosis: &Diagnosis) -> Option<String> {
+    // The local address of a connection is what CAISO sees (unless a NAT or proxy is between).
+    diagnosis
+        .endpoints
+        .iter()
+        .flat_map(|e| e.stages.iter())
+        .find(|s| s.stage == "tcp" && s.verdict == Verdict::Ok)
+        .and_then(|s| s.detail.parse::<std::net::SocketAddr>().ok())
+        .and_then(|remote| {
+            std::net::UdpSocket::bind(if remote.is_ipv4() {
+                "0.0.0.0:0"
+            } else {
+                "[::]:0"
+            })
+            .ok()
+            .and_then(|s| {
+                s.connect(remote).ok()?;
+                s.local_addr().ok()
+            })
+        })
+        .map(|local| {
+            format!(
+                "{} (as seen from this computer; a NAT or proxy may change it)",
+                local.ip()
+            )
+        })
+}
+
+fn write_diagnosis(text: &mut String, diagnosis: &Diagnosis) {
+    for endpoint in &diagnosis.endpoints {
+        let _ = writeln!(text, "  {} ({}):", endpoint.title, endpoint.host);
+        for s in &endpoint.stages {
+            let ms = s.ms.map(|ms| format!(" {ms:.1} ms")).unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "    {:<20}{:<8}{} {}",
+                s.stage,
+                format!("{:?}", s.verdict).to_lowercase(),
+                ms,
+                s.detail
+            );
+            if !s.explanation.is_empty() {
+                let _ = writeln!(text, "      {}", s.explanation);
+            }
+        }
+    }
+}
+
+/// What was sent, for support (no header values: the nonce and signature are useless to
+/// support and the user name is listed above).
+fn describe_request(operation: &Operation, report: &CallReport) -> String {
+    format!(
+        "SOAP 1.1 {} (SOAPAction {}), WS-Security {} signature over Body and CAISOWSHeader, message id {}",
+        operation.service,
+        operation.soap_action,
+        report.signature,
+        report.message_id.clone().unwrap_or_default()
+    )
+}

@@ -1,0 +1,557 @@
+//! Connectivity diagnostics, stage by stage, per CAISO endpoint: name resolution, whether the
+//! address is in CAISO's published range (45.42.16.0/21), TCP to port 443, the TLS handshake
+//! with the server's chain (issuer names; are Entrust Root G2 and L1M trusted here?), whether
+//! the client certificate was accepted, the HTTP answer, and for the web services a signed SOAP
+//! call. OASIS, public and without certificate, is the control: if it fails too, the problem
+//! is the network, not the certificate.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use caiso_shared::calls::{CallEnvironment, CallReport};
+use caiso_shared::diagnostics::{Diagnosis, EndpointDiagnosis, Stage, Verdict};
+use caiso_shared::operations::Operation;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+use crate::calls::trust::{self, TrustStore};
+use crate::calls::{Engine, catalog, prepared};
+use crate::error::{HostError, HostResult};
+use crate::identity::certificate::Brief;
+use crate::identity::custody::ForUse;
+use crate::store::Config;
+
+/// CAISO's published address range: 45.42.16.0/21.
+const CAISO_RANGE: (Ipv4Addr, u32) = (Ipv4Addr::new(45, 42, 16, 0), 21);
+/// Limit of each network stage.
+const STAGE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether `address` is in CAISO's published range.
+pub fn in_caiso_range(address: IpAddr) -> bool {
+    let IpAddr::V4(v4) = address else {
+        return false;
+    };
+    let mask = u32::MAX << (32 - CAISO_RANGE.1);
+    u32::from(v4) & mask == u32::from(CAISO_RANGE.0) & mask
+}
+
+/// An endpoint to check.
+struct Probe {
+    title: &'static str,
+    host: &'static str,
+    path: &'static str,
+    with_certificate: bool,
+    soap: bool,
+}
+
+fn probes(environment: CallEnvironment) -> Vec<Probe> {
+    let ws = |host| Probe {
+        title: "CAISO web services",
+        host,
+        path: "/sst/",
+        with_certificate: true,
+        soap: true,
+    };
+    let oasis = Probe {
+        title: "OASIS (public, no certificate): the control",
+        host: "oasis.caiso.com",
+        path: "/oasisapi/",
+        with_certificate: false,
+        soap: false,
+    };
+    match environment {
+        CallEnvironment::Production => vec![
+            ws("ws.prod.caiso.com"),
+            Probe {
+                title: "ADS web services",
+                host: "adsws.prod.caiso.com",
+                path: "/",
+                with_certificate: true,
+                soap: false,
+            },
+            oasis,
+        ],
+        CallEnvironment::MapStage => vec![ws("mapstage-ws.caiso.com"), oasis],
+        CallEnvironment::Sandbox => vec![ws("ws.prod.caiso.com"), oasis],
+    }
+}
+
+/// Records the chain the server presents, then lets the normal verification decide.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+struct Timed<T> {
+    value: T,
+    ms: f64,
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> Timed<T> {
+    let started = Instant::now();
+    let value = f();
+    Timed {
+        value,
+        ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+fn stage(
+    name: &str,
+    verdict: Verdict,
+    ms: Option<f64>,
+    detail: String,
+    explanation: &str,
+) -> Stage {
+    Stage {
+        stage: name.to_owned(),
+        verdict,
+        ms,
+        detail,
+        explanation: explanation.to_owned(),
+    }
+}
+
+/// The signed call a diagnosis made, when it got that far.
+pub type ProbeCall = HostResult<(Operation, CallReport)>;
+
+/// Runs the diagnostics for `identity` in `environment`.
+pub fn diagnose(
+    engine: &Engine,
+    config: &Config,
+    identity: &str,
+    environment: CallEnvironment,
+) -> HostResult<Diagnosis> {
+    run(engine, config, identity, environment).map(|(diagnosis, _)| diagnosis)
+}
+
+/// Runs the diagnostics and also returns the signed call it made (the support report shows its
+/// request and response instead of calling again).
+pub fn run(
+    engine: &Engine,
+    config: &Config,
+    identity: &str,
+    environment: CallEnvironment,
+) -> HostResult<(Diagnosis, Option<ProbeCall>)> {
+    if config.identity(identity).is_none() {
+        return Err(HostError::UnknownIdentity(identity.to_owned()));
+    }
+    let sandbox = match environment {
+        CallEnvironment::Sandbox => Some(
+            config
+                .calls
+                .sandbox
+                .as_ref()
+                .map(|s| s.address)
+                .ok_or(HostError::NoSandbox)?,
+        ),
+        _ => None,
+    };
+    let store = trust::load(&config.calls, environment);
+    let opened = prepared::open_identity(config, identity);
+    let mut endpoints = Vec::new();
+    let mut call = None;
+    for probe in probes(environment) {
+        let mut result = check(
+            &probe,
+            sandbox,
+            &store,
+            opened.as_ref().ok(),
+            opened.as_ref().err(),
+        );
+        if probe.soap && result.passed() {
+            let made = catalog::probe_call(engine, config, identity, environment);
+            result.stages.push(soap_stage(&made));
+            call = Some(made);
+        }
+        endpoints.push(result);
+    }
+    let conclusion = conclude(&endpoints);
+    let diagnosis = Diagnosis {
+        environment,
+        identity: identity.to_owned(),
+        checked_at: caiso_soap::message::timestamp(crate::clock::now()),
+        entrust_root_g2_trusted: store.has(trust::ENTRUST_ROOT_G2),
+        entrust_l1m_trusted: store.has(trust::ENTRUST_L1M),
+        endpoints,
+        conclusion,
+    };
+    Ok((diagnosis, call))
+}
+
+fn check(
+    probe: &Probe,
+    sandbox: Option<SocketAddr>,
+    store: &TrustStore,
+    identity: Option<&ForUse>,
+    identity_error: Option<&HostError>,
+) -> EndpointDiagnosis {
+    let mut stages = Vec::new();
+    let finish = |stages: Vec<Stage>| EndpointDiagnosis {
+        title: probe.title.to_owned(),
+        host: probe.host.to_owned(),
+        with_certificate: probe.with_certificate,
+        stages,
+    };
+    // 1. Name resolution.
+    let resolved = timed(|| match sandbox {
+        Some(address) => Ok(vec![address]),
+        None => (probe.host, 443)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
+            .map_err(|e| e.to_string()),
+    });
+    let addresses = match resolved.value {
+        Ok(addresses) if !addresses.is_empty() => addresses,
+        Ok(_) | Err(_) => {
+            stages.push(stage(
+                "dns",
+                Verdict::Failed,
+                Some(resolved.ms),
+                format!("{} did not resolve", probe.host),
+                "Check this computer's DNS and proxy settings; CAISO's names are public.",
+            ));
+            return finish(stages);
+        }
+    };
+    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+    let detail = if sandbox.is_some() {
+        format!("{} (the configured sandbox)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    };
+    stages.push(stage("dns", Verdict::Ok, Some(resolved.ms), detail, ""));
+    // 2. CAISO's address range.
+    let inside = addresses.iter().all(|a| in_caiso_range(a.ip()));
+    stages.push(match (sandbox.is_some(), inside) {
+        (true, _) => stage("address_range", Verdict::Skipped, None, "the sandbox is not at CAISO".into(), ""),
+        (false, true) => stage("address_range", Verdict::Ok, None, "inside 45.42.16.0/21".into(), ""),
+        (false, false) => stage(
+            "address_range",
+            Verdict::Warning,
+            None,
+            "outside 45.42.16.0/21".into(),
+            "CAISO publishes 45.42.16.0/21 for its services: a different address means a proxy, a split-horizon DNS or an old host entry is in the way.",
+        ),
+    });
+    // 3. TCP.
+    let address = addresses[0];
+    let connected = timed(|| TcpStream::connect_timeout(&address, STAGE_TIMEOUT));
+    let mut tcp = match connected.value {
+        Ok(tcp) => tcp,
+        Err(e) => {
+            stages.push(stage(
+                "tcp",
+                Verdict::Failed,
+                Some(connected.ms),
+                format!("{address}: {e}"),
+                "Nothing answers on port 443: firewalls must allow 45.42.16.0/21 on ports 80 and 443.",
+            ));
+            return finish(stages);
+        }
+    };
+    let _ = tcp.set_read_timeout(Some(STAGE_TIMEOUT));
+    let _ = tcp.set_write_timeout(Some(STAGE_TIMEOUT));
+    stages.push(stage(
+        "tcp",
+        Verdict::Ok,
+        Some(connected.ms),
+        address.to_string(),
+        "",
+    ));
+    // 4. TLS, recording the server's chain.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = match WebPkiServerVerifier::builder_with_provider(
+        Arc::new(store.roots.clone()),
+        Arc::clone(&provider),
+    )
+    .build()
+    {
+        Ok(v) => v,
+        Err(e) => {
+            stages.push(stage(
+                "tls",
+                Verdict::Failed,
+                None,
+                e.to_string(),
+                "This computer's trust store is empty or unreadable.",
+            ));
+            return finish(stages);
+        }
+    };
+    let recording = Arc::new(Recording {
+        inner: verifier,
+        chain: Mutex::new(Vec::new()),
+    });
+    let builder = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
+        Ok(b) => b
+            .dangerous()
+            .with_custom_certificate_verifier(recording.clone()),
+        Err(e) => {
+            stages.push(stage("tls", Verdict::Failed, None, e.to_string(), ""));
+            return finish(stages);
+        }
+    };
+    let tls_config = match (probe.with_certificate, identity) {
+        (true, Some(id)) => builder.with_client_auth_cert(
+            id.chain
+                .ders
+                .iter()
+                .cloned()
+                .map(CertificateDer::from)
+                .collect(),
+            id.key.clone_key(),
+        ),
+        _ => Ok(builder.with_no_client_auth()),
+    };
+    let tls_config = match tls_config {
+        Ok(c) => c,
+        Err(e) => {
+            stages.push(stage(
+                "tls",
+                Verdict::Failed,
+                None,
+                e.to_string(),
+                "The certificate and key cannot be used for TLS.",
+            ));
+            return finish(stages);
+        }
+    };
+    let Ok(name) = ServerName::try_from(probe.host.to_owned()) else {
+        return finish(stages);
+    };
+    let Ok(mut connection) = rustls::ClientConnection::new(Arc::new(tls_config), name) else {
+        return finish(stages);
+    };
+    let handshake = timed(|| {
+        while connection.is_handshaking() {
+            connection.complete_io(&mut tcp)?;
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let chain = recording
+        .chain
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let described = describe_chain(&chain);
+    if let Err(e) = handshake.value {
+        let text = e.to_string();
+        let explanation = if text.contains("invalid peer certificate") {
+            "The server's certificate is not trusted here: install Entrust Root Certification Authority - G2 and Entrust Certification Authority - L1M in this computer's trust store (or `caiso-access trust add <file>`)."
+        } else {
+            "The TLS handshake failed."
+        };
+        stages.push(stage(
+            "tls",
+            Verdict::Failed,
+            Some(handshake.ms),
+            format!("{text}; server chain: {described}"),
+            explanation,
+        ));
+        return finish(stages);
+    }
+    stages.push(stage(
+        "tls",
+        Verdict::Ok,
+        Some(handshake.ms),
+        format!("server chain: {described}"),
+        "",
+    ));
+    // 5 and 6. Was the client certificate accepted, and does the server answer HTTP?
+    if probe.with_certificate && identity.is_none() {
+        stages.push(stage(
+            "client_certificate",
+            Verdict::Failed,
+            None,
+            identity_error.map(ToString::to_string).unwrap_or_default(),
+            "The certificate could not be opened: run `caiso-access verify <label>`.",
+        ));
+        return finish(stages);
+    }
+    let request = format!(
+        "HEAD {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: caiso-access/{}\r\nConnection: close\r\n\r\n",
+        probe.path,
+        probe.host,
+        env!("CARGO_PKG_VERSION")
+    );
+    let answer = timed(|| {
+        let mut stream = rustls::Stream::new(&mut connection, &mut tcp);
+        stream.write_all(request.as_bytes())?;
+        let mut head = [0u8; 64];
+        let n = stream.read(&mut head)?;
+        Ok::<String, std::io::Error>(String::from_utf8_lossy(&head[..n]).into_owned())
+    });
+    match answer.value {
+        Ok(head) => {
+            let status = head.lines().next().unwrap_or_default().to_owned();
+            if probe.with_certificate {
+                stages.push(stage(
+                    "client_certificate",
+                    Verdict::Ok,
+                    None,
+                    "accepted".into(),
+                    "",
+                ));
+            }
+            stages.push(stage("answer", Verdict::Ok, Some(answer.ms), status, ""));
+        }
+        Err(e) => {
+            let text = e.to_string();
+            if probe.with_certificate && text.contains("alert") {
+                stages.push(stage(
+                    "client_certificate",
+                    Verdict::Failed,
+                    Some(answer.ms),
+                    text,
+                    "The server refused the certificate: check `caiso-access status` (expired, Cybertrust-era or not a CAISO certificate) and renew through your User Access Administrator (UAA).",
+                ));
+            } else {
+                stages.push(stage(
+                    "answer",
+                    Verdict::Failed,
+                    Some(answer.ms),
+                    text,
+                    "The server dropped the connection without an answer.",
+                ));
+            }
+        }
+    }
+    finish(stages)
+}
+
+fn describe_chain(chain: &[CertificateDer<'_>]) -> String {
+    if chain.is_empty() {
+        return "none presented".to_owned();
+    }
+    chain
+        .iter()
+        .filter_map(|c| Brief::of(c.as_ref()))
+        .map(|b| format!("{} (issued by {})", b.subject_name, b.issuer_name))
+        .collect::<Vec<_>>()
+        .join(" <- ")
+}
+
+fn soap_stage(call: &ProbeCall) -> Stage {
+    match call {
+        Ok((operation, report)) => stage(
+            "soap",
+            if report.ok {
+                Verdict::Ok
+            } else {
+                Verdict::Failed
+            },
+            Some(report.elapsed_ms),
+            format!(
+                "{} {}: {}",
+                operation.system, operation.service, report.title
+            ),
+            &if report.ok {
+                String::new()
+            } else {
+                format!("{} {}", report.explanation, report.next_step)
+            },
+        ),
+        Err(e) => stage("soap", Verdict::Failed, None, e.to_string(), ""),
+    }
+}
+
+fn conclude(endpoints: &[EndpointDiagnosis]) -> String {
+    fn first_failure(e: &EndpointDiagnosis) -> Option<&str> {
+        e.stages
+            .iter()
+            .find(|s| s.verdict == Verdict::Failed)
+            .map(|s| s.stage.as_str())
+    }
+    let control = endpoints.iter().find(|e| !e.with_certificate);
+    let control_failure = control.and_then(first_failure);
+    let service_failures: Vec<&str> = endpoints
+        .iter()
+        .filter(|e| e.with_certificate)
+        .filter_map(first_failure)
+        .collect();
+    let network = |stage: &str| stage == "dns" || stage == "tcp";
+    if service_failures.is_empty() && control_failure.is_none() {
+        return "Everything works: CAISO is reachable, its servers are trusted, your certificate is accepted and a signed call got through.".to_owned();
+    }
+    if control_failure.is_some_and(network) && service_failures.iter().all(|s| network(s)) {
+        return "Nothing at CAISO can be reached, not even public OASIS: this is a network problem (DNS, proxy or firewall for 45.42.16.0/21), not a certificate problem.".to_owned();
+    }
+    if service_failures.contains(&"tls") {
+        return "CAISO's web-service server is not trusted here: install the Entrust Root Certification Authority - G2 and Entrust Certification Authority - L1M certificates in the trust store.".to_owned();
+    }
+    if service_failures
+        .iter()
+        .any(|s| *s == "client_certificate" || *s == "soap")
+    {
+        return "The network is fine (OASIS answers) but your certificate or its set-up is refused: see the failing stage.".to_owned();
+    }
+    if service_failures.iter().any(|s| network(s)) {
+        return "OASIS answers but the web-service hosts do not: a firewall or proxy blocks them (allow 45.42.16.0/21 on port 443).".to_owned();
+    }
+    "The web services work, but the OASIS control failed: see its stages.".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_caiso_address_range() {
+        for inside in ["45.42.16.0", "45.42.20.7", "45.42.23.255"] {
+            assert!(in_caiso_range(inside.parse().expect("ip")), "{inside}");
+        }
+        for outside in ["45.42.15.255", "45.42.24.0", "127.0.0.1", "::1"] {
+            assert!(!in_caiso_range(outside.parse().expect("ip")), "{outside}");
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! Certificate custody: opens the user's PKCS#12 or PEM files with the passphrase and returns the
+//! certificate chain (read once, see [`super::certificate`]) and the private key. The key stays
+//! inside this process; only the public facts ever leave it.
+//!
+//! PKCS#12: modern files (PBES2 with AES, what OpenSSL 3 writes by default) and legacy ones
+//! (3DES and RC2-40, what Windows certificate exports and `openssl pkcs12 -legacy` write).
+//! PEM: a certificate file (with any chain after it) and a key file: PKCS#8 (`PRIVATE KEY`),
+//! encrypted PKCS#8 (`ENCRYPTED PRIVATE KEY`), PKCS#1 or SEC1.
+
+use std::path::Path;
+
+use base64::Engine;
+use p12_keystore::Pkcs12Archive;
+use pkcs8::der::Decode;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+use zeroize::Zeroizing;
+
+use super::certificate::{CertificateError, Chain};
+use crate::store::config::{KeySource, PassphraseSource};
+
+/// Files above this size are not certificates (PKCS#12 exports are a few KiB).
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Why an identity could not be opened. Messages name files but never contain secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustodyError {
+    /// A file could not be read.
+    Read(String),
+    /// The passphrase is wrong (or needed and not given).
+    WrongPassphrase,
+    /// The file holds no private key.
+    NoKey,
+    /// The file holds no certificate.
+    NoCertificate,
+    /// The file is not in a format this host reads, with the fix.
+    Format(String),
+    /// The key is of a type or size that cannot be used.
+    UnsupportedKey(String),
+    /// The passphrase cannot be had here (where it is kept, and what to do).
+    PassphraseUnavailable(String),
+}
+
+impl std::fmt::Display for CustodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustodyError::Read(m)
+            | CustodyError::Format(m)
+            | CustodyError::PassphraseUnavailable(m) => f.write_str(m),
+            CustodyError::WrongPassphrase => f.write_str(
+                "the passphrase is wrong or missing (it is the one chosen when the certificate was exported)",
+            ),
+            CustodyError::NoKey => f.write_str(
+                "no private key in the file: export the certificate again with its private key (\"Yes, export the private key\")",
+            ),
+            CustodyError::NoCertificate => f.write_str("no certificate in the file"),
+            CustodyError::UnsupportedKey(m) => write!(f, "the private key cannot be used: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CustodyError {}
+
+impl From<CertificateError> for CustodyError {
+    fn from(e: CertificateError) -> Self {
+        CustodyError::Format(format!("a certificate in the file is broken: {e}"))
+    }
+}
+
+/// An opened identity: its certificates and whether its key fits them. The key itself is
+/// dropped (and wiped) once checked.
+pub struct Unlocked {
+    /// The certificate whose key this is, then the other certificates found with it, ordered
+    /// issuer after subject where possible.
+    pub chain: Chain,
+    /// Whether the private key belongs to `chain[0]`.
+    pub key_matches: bool,
+}
+
+impl std::fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unlocked")
+            .field("certificates", &self.chain.ders.len())
+            .field("key_matches", &self.key_matches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The passphrase of an identity, from where its configuration says it is kept.
+pub fn stored_passphrase(
+    label: &str,
+    source: &PassphraseSource,
+) -> Result<Option<Zeroizing<String>>, CustodyError> {
+    let unavailable = CustodyError::PassphraseUnavailable;
+    match source {
+        PassphraseSource::None => Ok(None),
+        PassphraseSource::Keyring => super::keyring::fetch(label)
+            .map(Some)
+            .map_err(|e| unavailable(e.to_string())),
+        PassphraseSource::Env { var } => std::env::var(var)
+            .map(|v| Some(Zeroizing::new(v)))
+            .map_err(|_| unavailable(format!("the passphrase of {label} is read from the environment variable {var}, which is not set here"))),
+        PassphraseSource::NotStored => Err(unavailable(format!(
+            "the passphrase of {label} was typed at import and not kept: import it again with --passphrase-env <VAR>{}",
+            if super::keyring::available() { " or let it go to the keyring" } else { "" }
+        ))),
+    }
+}
+
+/// Whether opening `source` needs a passphrase.
+pub fn needs_passphrase(source: &KeySource) -> Result<bool, CustodyError> {
+    match source {
+        KeySource::Pkcs12 { path } => {
+            let data = read(path)?;
+            match Pkcs12Archive::from_pkcs12(&data, "") {
+                Ok(_) => Ok(false),
+                Err(p12_keystore::error::Error::MacError(_)) => Ok(true),
+                Err(e) => Err(p12_error(path, e)),
+            }
+        }
+        KeySource::Pem { key, .. } => {
+            let text = read(key)?;
+            Ok(pem_blocks(&text, key)?
+                .iter()
+                .any(|b| b.label == "ENCRYPTED PRIVATE KEY"))
+        }
+    }
+}
+
+/// Opens `source` with `passphrase` (`None` for an unencrypted key).
+pub fn unlock(source: &KeySource, passphrase: Option<&str>) -> Result<Unlocked, CustodyError> {
+    let (chain, key_matches, _key) = open_parts(source, passphrase)?;
+    Ok(Unlocked { chain, key_matches })
+}
+
+/// An identity opened for making calls: its chain (leaf first) and its private key. Lives only
+/// in this process and is never written or sent anywhere.
+pub struct ForUse {
+    /// The certificate and its issuers, leaf first.
+    pub chain: Chain,
+    /// The private key.
+    pub key: PrivateKeyDer<'static>,
+}
+
+/// Opens `source` for making calls; refuses a key that does not belong to the certificate.
+pub fn open_for_use(source: &KeySource, passphrase: Option<&str>) -> Result<ForUse, CustodyError> {
+    let (chain, key_matches, key) = open_parts(source, passphrase)?;
+    if !key_matches {
+        return Err(CustodyError::UnsupportedKey(
+            "it does not belong to the certificate".to_owned(),
+        ));
+    }
+    Ok(ForUse { chain, key })
+}
+
+fn open_parts(
+    source: &KeySource,
+    passphrase: Option<&str>,
+) -> Result<(Chain, bool, PrivateKeyDer<'static>), CustodyError> {
+    let (certificates, key) = match source {
+        KeySource::Pkcs12 { path } => open_pkcs12(path, passphrase)?,
+        KeySource::Pem { certificate, key } => {
+            (pem_certificates(certificate)?, pem_key(key, passphrase)?)
+        }
+    };
+    let signing_key = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|e| CustodyError::UnsupportedKey(e.to_string()))?;
+    let public = signing_key.public_key().map(|spki| spki.as_ref().to_vec());
+    if certificates.is_empty() {
+        return Err(CustodyError::NoCertificate);
+    }
+    let (chain, key_matches) = Chain::assemble(certificates, public.as_deref())?;
+    Ok((chain, key_matches, key))
+}
+
+fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| CustodyError::Read(format!("{shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(CustodyError::Read(format!("{shown} is not a file")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(CustodyError::Format(format!(
+            "{shown} is {} bytes: too large to be a certificate file",
+            meta.len()
+        )));
+    }
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(|e| CustodyError::Read(format!("{shown}: {e}")))
+}
+
+fn p12_error(path: &Path, e: p12_keystore::error::Error) -> CustodyError {
+    match e {
+        p12_keystore::error::Error::MacError(_) => CustodyError::WrongPassphrase,
+        other => CustodyError::Format(format!(
+            "{} is not a readable PKCS#12 file ({other}); export it again as .pfx/.p12",
+            path.display()
+        )),
+    }
+}
+
+type Opened = (Vec<Vec<u8>>, PrivateKeyDer<'static>);
+
+fn open_pkcs12(path: &Path, passphrase: Option<&str>) -> Result<Opened, CustodyError> {
+    let data = read(path)?;
+    let archive = Pkcs12Archive::from_pkcs12(&data, passphrase.unwrap_or(""))
+        .map_err(|e| p12_error(path, e))?;
+    let certificates: Vec<Vec<u8>> = archive
+        .certs
+        .iter()
+        .map(|bag| bag.cert.as_der().to_vec())
+        .collect();
+    let mut keys = archive.keys.into_iter();
+    let key = keys.next().ok_or(CustodyError::NoKey)?;
+    if keys.next().is_some() {
+        return Err(CustodyError::Format(format!(
+            "{} holds more than one private key; export one certificate per file",
+            path.display()
+        )));
+    }
+    let der = PrivatePkcs8KeyDer::from(key.key.as_der().to_vec());
+    Ok((certificates, PrivateKeyDer::Pkcs8(der)))
+}
+
+/// A PEM block: its label and decoded bytes.
+struct PemBlock {
+    label: String,
+    der: Zeroizing<Vec<u8>>,
+    encrypted_legacy: bool,
+}
+
+fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
+    let text = std::str::from_utf8(text)
+        .map_err(|_| CustodyError::Format(format!("{} is not a PEM text file", path.display())))?;
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .trim()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        let mut body = Zeroizing::new(String::new());
+        let mut encrypted_legacy = false;
+        let mut closed = false;
+        for line in lines.by_ref() {
+            let line = line.trim();
+            if line == end {
+                closed = true;
+                break;
+            }
+            if line.starts_with("Proc-Type:") && line.contains("ENCRYPTED") {
+                encrypted_legacy = true;
+            }
+            if !line.contains(':') {
+                body.push_str(line);
+            }
+        }
+        if !closed {
+            return Err(CustodyError::Format(format!(
+                "{}: the {label} block has no END line",
+                path.display()
+            )));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map(Zeroizing::new)
+            .map_err(|_| {
+                CustodyError::Format(format!(
+                    "{}: the {label} block is not base64",
+                    path.display()
+                ))
+            })?;
+        blocks.push(PemBlock {
+            label: label.to_owned(),
+            der,
+            encrypted_legacy,
+        });
+    }
+    Ok(blocks)
+}
+
+/// The certificates (DER) of a PEM file.
+pub fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, CustodyError> {
+    let text = read(path)?;
+    let certificates: Vec<Vec<u8>> = pem_blocks(&text, path)?
+        .into_iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .map(|b| b.der.to_vec())
+        .collect();
+    if certificates.is_empty() {
+        return Err(CustodyError::NoCertificate);
+    }
+    Ok(certificates)
+}
+
+fn pem_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, CustodyError> {
+    let text = read(path)?;
+    let blocks = pem_blocks(&text, path)?;
+    let mut keys = blocks
+        .into_iter()
+        .filter(|b| b.label.ends_with("PRIVATE KEY"));
+    let block = keys.next().ok_or(CustodyError::NoKey)?;
+    if keys.next().is_some() {
+        return Err(CustodyError::Format(format!(
+            "{} holds more than one private key",
+            path.display()
+        )));
+    }
+    if block.encrypted_legacy {
+        return Err(CustodyError::Format(format!(
+            "{} uses the old OpenSSL key encryption; convert it with `openssl pkcs8 -topk8 -in <old> -out <new>` and import the new file",
+            path.display()
+        )));
+    }
+    let der = block.der.to_vec();
+    Ok(match block.label.as_str() {
+        "PRIVATE KEY" => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+        "RSA PRIVATE KEY" => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        "EC PRIVATE KEY" => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        "ENCRYPTED PRIVATE KEY" => {
+            let passphrase = passphrase.ok_or(CustodyError::WrongPassphrase)?;
+            let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).map_err(|e| {
+                CustodyError::Format(format!("{}: not encrypted PKCS#8: {e}", path.display()))
+            })?;
+            let document = info.decrypt(passphrase).map_err(|e| match e {
+                pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
+                    ..
+                }) => CustodyError::Format(format!(
+                    "{}: key encryption not supported; re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
+                    path.display()
+                )),
+                _ => CustodyError::WrongPassphrase,
+            })?;
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(document.as_bytes().to_vec()))
+        }
+        other => {
+            return Err(CustodyError::Format(format!(
+                "{}: unsupported key block {other}",
+                path.display()
+            )));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::test_support::pki;
+
+    fn passphrase() -> String {
+        std::fs::read_to_string(pki("PASSPHRASE"))
+            .expect("passphrase")
+            .trim_end()
+            .to_owned()
+    }
+
+    fn pem_ders(name: &str, label: &str) -> Vec<Vec<u8>> {
+        let text = std::fs::read(pki(name)).expect("fixture");
+        pem_blocks(&text, &pki(name))
+            .expect("pem")
+            .into_iter()
+            .filter(|b| b.label == label)
+            .map(|b| b.der.to_vec())
+            .collect()
+    }
+
+    /// PKCS#12 written by Rust code (p12-keystore), in both encryptions, from the openssl-made
+    /// key and chain: must open exactly like openssl's own files.
+    #[test]
+    fn pkcs12_written_by_rust_opens() {
+        let key = pem_ders("valid.key", "PRIVATE KEY").remove(0);
+        let mut chain = pem_ders("valid-fullchain.crt", "CERTIFICATE");
+        let leaf = chain[0].clone();
+        let certificates: Vec<p12_keystore::Certificate> = chain
+            .drain(..)
+            .map(|der| p12_keystore::Certificate::from_der(&der).expect("cert"))
+            .collect();
+        let entry = p12_keystore::PrivateKeyChain::new(
+            vec![1u8, 2, 3, 4],
+            p12_keystore::PrivateKey::from_der(&key).expect("key"),
+            certificates,
+        );
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry(
+            "janedoe",
+            p12_keystore::KeyStoreEntry::PrivateKeyChain(entry),
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        for algorithm in [
+            p12_keystore::EncryptionAlgorithm::PbeWithHmacSha256AndAes256,
+            p12_keystore::EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc,
+        ] {
+            let bytes = store
+                .writer("rust-made")
+                .encryption_algorithm(algorithm)
+                .write()
+                .expect("write");
+            let path = dir.path().join("rust.p12");
+            std::fs::write(&path, bytes).expect("save");
+            let source = KeySource::Pkcs12 { path };
+            assert!(needs_passphrase(&source).expect("readable"));
+            let unlocked = unlock(&source, Some("rust-made")).expect("opens");
+            assert!(unlocked.key_matches, "{algorithm:?}");
+            assert_eq!(unlocked.chain.leaf.der, leaf);
+            assert_eq!(unlocked.chain.ders.len(), 3);
+            assert_eq!(
+                unlock(&source, Some("wrong")).expect_err("wrong"),
+                CustodyError::WrongPassphrase
+            );
+        }
+    }
+
+    #[test]
+    fn openssl_files_open() {
+        let pass = passphrase();
+        for name in ["valid-legacy.p12", "valid-modern.p12", "cybertrust.p12"] {
+            let source = KeySource::Pkcs12 { path: pki(name) };
+            let unlocked = unlock(&source, Some(&pass)).expect(name);
+            assert!(unlocked.key_matches, "{name}");
+            assert_eq!(unlocked.chain.ders.len(), 3, "{name}");
+        }
+        let plain = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.key"),
+        };
+        assert!(!needs_passphrase(&plain).expect("plain"));
+        assert!(unlock(&plain, None).expect("plain").key_matches);
+        let encrypted = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.key.enc"),
+        };
+        assert!(needs_passphrase(&encrypted).expect("encrypted"));
+        assert!(
+            unlock(&encrypted, Some(&pass))
+                .expect("encrypted")
+                .key_matches
+        );
+        assert_eq!(
+            unlock(&encrypted, Some("nope")).expect_err("wrong"),
+            CustodyError::WrongPassphrase
+        );
+        assert_eq!(
+            unlock(&encrypted, None).expect_err("missing"),
+            CustodyError::WrongPassphrase
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_is_detected() {
+        let mixed = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("wrong-key.key"),
+        };
+        assert!(!unlock(&mixed, None).expect("opens").key_matches);
+    }
+
+    #[test]
+    fn unusable_files_are_explained() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let legacy_pem = dir.path().join("legacy.key");
+        std::fs::write(
+            &legacy_pem,
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: DES-EDE3-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let source = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: legacy_pem,
+        };
+        match unlock(&source, Some("x")) {
+            Err(CustodyError::Format(m)) => assert!(m.contains("openssl pkcs8 -topk8"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let no_key = KeySource::Pem {
+            certificate: pki("valid.crt"),
+            key: pki("valid.crt"),
+        };
+        assert_eq!(
+            unlock(&no_key, None).expect_err("no key"),
+            CustodyError::NoKey
+        );
+        let unterminated = dir.path().join("cut.pem");
+        std::fs::write(&unterminated, "-----BEGIN CERTIFICATE-----\nAAAA\n").expect("write");
+        let cut = KeySource::Pem {
+            certificate: unterminated,
+            key: pki("valid.key"),
+        };
+        assert!(
+            matches!(unlock(&cut, None), Err(CustodyError::Format(m)) if m.contains("no END line"))
+        );
+        let missing = KeySource::Pkcs12 {
+            path: dir.path().join("absent.p12"),
+        };
+        assert!(matches!(unlock(&missing, None), Err(CustodyError::Read(_))));
+    }
+}

@@ -1,0 +1,76 @@
+//! The status of an identity from its certificate (read once, at load), its renewal record and
+//! the clock. Needs no passphrase and touches no key.
+
+use caiso_shared::certificate::{CaFamily, IdentityStatus, Severity, Thresholds};
+use caiso_shared::renewal::RenewalStage;
+use time::OffsetDateTime;
+
+use super::Identity;
+use super::renewal;
+use crate::store::renewal_book::RenewalRecord;
+
+/// The status of `loaded` at `now`.
+pub fn identity_status(
+    loaded: &Identity,
+    record: &RenewalRecord,
+    thresholds: &Thresholds,
+    now: OffsetDateTime,
+) -> IdentityStatus {
+    let identity = &loaded.config;
+    let today = now.date();
+    let renewal_view = renewal::view(record, today);
+    let mut problems = Vec::new();
+    for file in identity.source.files() {
+        if !file.is_file() {
+            problems.push(format!(
+                "{} is missing: import the certificate again (caiso-access import ...)",
+                file.display()
+            ));
+        }
+    }
+    let certificate = match &loaded.chain {
+        Ok(chain) => Some(chain.summary(identity.key_matches, now)),
+        Err(e) => {
+            problems.push(format!(
+                "the stored certificate is unreadable ({e}): import it again"
+            ));
+            None
+        }
+    };
+    let (severity, threshold_crossed) = match &certificate {
+        Some(c) => {
+            if c.expired {
+                problems.push(format!(
+                    "expired on {}: CAISO systems will refuse it; renew through your User Access Administrator",
+                    &c.not_after[..10]
+                ));
+            }
+            if !c.key_matches {
+                problems.push("the private key does not belong to this certificate: export the certificate again together with its own key".into());
+            }
+            if c.ca_family == CaFamily::VerizonCybertrust
+                && renewal_view.stage < RenewalStage::Installed
+            {
+                problems.push("issued by the retired Verizon Cybertrust CA: it works until it expires; the replacement comes from Entrust, so start the renewal early".into());
+            }
+            let severity = thresholds.severity(c.days_left, c.expired);
+            let crossed = if c.expired {
+                None
+            } else {
+                thresholds.crossed(c.days_left)
+            };
+            (severity, crossed)
+        }
+        None => (Severity::Expired, None),
+    };
+    IdentityStatus {
+        label: identity.label.clone(),
+        environment: identity.environment,
+        kind: identity.kind,
+        certificate,
+        severity,
+        threshold_crossed,
+        renewal: renewal_view,
+        problems,
+    }
+}

@@ -1,0 +1,117 @@
+//! `caiso_access_host`: the core of the caiso-access native host and its two front ends.
+//!
+//! The `caiso-access` binary (`main.rs`) only chooses a front end: started by a browser it runs
+//! [`nm`] (native messaging on stdin/stdout; stdout carries protocol frames only, which is why
+//! printing to stdout is denied in this crate), started by a person it runs [`cli`]. Both front
+//! ends are thin: they parse, call the core, and turn its typed results and [`HostError`]s into
+//! protocol answers ([`nm::dispatch`]) or words and exit codes ([`cli`]).
+//!
+//! The rooms, each depending only on those below it:
+//!
+//! | room | owns |
+//! |---|---|
+//! | [`cli`] | argument parsing, one file per command group, wording and exit codes |
+//! | [`nm`] | caller check, framing, the session loop, dispatch, protocol errors |
+//! | [`actions`] | the use cases both front ends call: workspace, import, renewal steps, settings |
+//! | [`diagnose`] | connectivity stages and conclusions, the support report |
+//! | [`calls`] | engine, prepared identity, catalog, endpoint allowlist, scheduler, HTTPS, trust, explanations |
+//! | [`registration`] | browser places (data), host manifests, install / uninstall / doctor, the Windows registry |
+//! | [`identity`] | custody, keyring, the parsed certificate, status, renewal rules, business days |
+//! | [`store`] | the host's files: configuration, renewal book, versioned documents, atomic writes |
+//! | [`error`], [`clock`], [`log`] | the error type, the (pinnable) clock, the stderr log |
+//!
+//! `cli` and `nm` never import each other; `store` depends only on `caiso-shared`.
+
+pub mod actions;
+pub mod calls;
+pub mod cli;
+pub mod clock;
+pub mod diagnose;
+pub mod error;
+pub mod identity;
+pub mod log;
+pub mod nm;
+pub mod registration;
+pub mod store;
+
+pub use error::{HostError, HostResult};
+
+#[cfg(test)]
+mod layout_tests {
+    //! The dependency rule of the rooms, read from the sources: `cli` and `nm` never import each
+    //! other; `store` imports nothing of the host but itself; the core never imports a front end.
+
+    use std::path::Path;
+
+    /// The `crate::<room>` paths the files of `room` name.
+    fn rooms_named_by(room: &str) -> Vec<(String, String)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(room);
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("room folder") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("source");
+            for (i, _) in text.match_indices("crate::") {
+                let name: String = text[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+                found.push((file.unwrap_or_default(), name));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn rooms_keep_the_dependency_rule() {
+        let front_ends = ["cli", "nm"];
+        for (room, forbidden) in [
+            ("cli", &["nm"][..]),
+            ("nm", &["cli"]),
+            (
+                "store",
+                &[
+                    "actions",
+                    "calls",
+                    "cli",
+                    "diagnose",
+                    "error",
+                    "identity",
+                    "nm",
+                    "registration",
+                ],
+            ),
+            (
+                "identity",
+                &["actions", "calls", "cli", "diagnose", "nm", "registration"],
+            ),
+            (
+                "calls",
+                &["actions", "cli", "diagnose", "nm", "registration"],
+            ),
+            ("diagnose", &["actions", "cli", "nm", "registration"]),
+            (
+                "registration",
+                &["actions", "calls", "cli", "diagnose", "identity", "nm"],
+            ),
+            ("actions", &front_ends),
+        ] {
+            for (file, named) in rooms_named_by(room) {
+                assert!(
+                    !forbidden.contains(&named.as_str()),
+                    "{room}/{file} imports crate::{named}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    /// A file of the test PKI.
+    pub fn pki(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/pki")
+            .join(name)
+    }
+}

@@ -1,0 +1,265 @@
+//! One request: the envelope checked strictly, the command parsed, then answered at once or
+//! handed to the session as a long command. The only place a [`HostError`] becomes a
+//! [`ProtocolError`].
+
+use caiso_shared::protocol::{
+    Command, ErrorCode, Event, HostInfo, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ProtocolError,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::actions::{self, Workspace};
+use crate::calls::catalog;
+use crate::error::HostError;
+use crate::{clock, diagnose, log};
+
+/// A long command, run on its own thread so the session keeps answering (a test call may wait
+/// tens of seconds for CAISO's rate limits). It reports progress through the callback.
+pub type Background = Box<dyn FnOnce(&mut dyn FnMut(Event)) -> Result<Value, ProtocolError> + Send>;
+
+/// What a request turned into.
+pub enum Handled {
+    /// The answer.
+    Now(Result<Value, ProtocolError>),
+    /// A long command to run in the background.
+    Later(Background),
+}
+
+/// The protocol error a host error is, with its words.
+pub fn protocol_error(error: &HostError) -> ProtocolError {
+    let code = match error {
+        HostError::UnknownIdentity(_) => ErrorCode::UnknownIdentity,
+        HostError::UnknownOperation => ErrorCode::UnknownOperation,
+        HostError::NoSandbox | HostError::NoAddress(_) => ErrorCode::EnvironmentUnavailable,
+        HostError::InvalidTransition(_) => ErrorCode::InvalidTransition,
+        HostError::Storage(_) => ErrorCode::Storage,
+        HostError::InvalidValue(_) | HostError::InvalidLabel(_) => ErrorCode::BadArguments,
+        _ => ErrorCode::Internal,
+    };
+    ProtocolError::new(code, error.to_string())
+}
+
+/// Parses and runs one request, or prepares it to run in the background. Returns the request
+/// id (when readable) and what became of it.
+pub fn handle(frame: &[u8], workspace: &mut Workspace) -> (Option<u64>, Handled) {
+    let (id, result) = parse_and_run(frame, workspace);
+    match result {
+        Ok(handled) => (id, handled),
+        Err(error) => (id, Handled::Now(Err(error))),
+    }
+}
+
+fn parse_and_run(
+    frame: &[u8],
+    workspace: &mut Workspace,
+) -> (Option<u64>, Result<Handled, ProtocolError>) {
+    let text = match std::str::from_utf8(frame) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                None,
+                Err(ProtocolError::new(
+                    ErrorCode::InvalidUtf8,
+                    format!("the message is not UTF-8 ({e})"),
+                )),
+            );
+        }
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(e) => {
+            return (
+                None,
+                Err(ProtocolError::new(
+                    ErrorCode::InvalidJson,
+                    format!("the message is not JSON ({e})"),
+                )),
+            );
+        }
+    };
+    let (id, command) = match envelope(value) {
+        Ok(parts) => parts,
+        Err((id, error)) => return (id, Err(error)),
+    };
+    (
+        Some(id),
+        run(command, workspace).map_err(|e| e.into_protocol()),
+    )
+}
+
+/// Checks the envelope and parses the command. Errors carry the id when it was readable.
+fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)> {
+    let bad = |id, message: String| (id, ProtocolError::new(ErrorCode::BadEnvelope, message));
+    let Value::Object(mut object) = value else {
+        return Err(bad(None, "a request is a JSON object".into()));
+    };
+    let id = object
+        .get("id")
+        .and_then(Value::as_u64)
+        .filter(|&id| id < (1 << 53));
+    let Some(id) = id else {
+        return Err(bad(
+            None,
+            "`id` must be a whole number from 0 to 2^53".into(),
+        ));
+    };
+    if let Some(key) = object
+        .keys()
+        .find(|k| !["v", "id", "command", "args"].contains(&k.as_str()))
+    {
+        return Err(bad(
+            Some(id),
+            format!("unknown member `{key}` in the request"),
+        ));
+    }
+    let Some(version) = object.get("v").and_then(Value::as_u64) else {
+        return Err(bad(
+            Some(id),
+            "`v` (the protocol version) must be a whole number".into(),
+        ));
+    };
+    if !(u64::from(MIN_PROTOCOL_VERSION)..=u64::from(PROTOCOL_VERSION)).contains(&version) {
+        return Err((Some(id), unsupported_version(version)));
+    }
+    let Some(Value::String(name)) = object.remove("command") else {
+        return Err(bad(Some(id), "`command` must be a string".into()));
+    };
+    if !COMMANDS.contains(&name.as_str()) {
+        let error = ProtocolError::new(
+            ErrorCode::UnknownCommand,
+            format!(
+                "unknown command `{}`; this host knows {}",
+                truncate(&name),
+                COMMANDS.join(", ")
+            ),
+        );
+        return Err((Some(id), error));
+    }
+    let args = object
+        .remove("args")
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let tagged = serde_json::json!({ "command": name, "args": args });
+    match serde_json::from_value::<Command>(tagged) {
+        Ok(command) => Ok((id, command)),
+        Err(e) => Err((
+            Some(id),
+            ProtocolError::new(
+                ErrorCode::BadArguments,
+                format!("arguments of `{name}`: {e}"),
+            ),
+        )),
+    }
+}
+
+/// The commands this host knows, as named on the wire.
+pub const COMMANDS: [&str; 7] = [
+    "hello", "status", "renewal", "tests", "call", "diagnose", "report",
+];
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+fn unsupported_version(version: u64) -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::UnsupportedVersion,
+        format!(
+            "the extension speaks protocol {version}; this host (caiso-access {}) speaks {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: update the one that is older",
+            env!("CARGO_PKG_VERSION")
+        ),
+    )
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value, ProtocolError> {
+    serde_json::to_value(value).map_err(|e| ProtocolError::new(ErrorCode::Internal, e.to_string()))
+}
+
+/// A refusal: a host error, or a protocol error decided here.
+enum Refused {
+    Host(HostError),
+    Protocol(ProtocolError),
+}
+
+impl From<HostError> for Refused {
+    fn from(e: HostError) -> Self {
+        Refused::Host(e)
+    }
+}
+
+impl Refused {
+    fn into_protocol(self) -> ProtocolError {
+        match self {
+            Refused::Host(e) => protocol_error(&e),
+            Refused::Protocol(e) => e,
+        }
+    }
+}
+
+fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> {
+    let later = |job: Background| Ok(Handled::Later(job));
+    let now = |value: Result<Value, ProtocolError>| Ok(Handled::Now(value));
+    match command {
+        Command::Tests(_) => now(to_value(&catalog::test_catalog(workspace.config()?))),
+        Command::Diagnose(request) => {
+            let config = workspace.config()?.clone();
+            let engine = std::sync::Arc::clone(&workspace.calls);
+            later(Box::new(move |_| {
+                diagnose::diagnose(&engine, &config, &request.identity, request.environment)
+                    .map_err(|e| protocol_error(&e))
+                    .and_then(|d| to_value(&d))
+            }))
+        }
+        Command::Report(request) => {
+            let config = workspace.config()?.clone();
+            let identity = workspace.identity(&request.identity)?.clone();
+            let engine = std::sync::Arc::clone(&workspace.calls);
+            later(Box::new(move |_| {
+                diagnose::report::build(&engine, &config, &identity, &request)
+                    .map_err(|e| protocol_error(&e))
+                    .and_then(|r| to_value(&r))
+            }))
+        }
+        Command::Call(request) => {
+            let config = workspace.config()?.clone();
+            let engine = std::sync::Arc::clone(&workspace.calls);
+            log::info(&format!(
+                "test call {}/{} in {} as {}",
+                truncate(&request.system),
+                truncate(&request.service),
+                request.environment.id(),
+                truncate(&request.identity)
+            ));
+            later(Box::new(move |events| {
+                let mut results = engine.run(&config, vec![request], |_, event| events(event));
+                match results.pop() {
+                    Some(Ok(report)) => to_value(&report),
+                    Some(Err(error)) => Err(protocol_error(&error)),
+                    None => Err(ProtocolError::new(ErrorCode::Internal, "no result")),
+                }
+            }))
+        }
+        Command::Hello(hello) => {
+            if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&hello.protocol) {
+                return Err(Refused::Protocol(unsupported_version(u64::from(
+                    hello.protocol,
+                ))));
+            }
+            log::info(&format!("hello from {}", truncate(&hello.client)));
+            let identities = workspace.identities()?.len();
+            now(to_value(&HostInfo {
+                host_version: env!("CARGO_PKG_VERSION").to_owned(),
+                protocol: PROTOCOL_VERSION,
+                min_protocol: MIN_PROTOCOL_VERSION,
+                commands: COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
+                os: std::env::consts::OS.to_owned(),
+                identities,
+            }))
+        }
+        Command::Status(_) => now(to_value(&workspace.status(clock::now())?)),
+        Command::Renewal(update) => {
+            let status =
+                actions::renewal::record_step(workspace, &update.identity, &update.action)?;
+            now(to_value(&status))
+        }
+    }
+}

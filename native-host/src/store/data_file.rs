@@ -1,0 +1,57 @@
+//! The host's versioned JSON files (`config.json`, `renewal.json`): read with a clear error for
+//! every way they can be wrong, written atomically and privately through [`super::atomic`].
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{StorageError, atomic};
+
+/// A versioned JSON document.
+pub trait DataFile: Serialize + DeserializeOwned + Default {
+    /// What the file is, for messages ("configuration").
+    const WHAT: &'static str;
+    /// The format version this build reads and writes.
+    const VERSION: u32;
+    /// The version the document declares.
+    fn version(&self) -> u32;
+}
+
+/// Loads `path`; a missing file is the default document.
+pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => {
+            return Err(StorageError::Read {
+                file: path.to_owned(),
+                cause: e.to_string(),
+            });
+        }
+    };
+    let document: T = serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
+        file: path.to_owned(),
+        what: T::WHAT,
+        cause: e.to_string(),
+    })?;
+    if document.version() != T::VERSION {
+        return Err(StorageError::Version {
+            file: path.to_owned(),
+            found: document.version(),
+            supported: T::VERSION,
+        });
+    }
+    Ok(document)
+}
+
+/// Saves `document` to `path` atomically, readable by the user only.
+pub fn save<T: DataFile>(path: &Path, document: &T) -> Result<(), StorageError> {
+    let write_error = |cause: String| StorageError::Write {
+        file: path.to_owned(),
+        cause,
+    };
+    let mut text = serde_json::to_vec_pretty(document).map_err(|e| write_error(e.to_string()))?;
+    text.push(b'\n');
+    atomic::write(path, &text).map_err(|e| write_error(e.to_string()))
+}

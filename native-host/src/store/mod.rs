@@ -1,0 +1,86 @@
+//! The host's files: where they live, the versioned JSON documents (`config.json`,
+//! `renewal.json`), crash-safe private writes. Depends on nothing of the host but this room, so
+//! every other room can keep state through it.
+//!
+//! - [`config`]: the configuration (identities, thresholds, call settings) and its folder.
+//! - [`renewal_book`]: every identity's renewal record.
+//! - [`data_file`]: reading and writing a versioned document, with one error per way it fails.
+//! - [`atomic`]: crash-safe replacement of a file, readable by the user only.
+
+pub mod atomic;
+pub mod config;
+pub mod data_file;
+pub mod renewal_book;
+
+use std::path::PathBuf;
+
+pub use config::{CONFIG_DIR_ENV, Config, config_dir};
+pub use renewal_book::RenewalBook;
+
+/// A host file that could not be found, read or written. Messages name the file and the cause,
+/// never its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    /// No configuration folder can be chosen (why).
+    NoFolder(String),
+    /// The file exists but cannot be read.
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The operating system's reason.
+        cause: String,
+    },
+    /// The file is not a valid document of its kind.
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// What the document is ("configuration").
+        what: &'static str,
+        /// The parser's reason.
+        cause: String,
+    },
+    /// The file declares a format version this build does not read.
+    Version {
+        /// The file.
+        file: PathBuf,
+        /// The version it declares.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// The file cannot be written.
+    Write {
+        /// The file.
+        file: PathBuf,
+        /// The operating system's reason.
+        cause: String,
+    },
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::NoFolder(why) => f.write_str(why),
+            StorageError::Read { file, cause } => {
+                write!(f, "cannot read {}: {cause}", file.display())
+            }
+            StorageError::Invalid { file, what, cause } => {
+                write!(f, "{} is not a valid {what} file: {cause}", file.display())
+            }
+            StorageError::Version {
+                file,
+                found,
+                supported,
+            } => write!(
+                f,
+                "{} has format version {found}; this caiso-access reads version {supported}",
+                file.display()
+            ),
+            StorageError::Write { file, cause } => {
+                write!(f, "cannot write {}: {cause}", file.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
