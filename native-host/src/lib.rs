@@ -62,6 +62,36 @@ mod layout_tests {
         found
     }
 
+    /// Every room of the tree is in the crate map above and in the README's layout table.
+    #[test]
+    fn the_maps_match_the_tree() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let crate_map = std::fs::read_to_string(root.join("src/lib.rs")).expect("lib.rs");
+        let readme = std::fs::read_to_string(root.join("../README.md")).expect("README");
+        let mut rooms = 0;
+        for entry in std::fs::read_dir(root.join("src")).expect("src") {
+            let path = entry.expect("entry").path();
+            if !path.is_dir() {
+                continue;
+            }
+            rooms += 1;
+            let room = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                crate_map.contains(&format!("//! | [`{room}`] |")),
+                "{room} is missing from the crate map"
+            );
+            assert!(
+                readme.contains(&format!("| `native-host/src/{room}/` |")),
+                "{room} is missing from the README's layout table"
+            );
+        }
+        assert_eq!(rooms, 8);
+    }
+
     #[test]
     fn rooms_keep_the_dependency_rule() {
         let front_ends = ["cli", "nm"];
