@@ -295,9 +295,9 @@ mod tests {
         assert_eq!(ok.days(), &[45, 20, 7]);
         for (values, reason) in [
             (vec![Some(7.0), Some(7.0)], "must differ"),
-            (vec![Some(1.5)], "whole number"),
-            (vec![Some(-3.0)], "whole number"),
-            (vec![Some(f64::NAN)], "whole number"),
+            (vec![Some(1.5)], "whole numbers"),
+            (vec![Some(-3.0)], "whole numbers"),
+            (vec![Some(f64::NAN)], "whole numbers"),
             (vec![None], "not a number"),
             (vec![Some(0.0)], "outside"),
             (vec![Some(366.0)], "outside"),
