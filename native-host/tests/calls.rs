@@ -623,3 +623,90 @@ fn a_report_for_an_unconfigured_sandbox_says_so_and_exits_1() {
         "{stderr}"
     );
 }
+
+/// Every key of an answer object, at any depth.
+fn keys_of(value: &Value, into: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                into.insert(key.clone());
+                keys_of(inner, into);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|inner| keys_of(inner, into)),
+        _ => {}
+    }
+}
+
+/// The keys the extension's Rust reads from host answers: the literal key of every
+/// `field(..)`, `text(..)` and `items(..)` call in `extension/src`.
+fn keys_the_extension_reads() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../extension/src");
+    let mut keys = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("extension sources") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+        for reader in ["field(", "text(", "items("] {
+            for (at, _) in text.match_indices(reader) {
+                let before = text[..at].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || before == '_' {
+                    continue; // another function whose name ends so
+                }
+                let call = &text[at + reader.len()..];
+                let call = &call[..call.find(')').unwrap_or(call.len())];
+                if let Some(key) = call.split('"').nth(1) {
+                    keys.insert(key.to_owned());
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// Issue 11: the extension reads host answers by key; a key the host no longer sends (or never
+/// did) would read as empty without any error. Every key it reads must be one the real host
+/// sends, collected here from real answers: handshake, status with a renewal in progress, the
+/// test catalog, a call with its progress events, an error.
+#[test]
+fn the_extension_reads_only_keys_the_host_sends() {
+    let sandbox = caiso(&[("cmri-market-awards", Behaviour::AupOnce(1))]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    host.cli_ok(&["renewal", "prod", "registered", "TX-1"]);
+    let mut session = host.host();
+    let mut sent = std::collections::BTreeSet::new();
+    for (id, command, args) in [
+        (1, "hello", json!({"protocol": 1, "client": "test"})),
+        (2, "status", json!({})),
+        (3, "tests", json!({})),
+        (
+            4,
+            "renewal",
+            json!({"identity": "nobody", "action": {"step": "approved"}}),
+        ),
+    ] {
+        session.send(&json!({"v": 1, "id": id, "command": command, "args": args}));
+        keys_of(&session.receive().expect("answer"), &mut sent);
+    }
+    session.send(&json!({"v": 1, "id": 5, "command": "call", "args": {
+        "identity": "prod", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox"
+    }}));
+    loop {
+        let message = session.receive().expect("message");
+        keys_of(&message, &mut sent);
+        if message.get("event").is_none() {
+            break;
+        }
+    }
+    // Made by the extension itself: the background's `{ok: {host, report}}` wrapper of the
+    // handshake and status answers, and the reminder record it keeps in storage.
+    let own = ["host", "report", "fingerprint", "expired_on"];
+    let read = keys_the_extension_reads();
+    assert!(read.len() > 20, "the scan found the readers: {read:?}");
+    let unknown: Vec<&String> = read
+        .iter()
+        .filter(|key| !sent.contains(*key) && !own.contains(&key.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the extension reads keys the host never sends: {unknown:?}"
+    );
+}
