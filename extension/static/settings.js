@@ -29,7 +29,8 @@ async function managedValues() {
   if (managed.thresholds !== undefined) {
     await wasmReady;
     try {
-      values.thresholds = checkThresholds(managed.thresholds);
+      // The module returns a typed array; settings hold plain arrays (storage, `Array.isArray`).
+      values.thresholds = Array.from(checkThresholds(managed.thresholds));
     } catch (error) {
       refused.thresholds = error?.message ?? String(error);
     }
