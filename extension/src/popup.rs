@@ -120,10 +120,10 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
         let text = format!("Switched off since {since}.");
         append(section, el(doc, "p", &[("class", "detail")], &text)?)?;
     }
-    if let Some(title) = answer.systems.first().and_then(|s| s.title) {
-        if answer.systems.len() == 1 {
-            append(section, el(doc, "p", &[("class", "detail")], title)?)?;
-        }
+    if let Some(title) = answer.systems.first().and_then(|s| s.title)
+        && answer.systems.len() == 1
+    {
+        append(section, el(doc, "p", &[("class", "detail")], title)?)?;
     }
     if let Some(replacement) = &answer.replacement {
         append(

@@ -168,10 +168,10 @@ impl Service {
     pub fn log(&self, entry: serde_json::Value) {
         let mut entry = entry;
         entry["at_ms"] = serde_json::json!(self.started.elapsed().as_secs_f64() * 1000.0);
-        if let Ok(mut guard) = self.log.lock() {
-            if let Some(file) = guard.as_mut() {
-                let _ = writeln!(file, "{entry}");
-            }
+        if let Ok(mut guard) = self.log.lock()
+            && let Some(file) = guard.as_mut()
+        {
+            let _ = writeln!(file, "{entry}");
         }
         if let Ok(mut memory) = self.memory.lock() {
             memory.push(entry);

@@ -109,27 +109,27 @@ pub fn due(
                     message: "CAISO refuses an expired certificate. Ask your User Access Administrator (UAA) to approve a renewal, register for the new certificate and collect it.".to_owned(),
                 });
             }
-        } else if let Some(threshold) = thresholds.crossed(w.days_left) {
-            if !entry.thresholds.contains(&threshold) {
-                // Larger thresholds passed meanwhile are covered by this one.
-                for &t in thresholds.days() {
-                    if t >= threshold && !entry.thresholds.contains(&t) {
-                        entry.thresholds.push(t);
-                    }
+        } else if let Some(threshold) = thresholds.crossed(w.days_left)
+            && !entry.thresholds.contains(&threshold)
+        {
+            // Larger thresholds passed meanwhile are covered by this one.
+            for &t in thresholds.days() {
+                if t >= threshold && !entry.thresholds.contains(&t) {
+                    entry.thresholds.push(t);
                 }
-                let days = match w.days_left {
-                    0 => "today".to_owned(),
-                    1 => "in 1 day".to_owned(),
-                    n => format!("in {n} days"),
-                };
-                reminders.push(Reminder {
+            }
+            let days = match w.days_left {
+                0 => "today".to_owned(),
+                1 => "in 1 day".to_owned(),
+                n => format!("in {n} days"),
+            };
+            reminders.push(Reminder {
                     label: w.label.clone(),
                     threshold: Some(threshold),
                     days_left: w.days_left,
                     title: format!("CAISO certificate {} expires {days}", w.label),
                     message: "Renewal goes through your User Access Administrator (UAA), and CAISO needs up to two business days after you register before you can collect the new certificate. Open the renewal guide.".to_owned(),
                 });
-            }
         }
         record.push((w.label.clone(), entry));
     }

@@ -33,10 +33,10 @@ fn write_element(element: &Element, rendered: &BTreeMap<String, String>, out: &m
         element.namespace.clone().unwrap_or_default(),
     );
     for attribute in &element.attributes {
-        if let (Some(prefix), Some(namespace)) = (&attribute.prefix, &attribute.namespace) {
-            if namespace != XML_NAMESPACE {
-                used.insert(prefix.clone(), namespace.clone());
-            }
+        if let (Some(prefix), Some(namespace)) = (&attribute.prefix, &attribute.namespace)
+            && namespace != XML_NAMESPACE
+        {
+            used.insert(prefix.clone(), namespace.clone());
         }
     }
     let mut in_scope = rendered.clone();

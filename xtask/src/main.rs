@@ -192,10 +192,10 @@ fn locked_wasm_bindgen_version() -> Result<String> {
         fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
+        if line == "name = \"wasm-bindgen\""
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
         }
     }
     Err("wasm-bindgen is not in Cargo.lock".into())
@@ -434,13 +434,13 @@ fn e2e_cases() -> serde_json::Value {
             }
             for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
                 let mut froms = vec![legacy.url.clone()];
-                if legacy.keeps_path {
-                    if let Ok(location) = Location::parse(&legacy.url) {
-                        froms.push(format!(
-                            "{}/Retrieve_Sample_AP?wsdl",
-                            location.to_url().trim_end_matches('/')
-                        ));
-                    }
+                if legacy.keeps_path
+                    && let Ok(location) = Location::parse(&legacy.url)
+                {
+                    froms.push(format!(
+                        "{}/Retrieve_Sample_AP?wsdl",
+                        location.to_url().trim_end_matches('/')
+                    ));
                 }
                 for from in froms {
                     if let Some(to) = classifier.classify(&from).ok().and_then(|a| a.replacement) {

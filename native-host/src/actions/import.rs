@@ -13,6 +13,7 @@ use crate::error::{HostError, HostResult};
 use crate::identity::certificate::rfc3339;
 use crate::identity::{custody, keyring, renewal};
 use crate::store::config::{self, IdentityConfig, KeySource, PassphraseSource};
+use crate::store::{RenewalBook, StateLock};
 
 /// What to import.
 pub struct ImportRequest {
@@ -54,6 +55,12 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
     }
     let new_leaf = &unlocked.chain.leaf;
 
+    // From here on the files are read afresh and written under the state lock (the slow part,
+    // opening the file, is done): another process may change them at the same moment.
+    let dir = workspace.dir().to_owned();
+    let held = StateLock::acquire(&dir)?;
+    workspace.forget();
+
     // Renewals this import completes: same common name, earlier expiry.
     let renewed: Vec<(String, Option<time::Date>)> = workspace
         .identities()?
@@ -94,9 +101,8 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
         imported_at: rfc3339(clock::now()),
     };
 
-    let dir = workspace.dir().to_owned();
     let mut config = workspace.config()?.clone();
-    let mut book = workspace.renewal_book()?;
+    let mut book = RenewalBook::load(&dir)?;
     for (renewed_label, old_expiry) in &renewed {
         let updated = renewal::record_import(
             &book.record(renewed_label),
@@ -114,8 +120,9 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
         Some(slot) => *slot = identity,
         None => config.identities.push(identity),
     }
-    book.save(&dir)?;
-    config.save(&dir)?;
+    book.save(&dir, &held)?;
+    config.save(&dir, &held)?;
+    drop(held);
     workspace.forget();
     Ok(Imported {
         label: label.to_owned(),

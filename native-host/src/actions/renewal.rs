@@ -7,6 +7,7 @@ use super::Workspace;
 use crate::clock;
 use crate::error::HostResult;
 use crate::identity::renewal;
+use crate::store::{RenewalBook, StateLock};
 
 /// Applies `action` to the identity labelled `label`, saves the book, and returns the
 /// identity's status afterwards.
@@ -16,9 +17,13 @@ pub fn record_step(
     action: &RenewalAction,
 ) -> HostResult<IdentityStatus> {
     let expires_on = workspace.identity(label)?.expires_on();
-    let mut book = workspace.renewal_book()?;
+    // Read, change and write under the state lock: another process (the CLI, a browser's host)
+    // may record a step at the same moment.
+    let held = StateLock::acquire(workspace.dir())?;
+    let mut book = RenewalBook::load(workspace.dir())?;
     let updated = renewal::apply(&book.record(label), action, clock::today(), expires_on)?;
     book.identities.insert(label.to_owned(), updated);
-    book.save(workspace.dir())?;
+    book.save(workspace.dir(), &held)?;
+    drop(held);
     workspace.status_of(label, clock::now())
 }

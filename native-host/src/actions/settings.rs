@@ -1,6 +1,7 @@
 //! Edits of the host-side configuration: reminder thresholds, the sandbox, extra trusted CAs,
 //! the signature algorithm, the call time limit, removing an identity, re-verifying one. Every
-//! edit reads the configuration afresh, changes it and saves it in one place ([`edit`]).
+//! edit reads the configuration afresh under the state lock, changes it and saves it in one
+//! place ([`edit`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,17 +14,20 @@ use crate::calls::trust;
 use crate::error::{HostError, HostResult};
 use crate::identity::{custody, keyring};
 use crate::store::config::{self, Config, PassphraseSource, SandboxConfig};
+use crate::store::{RenewalBook, StateLock};
 
-/// Reads the configuration, applies `change` and saves the result (nothing is saved when
-/// `change` fails).
+/// Under the state lock, reads the configuration afresh, applies `change` and saves the result
+/// (nothing is saved when `change` fails), so an edit never undoes another process's.
 pub fn edit<T>(
     workspace: &mut Workspace,
     change: impl FnOnce(&mut Config) -> HostResult<T>,
 ) -> HostResult<T> {
     let dir = workspace.dir().to_owned();
+    let held = StateLock::acquire(&dir)?;
     let mut config = Config::load(&dir)?;
     let result = change(&mut config)?;
-    config.save(&dir)?;
+    config.save(&dir, &held)?;
+    drop(held);
     workspace.forget();
     Ok(result)
 }
@@ -110,17 +114,20 @@ pub fn set_timeout(workspace: &mut Workspace, seconds: u64) -> HostResult<()> {
 /// Forgets the identity `label` and its renewal record (its files are not touched) and deletes
 /// its passphrase from the keyring when it was kept there.
 pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()> {
-    let removed = edit(workspace, |config| {
-        let position = config
-            .identities
-            .iter()
-            .position(|i| i.label == label)
-            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
-        Ok(config.identities.remove(position))
-    })?;
-    let mut book = workspace.renewal_book()?;
+    let dir = workspace.dir().to_owned();
+    let held = StateLock::acquire(&dir)?;
+    let mut config = Config::load(&dir)?;
+    let position = config
+        .identities
+        .iter()
+        .position(|i| i.label == label)
+        .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
+    let removed = config.identities.remove(position);
+    let mut book = RenewalBook::load(&dir)?;
     book.identities.remove(label);
-    book.save(workspace.dir())?;
+    config.save(&dir, &held)?;
+    book.save(&dir, &held)?;
+    drop(held);
     workspace.forget();
     if removed.passphrase == PassphraseSource::Keyring {
         keyring::delete(label)?;

@@ -56,10 +56,10 @@ pub fn load(settings: &CallSettings, environment: CallEnvironment) -> TrustStore
         }
     }
     let mut files: Vec<&PathBuf> = settings.extra_ca_certificates.iter().collect();
-    if environment == CallEnvironment::Sandbox {
-        if let Some(sandbox) = &settings.sandbox {
-            files.extend(sandbox.ca_certificates.iter());
-        }
+    if environment == CallEnvironment::Sandbox
+        && let Some(sandbox) = &settings.sandbox
+    {
+        files.extend(sandbox.ca_certificates.iter());
     }
     for file in files {
         match read_pem_certificates(file) {

@@ -121,13 +121,12 @@ pub fn record_import(
 pub fn view(record: &RenewalRecord, today: Date) -> RenewalView {
     let mut stage = record.stage;
     let mut retired_on = record.retired_on.clone();
-    if stage == RenewalStage::Installed {
-        if let Some(expiry) = record.old_expires_on.as_deref().and_then(parse_date) {
-            if expiry <= today {
-                stage = RenewalStage::Retired;
-                retired_on = Some(expiry.to_string());
-            }
-        }
+    if stage == RenewalStage::Installed
+        && let Some(expiry) = record.old_expires_on.as_deref().and_then(parse_date)
+        && expiry <= today
+    {
+        stage = RenewalStage::Retired;
+        retired_on = Some(expiry.to_string());
     }
     let collect_by = record
         .registered_on

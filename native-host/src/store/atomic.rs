@@ -4,7 +4,7 @@
 //! is flushed to disk, and then renamed over the target in one step; the folder is flushed too.
 //! A crash or kill at any moment leaves the target either as it was or as it is meant to be,
 //! never half written; at worst a stray hidden temporary file remains beside it, which readers
-//! ignore.
+//! ignore and the next writer of state files removes ([`remove_leftovers`]).
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -47,11 +47,35 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 /// The temporary file used while replacing `path`: hidden, beside it, named after the process.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
+    path.with_file_name(format!(".{}.{}.tmp", file_name(path), std::process::id()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+        .unwrap_or_default()
+}
+
+/// Removes the temporary files other processes left beside `path` (killed mid-write). Call it
+/// only where no other process can be writing `path` (state files, under their lock).
+pub fn remove_leftovers(path: &Path) {
+    let (Some(dir), name) = (path.parent(), file_name(path)) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let leftover = entry_name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if leftover {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn write_temp(temp: &Path, contents: &[u8]) -> io::Result<()> {
@@ -108,6 +132,31 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("state.json")]);
+    }
+
+    #[test]
+    fn leftovers_of_dead_writers_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("renewal.json");
+        for name in [
+            ".renewal.json.4242.tmp",
+            ".renewal.json.1.tmp",
+            ".config.json.7.tmp",
+            ".renewal.json.x.tmp",
+            "notes.txt",
+        ] {
+            fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        remove_leftovers(&path);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [".config.json.7.tmp", ".renewal.json.x.tmp", "notes.txt"]
+        );
     }
 
     #[cfg(unix)]

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use base64::Engine;
 
-use super::StorageError;
 use super::data_file::{self, DataFile};
+use super::{StateLock, StorageError};
 
 /// Environment variable that moves the configuration folder (tests, portable installs).
 pub const CONFIG_DIR_ENV: &str = "CAISO_ACCESS_CONFIG_DIR";
@@ -228,8 +228,8 @@ impl Config {
     }
 
     /// Saves the configuration atomically, readable by the user only.
-    pub fn save(&self, dir: &Path) -> Result<(), StorageError> {
-        data_file::save(&Config::path(dir), self)
+    pub fn save(&self, dir: &Path, held: &StateLock) -> Result<(), StorageError> {
+        data_file::save(&Config::path(dir), self, held)
     }
 
     /// The identity with this label.
@@ -271,7 +271,8 @@ mod tests {
             key_matches: true,
             imported_at: "2026-11-22T00:00:00Z".into(),
         });
-        config.save(dir.path()).expect("save");
+        let held = StateLock::acquire(dir.path()).expect("lock");
+        config.save(dir.path(), &held).expect("save");
         assert_eq!(Config::load(dir.path()).expect("reload"), config);
     }
 

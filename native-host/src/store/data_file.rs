@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{StorageError, atomic};
+use super::{StateLock, StorageError, atomic};
 
 /// A versioned JSON document.
 pub trait DataFile: Serialize + DeserializeOwned + Default {
@@ -45,13 +45,16 @@ pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
     Ok(document)
 }
 
-/// Saves `document` to `path` atomically, readable by the user only.
-pub fn save<T: DataFile>(path: &Path, document: &T) -> Result<(), StorageError> {
+/// Saves `document` to `path` atomically, readable by the user only. Only a holder of the
+/// [`StateLock`] writes state files, so any temporary file of `path` found beside it is a dead
+/// writer's leftover: removed first.
+pub fn save<T: DataFile>(path: &Path, document: &T, _held: &StateLock) -> Result<(), StorageError> {
     let write_error = |cause: String| StorageError::Write {
         file: path.to_owned(),
         cause,
     };
     let mut text = serde_json::to_vec_pretty(document).map_err(|e| write_error(e.to_string()))?;
     text.push(b'\n');
+    atomic::remove_leftovers(path);
     atomic::write(path, &text).map_err(|e| write_error(e.to_string()))
 }

@@ -6,15 +6,18 @@
 //! - [`renewal_book`]: every identity's renewal record.
 //! - [`data_file`]: reading and writing a versioned document, with one error per way it fails.
 //! - [`atomic`]: crash-safe replacement of a file, readable by the user only.
+//! - [`lock`]: the lock every process holds while it reads, changes and writes state files.
 
 pub mod atomic;
 pub mod config;
 pub mod data_file;
+pub mod lock;
 pub mod renewal_book;
 
 use std::path::PathBuf;
 
 pub use config::{CONFIG_DIR_ENV, Config, config_dir};
+pub use lock::StateLock;
 pub use renewal_book::RenewalBook;
 
 /// A host file that could not be found, read or written. Messages name the file and the cause,

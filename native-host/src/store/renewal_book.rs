@@ -97,8 +97,8 @@ impl RenewalBook {
     }
 
     /// Saves the book atomically, readable by the user only.
-    pub fn save(&self, dir: &Path) -> Result<(), super::StorageError> {
-        data_file::save(&RenewalBook::path(dir), self)
+    pub fn save(&self, dir: &Path, held: &super::StateLock) -> Result<(), super::StorageError> {
+        data_file::save(&RenewalBook::path(dir), self, held)
     }
 
     /// The record of `label` (a fresh one when none was kept).

@@ -363,24 +363,24 @@ impl Catalog {
                                 system.id, legacy.url
                             ));
                         };
-                        if let Some(since) = &legacy.since {
-                            if !is_partial_date(since) {
-                                return fail(format!(
-                                    "{}: since {since:?} is not YYYY-MM[-DD]",
-                                    legacy.url
-                                ));
-                            }
+                        if let Some(since) = &legacy.since
+                            && !is_partial_date(since)
+                        {
+                            return fail(format!(
+                                "{}: since {since:?} is not YYYY-MM[-DD]",
+                                legacy.url
+                            ));
                         }
                         let location = Location::parse(&legacy.url)?;
                         legacy_hosts.insert(location.host.clone());
                         let target = (current.url.clone(), legacy.keeps_path, legacy.status);
-                        if let Some(previous) = legacy_targets.insert(location, target.clone()) {
-                            if previous != target {
-                                return fail(format!(
-                                    "old address {} maps to two different places",
-                                    legacy.url
-                                ));
-                            }
+                        if let Some(previous) = legacy_targets.insert(location, target.clone())
+                            && previous != target
+                        {
+                            return fail(format!(
+                                "old address {} maps to two different places",
+                                legacy.url
+                            ));
                         }
                     }
                 }
