@@ -42,6 +42,8 @@ pub enum HostError {
     Storage(StorageError),
     /// Registering with a browser failed.
     Registration(String),
+    /// The call was cancelled before it started (the browser closed the connection).
+    Cancelled,
     /// Something that should not happen (a bug).
     Internal(String),
 }
@@ -86,6 +88,9 @@ impl std::fmt::Display for HostError {
             HostError::InvalidValue(why) => f.write_str(why),
             HostError::Storage(e) => write!(f, "{e}"),
             HostError::Registration(why) => f.write_str(why),
+            HostError::Cancelled => {
+                f.write_str("the call was cancelled before it started (the browser went away)")
+            }
             HostError::Internal(why) => write!(f, "internal error: {why}"),
         }
     }

@@ -710,3 +710,174 @@ fn the_extension_reads_only_keys_the_host_sends() {
         "the extension reads keys the host never sends: {unknown:?}"
     );
 }
+
+/// Arrival times (ms since the sandbox started) and outcomes of the CMRI calls it saw.
+fn cmri_arrivals(sandbox: &Running) -> Vec<(f64, String)> {
+    sandbox
+        .log()
+        .iter()
+        .filter(|e| e["operation"] == "cmri-market-awards")
+        .map(|e| {
+            (
+                e["at_ms"].as_f64().expect("at_ms"),
+                e["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// CAISO counts CMRI retrieves 1 per 5 s: every arrival at least that long after the previous.
+fn assert_spaced_by_cmri_limit(arrivals: &[(f64, String)]) {
+    assert!(
+        arrivals.iter().all(|(_, outcome)| outcome == "ok"),
+        "no AUP fault: {arrivals:?}"
+    );
+    for pair in arrivals.windows(2) {
+        assert!(pair[1].0 - pair[0].0 >= 5000.0, "{arrivals:?}");
+    }
+}
+
+fn awards_call(id: u64) -> Value {
+    json!({"v": 1, "id": id, "command": "call", "args": {
+        "identity": "prod", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox"
+    }})
+}
+
+/// Issue 13: two quick clicks sent two calls over one connection; the second waited for a
+/// placeholder an hour away and never ran (3 of 8 stuck past 100 s). Five at once now run in
+/// turn, each as soon as CAISO's limit allows.
+#[test]
+fn five_cmri_calls_at_once_over_one_connection_run_in_turn() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let mut session = host.host();
+    let started = std::time::Instant::now();
+    for id in 1..=5 {
+        session.send(&awards_call(id));
+    }
+    let mut reports = HashMap::new();
+    while reports.len() < 5 {
+        let message = session.receive().expect("message");
+        if message.get("event").is_none() {
+            reports.insert(message["id"].as_u64().expect("id"), message);
+        }
+    }
+    let elapsed = started.elapsed();
+    for report in reports.values() {
+        assert_eq!(report["ok"]["class"], "success", "{report}");
+    }
+    let arrivals = cmri_arrivals(&sandbox);
+    assert_eq!(arrivals.len(), 5, "{arrivals:?}");
+    assert_spaced_by_cmri_limit(&arrivals);
+    assert!(elapsed <= Duration::from_secs(5 * 5 + 5), "{elapsed:?}");
+}
+
+/// Issue 13: rate-limit history lived in each process's memory, so two command-line calls and
+/// a browser's call within one 5 s window all got CAISO's AUP fault (4 of 4 pairs). Through the
+/// user's ledger the later ones wait, say whose call they wait behind, and succeed.
+#[test]
+fn two_clis_and_a_host_share_cmri_limits_through_the_ledger() {
+    // The first call takes a second to answer, so the others find it still out.
+    let sandbox = caiso(&[(
+        "cmri-market-awards",
+        Behaviour::Slow(Duration::from_millis(1000)),
+    )]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let mut session = host.host();
+    session.send(&awards_call(1));
+    while cmri_arrivals(&sandbox).is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let clis: Vec<_> = (0..2)
+        .map(|_| {
+            host.command()
+                .args([
+                    "call",
+                    "prod",
+                    AWARDS.0,
+                    AWARDS.1,
+                    "--environment",
+                    "sandbox",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("cli starts")
+        })
+        .collect();
+    let report = loop {
+        let message = session.receive().expect("message");
+        if message.get("event").is_none() {
+            break message;
+        }
+    };
+    assert_eq!(report["ok"]["class"], "success", "{report}");
+    let mut progress = String::new();
+    for cli in clis {
+        let output = cli.wait_with_output().expect("cli ends");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        progress.push_str(&stderr);
+    }
+    let arrivals = cmri_arrivals(&sandbox);
+    assert_eq!(arrivals.len(), 3, "{arrivals:?}");
+    assert_spaced_by_cmri_limit(&arrivals);
+    assert!(
+        progress.contains("waiting behind another program's call"),
+        "the wait names its cause: {progress}"
+    );
+}
+
+/// Issue 13: a host whose browser was gone stayed alive with its waiting calls (one 25 minutes
+/// after its parent ended). At end of input, calls not started are cancelled and the host exits
+/// once nothing is out; another process's call is not held back by them.
+#[test]
+fn at_end_of_input_waiting_calls_are_cancelled_and_the_host_exits() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let mut session = host.host();
+    for id in 1..=3 {
+        session.send(&awards_call(id));
+    }
+    let first = loop {
+        let message = session.receive().expect("message");
+        if message.get("event").is_none() {
+            break message;
+        }
+    };
+    assert_eq!(first["ok"]["class"], "success", "{first}");
+    let closed = std::time::Instant::now();
+    let (code, stderr) = session.finish();
+    let exit = closed.elapsed();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        exit < Duration::from_secs(1),
+        "the host took {exit:?} to exit"
+    );
+    let output = host.cli(&[
+        "call",
+        "prod",
+        AWARDS.0,
+        AWARDS.1,
+        "--environment",
+        "sandbox",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let waited = closed.elapsed();
+    assert!(
+        waited < Duration::from_secs(7),
+        "held back by the gone host: {waited:?}"
+    );
+    let arrivals = cmri_arrivals(&sandbox);
+    assert_eq!(
+        arrivals.len(),
+        2,
+        "the cancelled calls never went out: {arrivals:?}"
+    );
+    assert_spaced_by_cmri_limit(&arrivals);
+}

@@ -37,7 +37,8 @@ pub struct Workspace {
     dir: PathBuf,
     loaded: Option<Loaded>,
     book: Option<(Stamp, RenewalBook)>,
-    /// The API call machinery (rate-limit history, opened identities) of this process.
+    /// The API call machinery of this process (its one scheduler, counting with the user's
+    /// rate-limit ledger in this folder; the opened identities).
     pub calls: Arc<Engine>,
 }
 
@@ -50,10 +51,10 @@ impl Workspace {
     /// A workspace over the configuration folder `dir`.
     pub fn new(dir: PathBuf) -> Workspace {
         Workspace {
+            calls: Arc::new(Engine::with_ledger(&dir)),
             dir,
             loaded: None,
             book: None,
-            calls: Arc::new(Engine::new()),
         }
     }
 

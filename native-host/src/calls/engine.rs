@@ -14,8 +14,10 @@ use caiso_soap::CaisoHeader;
 
 use super::endpoint::{self, Target};
 use super::explain::{self, Context, Explained};
+use super::https;
+use super::ledger::Ledger;
 use super::prepared::{self, Prepared};
-use super::scheduler::{self, Attempt, Job, Progress, Scheduler};
+use super::scheduler::{self, Attempt, Job, Progress, Shared};
 use crate::clock;
 use crate::error::{HostError, HostResult};
 use crate::store::Config;
@@ -23,10 +25,11 @@ use crate::store::Config;
 /// How many calls of a batch run at once.
 const WORKERS: usize = 6;
 
-/// The call machinery of one host process: the rate-limit history and the opened identities.
+/// The call machinery of one host process: its one scheduler (with the user's rate-limit
+/// ledger) and the opened identities.
 #[derive(Default)]
 pub struct Engine {
-    scheduler: Mutex<Scheduler>,
+    scheduler: Shared,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
 }
 
@@ -42,9 +45,24 @@ struct Outcome {
 }
 
 impl Engine {
-    /// A fresh engine.
+    /// An engine that counts this process's calls alone (tests).
     pub fn new() -> Engine {
         Engine::default()
+    }
+
+    /// An engine whose rate limits count every call of this user, through the ledger in the
+    /// configuration folder `dir`.
+    pub fn with_ledger(dir: &std::path::Path) -> Engine {
+        Engine {
+            scheduler: Shared::with_ledger(Ledger::in_folder(dir)),
+            prepared: Mutex::default(),
+        }
+    }
+
+    /// Cancels every call not started yet (the browser closed the connection); calls out end
+    /// by themselves, within their time limit.
+    pub fn cancel(&self) {
+        self.scheduler.cancel();
     }
 
     /// The identity `label` ready to call `target`, prepared once per process.
@@ -108,10 +126,17 @@ impl Engine {
             .collect();
         let queued_at = Instant::now();
         let started: Mutex<HashMap<usize, (Instant, u32)>> = Mutex::new(HashMap::new());
+        let hold = config
+            .calls
+            .timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(https::DEFAULT_TIMEOUT)
+            + https::CONNECT_TIMEOUT;
         let outcomes = scheduler::run(
             &self.scheduler,
             jobs,
             WORKERS,
+            hold,
             |&(index, target)| {
                 let plan = &planned[index];
                 let attempt_started = Instant::now();
@@ -142,9 +167,7 @@ impl Engine {
             .enumerate()
             .map(|(i, plan)| match plan.target {
                 Err(e) => Err(e),
-                Ok(_) => by_index
-                    .remove(&i)
-                    .ok_or_else(|| HostError::Internal("the call did not finish".into())),
+                Ok(_) => by_index.remove(&i).ok_or(HostError::Cancelled),
             })
             .collect()
     }
@@ -299,9 +322,16 @@ fn event(progress: Progress) -> Event {
             message: "queued behind CAISO's rate limits".into(),
             expected_at: Some(at(start)),
         },
-        Progress::Waiting(until) => Event {
+        Progress::Waiting {
+            until,
+            behind_other,
+        } => Event {
             stage: "waiting".into(),
-            message: "waiting for CAISO's rate limit".into(),
+            message: if behind_other {
+                "waiting behind another program's call to CAISO from this computer (CAISO's rate limit counts them together)".into()
+            } else {
+                "waiting for CAISO's rate limit".into()
+            },
             expected_at: Some(at(until)),
         },
         Progress::Running(attempt) => Event {

@@ -1,7 +1,7 @@
 //! Signed test calls to CAISO's web services: the [`engine`] (from "identity, system, service,
 //! environment" to an explained result), the identity made ready to call ([`prepared`]), what
 //! can be called ([`catalog`]), the endpoint allowlist ([`endpoint`]), the rate-limit
-//! [`scheduler`], the HTTPS client ([`https`]), server [`trust`] and the words for every outcome
+//! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]), server [`trust`] and the words for every outcome
 //! ([`explain`]).
 
 pub mod catalog;
@@ -9,6 +9,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod explain;
 pub mod https;
+pub mod ledger;
 pub mod prepared;
 pub mod scheduler;
 pub mod trust;

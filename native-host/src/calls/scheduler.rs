@@ -10,14 +10,23 @@
 //! Policy fault pauses the call's lanes for the wait the fault states and retries the call.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use caiso_shared::limits::Lane;
 
+use super::ledger::{self, Ledger, StartEntry};
+use crate::log;
+
 /// How often one call is retried after Acceptable Use Policy faults.
 pub const MAX_AUP_RETRIES: u32 = 3;
+
+/// How often a call waiting for another process's unanswered call looks at the ledger again
+/// (processes cannot wake each other; answers in this process wake its waiting calls at once).
+const POLL: Duration = Duration::from_millis(25);
+
+/// A waiting call's expected start is announced again when it moves by more than this.
+const ANNOUNCE_AFTER: Duration = Duration::from_millis(250);
 
 /// A lane key and its figures: `<environment>/<lane id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,16 +56,16 @@ impl LaneRef {
 /// One call counted in a lane: when it was sent and, once its answer is in, when that was.
 /// The server saw it somewhere in between, so the window of the call `n` later is counted from
 /// the answer: no delay on the way (a slow TLS handshake, a congested link) can put `n + 1`
-/// arrivals into one of the server's windows.
-#[derive(Debug, Clone, Copy)]
+/// arrivals into one of the server's windows. A call still out counts until its answer or its
+/// deadline (its time limit), never longer.
+#[derive(Debug, Clone)]
 struct Slot {
-    ticket: u64,
+    /// `<process id>-<ticket>`.
+    id: String,
     sent: Instant,
     answered: Option<Instant>,
+    deadline: Instant,
 }
-
-/// How far ahead a call waits for an answer still out (re-checked when any answer comes).
-const UNTIL_ANSWERED: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Default, Clone)]
 struct LaneState {
@@ -64,63 +73,165 @@ struct LaneState {
     paused_until: Option<Instant>,
 }
 
-/// The start history of every lane. One per host process, shared by all its calls.
-#[derive(Debug, Default)]
+/// What keeps a call from starting now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Nothing: it may start.
+    Free,
+    /// A window or the spreading of starts.
+    Window,
+    /// A call not answered yet; `own` when this process made it.
+    Outstanding {
+        /// Whether this process made the call.
+        own: bool,
+    },
+    /// An Acceptable Use Policy pause.
+    Paused,
+}
+
+/// When a call may start, what holds it, and when it is expected to start if every call still
+/// out were answered now (the figure progress shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earliest {
+    /// The earliest start the history allows.
+    pub at: Instant,
+    /// What sets it.
+    pub hold: Hold,
+    /// The start expected if the calls still out were answered now.
+    pub expected: Instant,
+}
+
+/// The start history of every lane: this process's, or (with a ledger) every process's of
+/// this user.
+#[derive(Debug, Default, Clone)]
 pub struct Scheduler {
     lanes: HashMap<String, LaneState>,
     next_ticket: u64,
 }
 
+/// A moment on both clocks, to move times between the ledger (wall clock) and this process
+/// (monotonic clock).
+#[derive(Debug, Clone, Copy)]
+struct Anchor {
+    instant: Instant,
+    millis: u64,
+}
+
+impl Anchor {
+    fn now() -> Anchor {
+        Anchor {
+            instant: Instant::now(),
+            millis: ledger::millis(SystemTime::now()),
+        }
+    }
+
+    fn instant(self, millis: u64) -> Instant {
+        if millis >= self.millis {
+            self.instant + Duration::from_millis(millis - self.millis)
+        } else {
+            // Older than this process's clock can say: counts as now (waits longer, never less).
+            self.instant
+                .checked_sub(Duration::from_millis(self.millis - millis))
+                .unwrap_or(self.instant)
+        }
+    }
+
+    fn millis(self, instant: Instant) -> u64 {
+        match instant.checked_duration_since(self.instant) {
+            Some(after) => self.millis + u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+            None => self.millis.saturating_sub(
+                u64::try_from((self.instant - instant).as_millis()).unwrap_or(u64::MAX),
+            ),
+        }
+    }
+}
+
+fn own_prefix() -> String {
+    format!("{}-", std::process::id())
+}
+
 impl Scheduler {
     /// The earliest moment at or after `now` when a call on `lanes` may start.
     pub fn earliest(&self, lanes: &[LaneRef], now: Instant) -> Instant {
-        let mut at = now;
+        self.earliest_why(lanes, now).at
+    }
+
+    /// The earliest start of a call on `lanes`, what holds it, and the expected start.
+    pub fn earliest_why(&self, lanes: &[LaneRef], now: Instant) -> Earliest {
+        let own = own_prefix();
+        let mut result = Earliest {
+            at: now,
+            hold: Hold::Free,
+            expected: now,
+        };
+        let later = |result: &mut Earliest, at: Instant, expected: Instant, hold: Hold| {
+            if at > result.at {
+                result.at = at;
+                result.hold = hold;
+            }
+            result.expected = result.expected.max(expected);
+        };
         for lane in lanes {
             let Some(state) = self.lanes.get(&lane.key) else {
                 continue;
             };
             if let Some(until) = state.paused_until {
-                at = at.max(until);
+                later(&mut result, until, until, Hold::Paused);
             }
             let n = lane.requests as usize;
             if n > 0 && state.starts.len() >= n {
-                let slot = state.starts[state.starts.len() - n];
-                let counted_from = slot.answered.unwrap_or(now + UNTIL_ANSWERED);
-                at = at.max(counted_from + lane.window);
+                let slot = &state.starts[state.starts.len() - n];
+                match slot.answered {
+                    Some(answered) => {
+                        let at = answered + lane.window;
+                        later(&mut result, at, at, Hold::Window);
+                    }
+                    None => later(
+                        &mut result,
+                        slot.deadline + lane.window,
+                        now.max(slot.sent) + lane.window,
+                        Hold::Outstanding {
+                            own: slot.id.starts_with(&own),
+                        },
+                    ),
+                }
             }
             // Starts are also spread evenly over the window: a burst of `n` at once would be
             // within the limit as sent, but a little network jitter on arrival would put
             // `n + 1` into one of the server's windows.
             if let Some(last) = state.starts.back() {
-                at = at.max(last.sent + lane.window / lane.requests.max(1));
+                let at = last.sent + lane.window / lane.requests.max(1);
+                later(&mut result, at, at, Hold::Window);
             }
         }
-        at
+        result
     }
 
-    /// Records that a call on `lanes` was sent at `at`; returns its ticket for [`Self::answered`].
-    pub fn sent(&mut self, lanes: &[LaneRef], at: Instant) -> u64 {
+    /// Records that a call on `lanes` was sent at `at`, counting until `deadline` without an
+    /// answer; returns its id for [`Self::answered`].
+    pub fn sent(&mut self, lanes: &[LaneRef], at: Instant, deadline: Instant) -> String {
         self.next_ticket += 1;
-        let ticket = self.next_ticket;
+        let id = format!("{}{}", own_prefix(), self.next_ticket);
         for lane in lanes {
             let state = self.lanes.entry(lane.key.clone()).or_default();
             state.starts.push_back(Slot {
-                ticket,
+                id: id.clone(),
                 sent: at,
                 answered: None,
+                deadline,
             });
             while state.starts.len() > lane.requests as usize {
                 state.starts.pop_front();
             }
         }
-        ticket
+        id
     }
 
-    /// Records that the call `ticket` on `lanes` was answered at `at`.
-    pub fn answered(&mut self, lanes: &[LaneRef], ticket: u64, at: Instant) {
+    /// Records that the call `id` on `lanes` was answered at `at`.
+    pub fn answered(&mut self, lanes: &[LaneRef], id: &str, at: Instant) {
         for lane in lanes {
             if let Some(state) = self.lanes.get_mut(&lane.key) {
-                for slot in state.starts.iter_mut().filter(|s| s.ticket == ticket) {
+                for slot in state.starts.iter_mut().filter(|s| s.id == id) {
                     slot.answered = Some(at);
                 }
             }
@@ -129,8 +240,8 @@ impl Scheduler {
 
     /// Records a call sent and answered at `at` (a schedule projection; tests).
     pub fn record(&mut self, lanes: &[LaneRef], at: Instant) {
-        let ticket = self.sent(lanes, at);
-        self.answered(lanes, ticket, at);
+        let id = self.sent(lanes, at, at);
+        self.answered(lanes, &id, at);
     }
 
     /// Pauses `lanes` until `until` (an Acceptable Use Policy fault asked us to wait).
@@ -139,6 +250,174 @@ impl Scheduler {
             let state = self.lanes.entry(lane.key.clone()).or_default();
             state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
         }
+    }
+
+    /// Takes the history from the ledger's content.
+    fn load(&mut self, book: &ledger::Book, anchor: Anchor) {
+        self.lanes = book
+            .lanes
+            .iter()
+            .map(|(key, entry)| {
+                let state = LaneState {
+                    starts: entry
+                        .starts
+                        .iter()
+                        .map(|s| Slot {
+                            id: s.id.clone(),
+                            sent: anchor.instant(s.sent),
+                            answered: s.answered.map(|a| anchor.instant(a)),
+                            deadline: anchor.instant(s.deadline),
+                        })
+                        .collect(),
+                    paused_until: entry.paused_until.map(|p| anchor.instant(p)),
+                };
+                (key.clone(), state)
+            })
+            .collect();
+    }
+
+    /// Writes the history into the ledger's content.
+    fn store(&self, book: &mut ledger::Book, anchor: Anchor) {
+        book.lanes = self
+            .lanes
+            .iter()
+            .map(|(key, state)| {
+                let entry = ledger::LaneEntry {
+                    starts: state
+                        .starts
+                        .iter()
+                        .map(|s| StartEntry {
+                            id: s.id.clone(),
+                            sent: anchor.millis(s.sent),
+                            answered: s.answered.map(|a| anchor.millis(a)),
+                            deadline: anchor.millis(s.deadline),
+                        })
+                        .collect(),
+                    paused_until: state.paused_until.map(|p| anchor.millis(p)),
+                };
+                (key.clone(), entry)
+            })
+            .collect();
+    }
+}
+
+/// The one scheduler of a process: every batch of every connection decides and records its
+/// starts through it, and any answer, pause or cancellation wakes every waiting batch. With a
+/// [`Ledger`] the history is the user's, shared with the other processes.
+#[derive(Debug, Default)]
+pub struct Shared {
+    inner: Mutex<Inner>,
+    wake: Condvar,
+    ledger: Option<Ledger>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    scheduler: Scheduler,
+    generation: u64,
+    cancelled: bool,
+}
+
+impl Shared {
+    /// A scheduler of this process alone (tests, projections).
+    pub fn in_process() -> Shared {
+        Shared::default()
+    }
+
+    /// A scheduler whose history is the user's `ledger`.
+    pub fn with_ledger(ledger: Ledger) -> Shared {
+        Shared {
+            ledger: Some(ledger),
+            ..Shared::default()
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // The history stays valid if a holder panicked: it is only ever appended to.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the current history (read from the ledger, under its lock, when there is
+    /// one); `f` says whether it changed the history, which is then written back and wakes the
+    /// waiting batches.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Scheduler) -> (T, bool)) -> T {
+        let mut inner = self.lock();
+        let mut f = Some(f);
+        let mut changed = false;
+        let mut result = None;
+        if let Some(ledger) = &self.ledger {
+            let outcome = ledger.update(|book| {
+                let anchor = Anchor::now();
+                inner.scheduler.load(book, anchor);
+                let (value, did) = (f.take().expect("called once"))(&mut inner.scheduler);
+                if did {
+                    inner.scheduler.store(book, anchor);
+                }
+                changed = did;
+                result = Some(value);
+                ((), did)
+            });
+            if let Err(e) = outcome {
+                log::warn(&format!(
+                    "the rate-limit ledger cannot be used ({e}); this process counts alone"
+                ));
+            }
+        }
+        let value = match (result, f.take()) {
+            (Some(value), _) => value,
+            (None, Some(f)) => {
+                let (value, did) = f(&mut inner.scheduler);
+                changed = did;
+                value
+            }
+            (None, None) => unreachable!("f ran or is still here"),
+        };
+        if changed {
+            inner.generation += 1;
+            self.wake.notify_all();
+        }
+        value
+    }
+
+    /// A copy of the current history (for projections).
+    pub fn snapshot(&self) -> Scheduler {
+        self.with(|s| (s.clone(), false))
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Wakes every waiting batch (a result arrived, something changed).
+    fn bump(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        self.wake.notify_all();
+    }
+
+    /// Waits until something changes after `seen`, or `timeout` (`None`: no limit).
+    fn wait_after(&self, seen: u64, timeout: Option<Duration>) {
+        let inner = self.lock();
+        let unchanged = |i: &mut Inner| i.generation == seen;
+        match timeout {
+            Some(t) => drop(self.wake.wait_timeout_while(inner, t, unchanged)),
+            None => drop(self.wake.wait_while(inner, unchanged)),
+        }
+    }
+
+    /// Cancels every call not started yet, in every batch (the browser went away).
+    pub fn cancel(&self) {
+        let mut inner = self.lock();
+        inner.cancelled = true;
+        inner.generation += 1;
+        self.wake.notify_all();
+    }
+
+    /// Whether [`Self::cancel`] was called.
+    pub fn cancelled(&self) -> bool {
+        self.lock().cancelled
     }
 }
 
@@ -156,8 +435,14 @@ pub enum Attempt<R> {
 pub enum Progress {
     /// Queued; expected to start at this moment.
     Queued(Instant),
-    /// Waiting for a rate limit until this moment.
-    Waiting(Instant),
+    /// Waiting for a rate limit; expected to start at this moment; `behind_other` when the
+    /// limit is taken by another process's call (another browser's host, a script).
+    Waiting {
+        /// The expected start.
+        until: Instant,
+        /// Whether another process's call holds the limit.
+        behind_other: bool,
+    },
     /// Running (attempt number, from 1).
     Running(u32),
     /// Refused under the Acceptable Use Policy; retried at this moment.
@@ -278,7 +563,7 @@ impl Queue {
             }
             let delays_a_more_loaded_call = candidates[..position].iter().any(|&(_, h_at, h)| {
                 h_at > now && {
-                    let mut trial = scheduler.snapshot();
+                    let mut trial = scheduler.clone();
                     trial.record(&jobs[index].lanes, now);
                     trial.earliest(&jobs[h].lanes, now) > h_at
                 }
@@ -296,21 +581,14 @@ impl Queue {
     }
 }
 
-impl Scheduler {
-    fn snapshot(&self) -> Scheduler {
-        Scheduler {
-            lanes: self.lanes.clone(),
-            next_ticket: self.next_ticket,
-        }
-    }
-}
-
 /// Runs `jobs` within the limits on `workers` threads, reporting progress as `(job index,
-/// progress)`; returns each job's last result in job order (`None` only if a worker died).
+/// progress)`; returns each job's last result in job order (`None` for a job cancelled before
+/// it started, or if a worker died). A call not answered counts until `hold` after its start.
 pub fn run<T, R>(
-    scheduler: &Mutex<Scheduler>,
+    shared: &Shared,
     jobs: Vec<Job<T>>,
     workers: usize,
+    hold: Duration,
     execute: impl Fn(&T) -> Attempt<R> + Sync,
     mut progress: impl FnMut(usize, Progress),
 ) -> Vec<Option<R>>
@@ -323,47 +601,94 @@ where
     let mut queue = Queue::new(&jobs);
     let mut attempts = vec![0u32; count];
     let mut announced_wait: Vec<Option<Instant>> = vec![None; count];
-    for (index, at) in projected_starts(&lock(scheduler), &jobs) {
+    for (index, at) in projected_starts(&shared.snapshot(), &jobs) {
         progress(index, Progress::Queued(at));
     }
     let workers = workers.clamp(1, 16).min(count.max(1));
-    let (job_tx, job_rx) = mpsc::channel::<usize>();
-    let job_rx = Arc::new(Mutex::new(job_rx));
-    let (done_tx, done_rx) = mpsc::channel::<(usize, Attempt<R>)>();
-    let mut tickets = vec![0u64; count];
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<usize>();
+    let job_rx = Mutex::new(job_rx);
+    // Finished attempts; each push wakes the batches through `shared`.
+    let done: Mutex<Vec<(usize, Attempt<R>)>> = Mutex::new(Vec::new());
+    let take_done = || {
+        std::mem::take(
+            &mut *done
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    };
+    let mut ids: Vec<String> = vec![String::new(); count];
     std::thread::scope(|scope| {
         for _ in 0..workers {
-            let job_rx = Arc::clone(&job_rx);
-            let done_tx = done_tx.clone();
-            let jobs = &jobs;
-            let execute = &execute;
+            let (job_rx, done, jobs, execute) = (&job_rx, &done, &jobs, &execute);
             scope.spawn(move || {
                 loop {
                     let next = job_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok(index)) = next else { break };
-                    if done_tx.send((index, execute(&jobs[index].call))).is_err() {
-                        break;
-                    }
+                    let attempt = execute(&jobs[index].call);
+                    done.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((index, attempt));
+                    shared.bump();
                 }
             });
         }
-        drop(done_tx);
         let mut in_flight = 0usize;
         while !queue.is_empty() || in_flight > 0 {
-            let now = Instant::now();
-            // Deciding and recording a start happen under one lock: other batches of this
-            // process (concurrent requests from the extension) share the lanes.
-            let decision = if in_flight < workers {
-                let mut shared = lock(scheduler);
-                let decision = queue.decide(&shared, &jobs, now);
-                if let Decision::Start(index) = decision {
-                    tickets[index] = shared.sent(&jobs[index].lanes, now);
+            let seen = shared.generation();
+            for (index, attempt) in take_done() {
+                in_flight -= 1;
+                let answered_at = Instant::now();
+                shared.with(|s| {
+                    s.answered(&jobs[index].lanes, &ids[index], answered_at);
+                    ((), true)
+                });
+                match attempt {
+                    Attempt::Done(result) => results[index] = Some(result),
+                    Attempt::RetryAfter(wait, result) => {
+                        if attempts[index] > MAX_AUP_RETRIES {
+                            results[index] = Some(result);
+                        } else {
+                            let until = Instant::now() + wait;
+                            shared.with(|s| {
+                                s.pause(&jobs[index].lanes, until);
+                                ((), true)
+                            });
+                            progress(index, Progress::Retrying(until));
+                            queue.push_front(&jobs, index);
+                        }
+                    }
                 }
-                decision
+            }
+            if shared.cancelled() {
+                // The browser went away: calls not started are dropped (they hold nothing);
+                // calls out finish, and their answers are recorded.
+                queue = Queue::default();
+            }
+            if queue.is_empty() && in_flight == 0 {
+                break;
+            }
+            let now = Instant::now();
+            // Deciding and recording a start happen under one lock (the ledger's, with one):
+            // every batch of this process and every process of this user share the lanes.
+            let (decision, holds) = if in_flight < workers && !queue.is_empty() {
+                shared.with(|s| {
+                    let decision = queue.decide(s, &jobs, now);
+                    if let Decision::Start(index) = decision {
+                        ids[index] = s.sent(&jobs[index].lanes, now, now + hold);
+                        return ((decision, Vec::new()), true);
+                    }
+                    let holds: Vec<(usize, Earliest)> = queue
+                        .groups
+                        .iter()
+                        .filter_map(|(_, members)| members.front().copied())
+                        .map(|index| (index, s.earliest_why(&jobs[index].lanes, now)))
+                        .collect();
+                    ((decision, holds), false)
+                })
             } else {
-                Decision::Idle
+                (Decision::Idle, Vec::new())
             };
-            let wait_until = match decision {
+            let timeout = match decision {
                 Decision::Start(index) => {
                     queue.remove(index);
                     attempts[index] += 1;
@@ -375,66 +700,48 @@ where
                     continue;
                 }
                 Decision::WaitUntil(at) => {
-                    for (_, members) in &queue.groups {
-                        if let Some(&index) = members.front() {
-                            let earliest = lock(scheduler).earliest(&jobs[index].lanes, now);
-                            if earliest > now && announced_wait[index] != Some(earliest) {
-                                announced_wait[index] = Some(earliest);
-                                progress(index, Progress::Waiting(earliest));
-                            }
+                    let mut poll = false;
+                    for (index, earliest) in holds {
+                        let behind_other = earliest.hold == Hold::Outstanding { own: false };
+                        poll |= behind_other;
+                        // Times read back from the ledger move by a millisecond or so: announce
+                        // a new expectation only when it really moved.
+                        let moved = announced_wait[index].is_none_or(|shown| {
+                            shown.max(earliest.expected) - shown.min(earliest.expected)
+                                > ANNOUNCE_AFTER
+                        });
+                        if earliest.at > now && moved {
+                            announced_wait[index] = Some(earliest.expected);
+                            progress(
+                                index,
+                                Progress::Waiting {
+                                    until: earliest.expected,
+                                    behind_other,
+                                },
+                            );
                         }
                     }
-                    Some(at)
+                    let until_start = at.saturating_duration_since(Instant::now());
+                    // Another process's answer wakes nobody here: look again soon.
+                    Some(if poll {
+                        until_start.min(POLL)
+                    } else {
+                        until_start
+                    })
                 }
                 Decision::Idle => None,
             };
-            // Wait for a result, or until the next call may start.
-            let received = match wait_until {
-                Some(at) => done_rx.recv_timeout(at.saturating_duration_since(Instant::now())),
-                None => done_rx
-                    .recv()
-                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-            };
-            if let Ok((index, _)) = &received {
-                lock(scheduler).answered(&jobs[*index].lanes, tickets[*index], Instant::now());
-            }
-            match received {
-                Ok((index, Attempt::Done(result))) => {
-                    in_flight -= 1;
-                    results[index] = Some(result);
-                }
-                Ok((index, Attempt::RetryAfter(wait, result))) => {
-                    in_flight -= 1;
-                    if attempts[index] > MAX_AUP_RETRIES {
-                        results[index] = Some(result);
-                    } else {
-                        let until = Instant::now() + wait;
-                        lock(scheduler).pause(&jobs[index].lanes, until);
-                        progress(index, Progress::Retrying(until));
-                        queue.push_front(&jobs, index);
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
+            shared.wait_after(seen, timeout);
         }
         drop(job_tx);
     });
     results
 }
 
-/// The scheduler behind `mutex`, also if a worker panicked while holding it (its history stays
-/// valid: it is only ever appended to).
-fn lock(mutex: &Mutex<Scheduler>) -> std::sync::MutexGuard<'_, Scheduler> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// When each of `jobs` would start if every call finished at once: the schedule the limits
 /// allow from the current history, with the same choices [`run`] makes.
 pub fn projected_starts<T>(scheduler: &Scheduler, jobs: &[Job<T>]) -> Vec<(usize, Instant)> {
-    let mut simulated = scheduler.snapshot();
+    let mut simulated = scheduler.clone();
     let mut queue = Queue::new(jobs);
     let mut out = Vec::with_capacity(jobs.len());
     let mut now = Instant::now();
@@ -523,13 +830,14 @@ mod tests {
             };
             jobs.push(Job { lanes, call: i });
         }
-        let scheduler = Mutex::new(Scheduler::default());
+        let scheduler = Shared::in_process();
         let starts = Mutex::new(Vec::new());
         let t0 = Instant::now();
         let results = run(
             &scheduler,
             jobs,
             4,
+            Duration::from_secs(60),
             |call| {
                 starts.lock().expect("lock").push((*call, Instant::now()));
                 Attempt::Done(*call)
@@ -570,7 +878,7 @@ mod tests {
                 call: 1,
             },
         ];
-        let scheduler = Mutex::new(Scheduler::default());
+        let scheduler = Shared::in_process();
         let tries = Mutex::new(Vec::new());
         let events = Mutex::new(Vec::new());
         let t0 = Instant::now();
@@ -578,6 +886,7 @@ mod tests {
             &scheduler,
             jobs,
             1,
+            Duration::from_secs(60),
             |call| {
                 let mut tries = tries.lock().expect("lock");
                 tries.push((*call, Instant::now()));
@@ -607,17 +916,26 @@ mod tests {
     }
 
     #[test]
-    fn a_call_still_out_holds_its_slot_until_answered() {
+    fn a_call_still_out_holds_its_slot_until_answered_or_its_deadline() {
         let mut s = Scheduler::default();
         let cmri = [lane("p/cmri", 1, 5000)];
         let t0 = Instant::now();
-        let ticket = s.sent(&cmri, t0);
-        assert!(
-            s.earliest(&cmri, t0) > t0 + Duration::from_secs(60),
-            "waits for the answer"
+        let deadline = t0 + Duration::from_secs(60);
+        let ticket = s.sent(&cmri, t0, deadline);
+        let held = s.earliest_why(&cmri, t0);
+        assert_eq!(
+            held.at,
+            deadline + Duration::from_secs(5),
+            "at most until its deadline"
+        );
+        assert_eq!(held.hold, Hold::Outstanding { own: true });
+        assert_eq!(
+            held.expected,
+            t0 + Duration::from_secs(5),
+            "shown as if answered now"
         );
         let answer = t0 + Duration::from_millis(80);
-        s.answered(&cmri, ticket, answer);
+        s.answered(&cmri, &ticket, answer);
         // Counted from the answer: the request may have reached CAISO that late.
         assert_eq!(s.earliest(&cmri, t0), answer + Duration::from_secs(5));
     }

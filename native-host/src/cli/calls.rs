@@ -8,7 +8,7 @@ use caiso_shared::calls::{CallEnvironment, CallReport, CallRequest};
 use super::args::Args;
 use super::{Failure, usage};
 use crate::actions::Workspace;
-use crate::calls::{Engine, catalog};
+use crate::calls::catalog;
 use crate::diagnose;
 use crate::store::Config;
 
@@ -60,8 +60,8 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             .collect::<Result<_, _>>()?,
     };
     let mut workspace = Workspace::open()?;
-    let config = workspace.config()?;
-    let environment = environment_for(&args, config, label)?;
+    let config = workspace.config()?.clone();
+    let environment = environment_for(&args, &config, label)?;
     let repeat: usize = match args.value("repeat") {
         Some(n) => n
             .parse()
@@ -79,10 +79,10 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             environment,
         })
         .collect();
-    let engine = Engine::new();
+    let engine = &workspace.calls;
     let json = args.flag("json");
     let mut progress_out = std::io::stderr();
-    let results = engine.run(config, requests, |index, event| {
+    let results = engine.run(&config, requests, |index, event| {
         if !json {
             let when = event
                 .expected_at
@@ -200,9 +200,9 @@ pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         return Err(usage("diagnose takes <label>"));
     };
     let mut workspace = Workspace::open()?;
-    let config = workspace.config()?;
-    let environment = environment_for(&args, config, label)?;
-    let diagnosis = diagnose::diagnose(&Engine::new(), config, label, environment)?;
+    let config = workspace.config()?.clone();
+    let environment = environment_for(&args, &config, label)?;
+    let diagnosis = diagnose::diagnose(&workspace.calls, &config, label, environment)?;
     if args.flag("json") {
         let text = serde_json::to_string_pretty(&diagnosis).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")?;
@@ -269,8 +269,8 @@ pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         third_party: args.value("third-party").unwrap_or_default().to_owned(),
     };
     let identity = workspace.identity(label)?.clone();
-    let config = workspace.config()?;
-    let report = diagnose::report::build(&Engine::new(), config, &identity, &request)?;
+    let config = workspace.config()?.clone();
+    let report = diagnose::report::build(&workspace.calls, &config, &identity, &request)?;
     let path = match args.value("out") {
         Some(path) => PathBuf::from(path),
         None => PathBuf::from(&report.file_name),

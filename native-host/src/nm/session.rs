@@ -45,20 +45,27 @@ pub fn serve<W: Write + Send>(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         send(&mut *out, id, body)
     };
+    let calls = std::sync::Arc::clone(&workspace.calls);
+    // However the session ends, calls not started yet are cancelled; the scope then waits only
+    // for calls already out (each ends within its time limit).
+    let end = |how: SessionEnd| {
+        calls.cancel();
+        how
+    };
     std::thread::scope(|scope| {
         loop {
             let frame = match framing::read_frame(input, MAX_REQUEST_BYTES) {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return SessionEnd::Closed,
+                Ok(None) => return end(SessionEnd::Closed),
                 Err(e @ FrameError::TooLarge { .. }) => {
                     log::warn(&format!("ending the session: {e}"));
                     let error = ProtocolError::new(ErrorCode::FrameTooLarge, e.to_string());
                     let _ = write(None, ReplyBody::Error(error));
-                    return SessionEnd::Broken;
+                    return end(SessionEnd::Broken);
                 }
                 Err(e) => {
                     log::warn(&format!("ending the session: {e}"));
-                    return SessionEnd::Broken;
+                    return end(SessionEnd::Broken);
                 }
             };
             let (id, handled) = dispatch::handle(&frame, workspace);
@@ -97,7 +104,7 @@ pub fn serve<W: Write + Send>(
                 log::warn(&format!(
                     "ending the session: cannot write to the browser: {e}"
                 ));
-                return SessionEnd::Broken;
+                return end(SessionEnd::Broken);
             }
         }
     })

@@ -12,18 +12,35 @@ use super::{StorageError, atomic};
 /// Held while a process reads, changes and writes state files; released when dropped.
 #[derive(Debug)]
 pub struct StateLock {
-    _file: File,
+    _held: FileLock,
 }
 
 impl StateLock {
     /// Waits for and takes the lock of the configuration folder `dir`.
     pub fn acquire(dir: &Path) -> Result<StateLock, StorageError> {
         let path = dir.join(".lock");
-        let error = |e: std::io::Error| StorageError::Write {
-            file: path.clone(),
-            cause: e.to_string(),
-        };
-        atomic::create_private_dir(dir).map_err(error)?;
+        FileLock::acquire(&path)
+            .map(|held| StateLock { _held: held })
+            .map_err(|e| StorageError::Write {
+                file: path,
+                cause: e.to_string(),
+            })
+    }
+}
+
+/// An exclusive advisory lock on a file of its own (created private if missing), released when
+/// dropped or when the process ends.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Waits for and takes the lock on `path`.
+    pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
+        if let Some(dir) = path.parent() {
+            atomic::create_private_dir(dir)?;
+        }
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).read(true).write(true);
         #[cfg(unix)]
@@ -31,9 +48,9 @@ impl StateLock {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = options.open(&path).map_err(error)?;
-        file.lock().map_err(error)?;
-        Ok(StateLock { _file: file })
+        let file = options.open(path)?;
+        file.lock()?;
+        Ok(FileLock { _file: file })
     }
 }
 
