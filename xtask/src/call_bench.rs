@@ -3,9 +3,11 @@
 //!   reported apart and excluded);
 //! - utilisation: a 300-call mixed batch through the scheduler, against the fastest schedule
 //!   CAISO's limits allow, with the AUP faults counted from the sandbox's own log;
-//! - the same 300 calls from a naive client: one process per call, all started at once, as
-//!   scripts that do not share a schedule do (each process still honours the waits it is
-//!   told, up to three retries).
+//! - the same batch split across three processes of one user at once (a browser's host and two
+//!   scripts): they share the rate-limit ledger, so together they keep every limit;
+//! - the same 300 calls from a naive client: one process per call, all started at once, each
+//!   with a configuration of its own, as scripts that do not share a schedule do (each process
+//!   still honours the waits it is told, up to three retries).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -196,15 +198,60 @@ fn run_in(dir: &Path) -> Result {
     );
     drop(sandbox);
 
+    step("API calls: the same batch split across 3 processes at once (one user's ledger)");
+    let sandbox = start_sandbox(dir, "split")?;
+    configure(&config, &sandbox)?;
+    let mut args = vec!["call", "bench"];
+    args.extend(mix());
+    args.extend(["--environment", "sandbox", "--json"]);
+    let started = Instant::now();
+    let mut children = Vec::new();
+    // 5 rounds of the mix over 3 processes: repeats 2, 2 and 1.
+    for repeat in ["2", "2", "1"] {
+        let mut these = args.clone();
+        these.extend(["--repeat", repeat]);
+        children.push(
+            crate::host_bench::command(&config)?
+                .args(&these)
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    for mut child in children {
+        if !child.wait().is_ok_and(|status| status.success()) {
+            return Err("a process of the split batch failed".into());
+        }
+    }
+    let wall = started.elapsed();
+    let split = summarize(&log_entries(&sandbox.log));
+    eprintln!(
+        "{} calls from 3 processes, {} AUP faults, first to last arrival {:.2} s (fastest: {:.0} s): utilisation {:.1}%; wall time {:.2} s",
+        split.calls,
+        split.aup,
+        split.span.as_secs_f64(),
+        fastest.as_secs_f64(),
+        100.0 * fastest.as_secs_f64() / split.span.as_secs_f64(),
+        wall.as_secs_f64()
+    );
+    drop(sandbox);
+
     step("API calls: the same 300 calls from a naive client (a process per call, all at once)");
     let sandbox = start_sandbox(dir, "naive")?;
     configure(&config, &sandbox)?;
     let started = Instant::now();
     let mut children = Vec::new();
+    let mut own = 0;
     for _ in 0..5 {
         for operation in mix() {
+            // A configuration folder of its own: no ledger shared with the others.
+            own += 1;
+            let alone = dir.join(format!("naive-{own}"));
+            std::fs::create_dir_all(&alone).map_err(|e| e.to_string())?;
+            std::fs::copy(config.join("config.json"), alone.join("config.json"))
+                .map_err(|e| e.to_string())?;
             children.push(
-                crate::host_bench::command(&config)?
+                crate::host_bench::command(&alone)?
                     .args([
                         "call",
                         "bench",

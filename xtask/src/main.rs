@@ -592,6 +592,8 @@ fn bench() -> Result {
     step("classifier throughput (native, one core)");
     run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
     host_bench::run()?;
+    step("rate-limit ledger overhead per call");
+    run(cargo().args(["bench", "-p", "caiso-access", "--bench", "ledger"]))?;
     call_bench::run()?;
     step("popup: certificate status from cache (headless Chromium, real extension and host)");
     run(Command::new("node").args(["tests/e2e/popup-bench.mjs", "21"]))?;

@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,9 @@ pub fn millis(t: SystemTime) -> u64 {
 pub struct Ledger {
     file: PathBuf,
     lock: PathBuf,
+    /// Whether this process has removed the temporary files killed writers left (once is
+    /// enough: they only appear when a process dies mid-write).
+    swept: Arc<AtomicBool>,
 }
 
 impl Ledger {
@@ -82,6 +87,7 @@ impl Ledger {
         Ledger {
             file: dir.join("ratelimits.json"),
             lock: dir.join(".ratelimits.lock"),
+            swept: Arc::default(),
         }
     }
 
@@ -100,8 +106,12 @@ impl Ledger {
             book.version = LEDGER_VERSION;
             forget_old(&mut book, millis(SystemTime::now()));
             let bytes = serde_json::to_vec(&book).map_err(std::io::Error::other)?;
-            atomic::remove_leftovers(&self.file);
-            atomic::write(&self.file, &bytes)?;
+            if !self.swept.swap(true, Ordering::Relaxed) {
+                atomic::remove_leftovers(&self.file);
+            }
+            // Readers see the old or the new ledger whole; a power cut may lose the last
+            // starts, which only ever ends a wait early by one call.
+            atomic::write_unsynced(&self.file, &bytes)?;
         }
         Ok(result)
     }

@@ -252,6 +252,18 @@ impl Scheduler {
         }
     }
 
+    /// The history as if every call still out were answered at `now`: what progress shows as
+    /// the expected schedule (a call out usually answers within moments).
+    pub fn settled(&self, now: Instant) -> Scheduler {
+        let mut settled = self.clone();
+        for state in settled.lanes.values_mut() {
+            for slot in state.starts.iter_mut().filter(|s| s.answered.is_none()) {
+                slot.answered = Some(now.max(slot.sent));
+            }
+        }
+        settled
+    }
+
     /// Takes the history from the ledger's content.
     fn load(&mut self, book: &ledger::Book, anchor: Anchor) {
         self.lanes = book
@@ -601,7 +613,7 @@ where
     let mut queue = Queue::new(&jobs);
     let mut attempts = vec![0u32; count];
     let mut announced_wait: Vec<Option<Instant>> = vec![None; count];
-    for (index, at) in projected_starts(&shared.snapshot(), &jobs) {
+    for (index, at) in projected_starts(&shared.snapshot().settled(Instant::now()), &jobs) {
         progress(index, Progress::Queued(at));
     }
     let workers = workers.clamp(1, 16).min(count.max(1));

@@ -14,19 +14,32 @@ use std::path::{Path, PathBuf};
 /// temporary file, so a test can kill the process mid-write. Has no other effect.
 pub const TEST_PAUSE_ENV: &str = "CAISO_ACCESS_TEST_WRITE_PAUSE_MS";
 
-/// Replaces `path` with `contents` atomically.
+/// Replaces `path` with `contents` atomically and durably (flushed to disk before and after the
+/// rename).
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace(path, contents, true)
+}
+
+/// Replaces `path` with `contents` atomically for every reader, without waiting for the disk:
+/// for files a power cut may lose (the rate-limit ledger), never ones it must not.
+pub fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace(path, contents, false)
+}
+
+fn replace(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no folder"))?;
     create_private_dir(dir)?;
     let temp = temp_path(path);
-    let result = write_temp(&temp, contents).and_then(|()| fs::rename(&temp, path));
+    let result = write_temp(&temp, contents, durable).and_then(|()| fs::rename(&temp, path));
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result?;
-    sync_dir(dir);
+    if durable {
+        sync_dir(dir);
+    }
     Ok(())
 }
 
@@ -78,7 +91,7 @@ pub fn remove_leftovers(path: &Path) {
     }
 }
 
-fn write_temp(temp: &Path, contents: &[u8]) -> io::Result<()> {
+fn write_temp(temp: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -97,7 +110,7 @@ fn write_temp(temp: &Path, contents: &[u8]) -> io::Result<()> {
         }
         None => file.write_all(contents)?,
     }
-    file.sync_all()
+    if durable { file.sync_all() } else { Ok(()) }
 }
 
 fn test_pause() -> Option<std::time::Duration> {
