@@ -360,7 +360,7 @@ fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
             ])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("cli starts");
         let cli_status = loop {
@@ -375,7 +375,12 @@ fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
                 break status;
             }
         };
-        assert!(cli_status.success(), "round {round}");
+        if !cli_status.success() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            let _ = cli.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
+            panic!("round {round}: {stderr}");
+        }
         let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("valid JSON");
         for (label, expected) in [
             ("production", format!("CLI-{round}")),

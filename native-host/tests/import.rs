@@ -68,6 +68,7 @@ fn pem_with_encrypted_pkcs8_key_loads() {
 
 /// A typed passphrase is used for the import and not kept where there is no OS keyring (this
 /// machine): the configuration says so and reopening the file later explains why it cannot.
+#[cfg(not(any(windows, target_os = "macos")))]
 #[test]
 fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
     let sandbox = Sandbox::new();
@@ -83,6 +84,42 @@ fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
     let verify = sandbox.cli(&["verify", "typed"]);
     assert_eq!(verify.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&verify.stderr).contains("typed at import and not kept"));
+}
+
+/// On Windows a typed passphrase goes to the Credential Manager: the configuration names the
+/// keyring (never the passphrase), the file reopens later without any variable, and removing
+/// the identity deletes the credential.
+#[cfg(windows)]
+#[test]
+fn a_typed_passphrase_goes_to_the_credential_manager() {
+    let sandbox = Sandbox::new();
+    let label = format!("typed-{}", std::process::id());
+    let typed = sandbox.import_typed(&pki("valid-modern.p12"), &label, &common::passphrase());
+    assert!(
+        typed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&typed.stderr)
+    );
+    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    assert!(config.contains("\"source\": \"keyring\""), "{config}");
+    assert!(!config.contains(&common::passphrase()));
+    let verify = sandbox
+        .command()
+        .env_remove("CAISO_P12_PASS")
+        .args(["verify", &label])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    sandbox.cli_ok(&["remove", &label]);
+    let again = sandbox.import_typed(&pki("valid-modern.p12"), &label, "wrong passphrase");
+    assert!(
+        !again.status.success(),
+        "a deleted credential is not reused"
+    );
 }
 
 #[test]

@@ -5,18 +5,21 @@ mod common;
 use common::Sandbox;
 use serde_json::Value;
 
+#[cfg(not(windows))]
 fn chromium_manifest(sandbox: &Sandbox) -> std::path::PathBuf {
     sandbox
         .home()
         .join(".config/chromium/NativeMessagingHosts/caiso_access.json")
 }
 
+#[cfg(not(windows))]
 fn firefox_manifest(sandbox: &Sandbox) -> std::path::PathBuf {
     sandbox
         .home()
         .join(".mozilla/native-messaging-hosts/caiso_access.json")
 }
 
+#[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn install_registers_the_browsers_found_and_doctor_agrees() {
     let sandbox = Sandbox::new();
@@ -71,6 +74,7 @@ fn install_registers_the_browsers_found_and_doctor_agrees() {
     );
 }
 
+#[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn doctor_explains_what_is_wrong() {
     let sandbox = Sandbox::new();
@@ -103,6 +107,7 @@ fn doctor_explains_what_is_wrong() {
     sandbox.cli_ok(&["doctor", "--browser", "chromium"]);
 }
 
+#[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn uninstall_removes_and_doctor_then_says_absent() {
     let sandbox = Sandbox::new();
@@ -120,6 +125,7 @@ fn uninstall_removes_and_doctor_then_says_absent() {
     assert!(text.contains("absent  "), "{text}");
 }
 
+#[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn a_custom_chromium_profile_and_no_browser_at_all() {
     let sandbox = Sandbox::new();
@@ -148,4 +154,139 @@ fn a_custom_chromium_profile_and_no_browser_at_all() {
     ]);
     let bad = sandbox.cli(&["install", "--browser", "netscape"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// The default value of a registry key, as `reg query` prints it (`None` when absent).
+#[cfg(windows)]
+fn registry_default(key: &str, view: Option<&str>) -> Option<String> {
+    let mut reg = std::process::Command::new("reg");
+    reg.args(["query", key, "/ve"]);
+    if let Some(view) = view {
+        reg.arg(view);
+    }
+    let output = reg.output().expect("reg runs");
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.split("REG_SZ").nth(1).map(|v| v.trim().to_owned()))
+}
+
+/// Windows, for real (under Wine in the test run): `install` writes HKEY_CURRENT_USER keys that
+/// point at manifests whose `"path"` Chrome and Edge can start (no `\\?\` prefix, which
+/// `cmd.exe` cannot run); `doctor` reads both views of HKEY_LOCAL_MACHINE and accepts a path
+/// relative to the manifest; `uninstall` removes the keys. One test: the registry is shared.
+#[cfg(windows)]
+#[test]
+fn windows_registration_in_the_registry() {
+    let sandbox = Sandbox::new();
+    let local = sandbox.temp.path().join("local");
+    let run = |args: &[&str]| {
+        sandbox
+            .command()
+            .env("LOCALAPPDATA", &local)
+            .args(args)
+            .output()
+            .expect("host runs")
+    };
+    let browsers = [
+        "--browser",
+        "chrome",
+        "--browser",
+        "edge",
+        "--browser",
+        "firefox",
+    ];
+    let installed = run(&[&["install"][..], &browsers].concat());
+    let text = String::from_utf8_lossy(&installed.stdout);
+    assert!(
+        installed.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
+    let chrome_key = "HKCU\\Software\\Google\\Chrome\\NativeMessagingHosts\\caiso_access";
+    for key in [
+        chrome_key,
+        "HKCU\\Software\\Microsoft\\Edge\\NativeMessagingHosts\\caiso_access",
+        "HKCU\\Software\\Mozilla\\NativeMessagingHosts\\caiso_access",
+    ] {
+        let manifest_path = registry_default(key, None).unwrap_or_else(|| panic!("{key} is set"));
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(&manifest_path).expect("manifest"))
+                .expect("json");
+        let host = manifest["path"].as_str().expect("path");
+        assert!(!host.starts_with("\\\\?\\"), "{key}: verbatim path {host}");
+        assert!(host.ends_with("caiso-access.exe"), "{key}: {host}");
+    }
+    let doctor = run(&[&["doctor"][..], &browsers].concat());
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
+
+    // A machine-wide registration in HKLM's 32-bit view (where 32-bit installers write) is seen.
+    let manifest = registry_default(chrome_key, None).expect("chrome manifest");
+    let hklm = "HKLM\\Software\\Chromium\\NativeMessagingHosts\\caiso_access";
+    let added = std::process::Command::new("reg")
+        .args(["add", hklm, "/ve", "/d", &manifest, "/f", "/reg:32"])
+        .output()
+        .expect("reg add");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let doctor = run(&["doctor", "--browser", "chromium"]);
+    let text = String::from_utf8_lossy(&doctor.stdout).into_owned();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("ok") && l.contains("(32-bit view)")),
+        "{text}"
+    );
+    let _ = std::process::Command::new("reg")
+        .args(["delete", hklm, "/f", "/reg:32"])
+        .output();
+
+    // A manifest beside the host naming it by a relative path is accepted (Chrome does).
+    let mut copy: Value =
+        serde_json::from_slice(&std::fs::read(&manifest).expect("read")).expect("json");
+    // The host as Windows names it (cargo names it by this machine's Unix path).
+    let exe = std::path::PathBuf::from(copy["path"].as_str().expect("path"));
+    let relative = exe.with_file_name(format!("relative-{}.json", std::process::id()));
+    copy["path"] = Value::from(
+        exe.file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    std::fs::write(&relative, copy.to_string()).expect("write");
+    let set = std::process::Command::new("reg")
+        .args([
+            "add",
+            chrome_key,
+            "/ve",
+            "/d",
+            relative.to_str().expect("path"),
+            "/f",
+        ])
+        .output()
+        .expect("reg add");
+    assert!(set.status.success());
+    let doctor = run(&["doctor", "--browser", "chrome"]);
+    let _ = std::fs::remove_file(&relative);
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
+
+    let removed = run(&[&["uninstall"][..], &browsers].concat());
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    assert_eq!(registry_default(chrome_key, None), None, "the key is gone");
 }

@@ -2,13 +2,14 @@
 //!
 //! - `setup`: installs what building and testing need, only what is missing (the wasm target,
 //!   the wasm-bindgen CLI matching `Cargo.lock` into `tools/`, Debian's Chromium, ChromeDriver,
-//!   Firefox ESR, certutil and xmlsec1, the npm packages from `package-lock.json`).
+//!   Firefox ESR, certutil and xmlsec1, MinGW, clang and Wine for the Windows and macOS builds,
+//!   the npm packages from `package-lock.json`).
 //! - `build`: the native host, the extension's WebAssembly module (size-optimised), loadable
 //!   extension folders `dist/chromium` and `dist/firefox`, store zips, and the end-to-end test
 //!   cases derived from the catalog.
 //! - `test`: set-up, build, then every check: formatting, lints, unit and integration tests,
-//!   wasm-bindgen tests under Node and in headless Chromium, and the real-browser end-to-end
-//!   tests in Chromium and Firefox.
+//!   the host's tests as a Windows program under Wine, wasm-bindgen tests under Node and in
+//!   headless Chromium, and the real-browser end-to-end tests in Chromium and Firefox.
 //! - `demo`: set-up, build, and the newcomer's walk-through in Chromium with the extension.
 //! - `bench`: classifier throughput and WebAssembly size against the targets.
 //! - `codegen`: rewrites generated files that are committed (the redirect ruleset).
@@ -23,6 +24,7 @@ use std::time::Instant;
 mod call_bench;
 mod cross_check;
 mod host_bench;
+mod windows_test;
 
 use caiso_shared::catalog::Location;
 use caiso_shared::{Classifier, redirect_rules};
@@ -31,7 +33,7 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_CRATE: &str = "caiso_access_extension";
-const APT_PACKAGES: [&str; 8] = [
+const APT_PACKAGES: [&str; 10] = [
     "chromium",
     "chromium-driver",
     "firefox-esr",
@@ -41,6 +43,9 @@ const APT_PACKAGES: [&str; 8] = [
     "gcc-mingw-w64-x86-64",
     "clang",
     "llvm",
+    // The Windows build's tests, run for real under Wine (see windows_test.rs).
+    "wine",
+    "wine64",
 ];
 /// Static files of the extension, from `extension/static/`.
 const STATIC_FILES: [&str; 11] = [
@@ -498,6 +503,7 @@ fn test(args: &[String]) -> Result {
     step("wasm-bindgen tests under Node");
     run(&mut wasm_test("node"))?;
     cross_check::check()?;
+    windows_test::run_tests()?;
     if skip_browsers {
         eprintln!("(browser tests skipped)");
         return Ok(());

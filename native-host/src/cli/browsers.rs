@@ -32,7 +32,7 @@ fn chosen_browsers(args: &Args) -> Result<Option<Vec<Browser>>, Failure> {
 fn host_path() -> Result<PathBuf, Failure> {
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    Ok(std::fs::canonicalize(&exe).unwrap_or(exe))
+    Ok(dunce::canonicalize(&exe).unwrap_or(exe))
 }
 
 /// `caiso-access install [--browser NAME]... [--user-data-dir DIR]`.

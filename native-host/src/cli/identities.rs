@@ -48,8 +48,7 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("application") => IdentityKind::Application,
         Some(k) => return Err(usage(format!("unknown kind {k:?} (user or application)"))),
     };
-    let absolute =
-        |p: &str| std::fs::canonicalize(p).map_err(|e| Failure::from(format!("{p}: {e}")));
+    let absolute = |p: &str| dunce::canonicalize(p).map_err(|e| Failure::from(format!("{p}: {e}")));
     let file = absolute(file)?;
     let source = match args.value("key") {
         Some(key) => KeySource::Pem {

@@ -121,7 +121,9 @@ pub fn doctor(
                 Place::Folder { dir, .. } => {
                     check_file(&dir.join(format!("{HOST_NAME}.json")), browser, host)
                 }
-                Place::RegistryKey { hive, key, .. } => match registry::get_default(hive, key) {
+                Place::RegistryKey {
+                    hive, key, view, ..
+                } => match registry::get_default(hive, key, *view) {
                     Ok(None) => Verdict::Absent,
                     Ok(Some(path)) => check_file(Path::new(&path), browser, host),
                     Err(e) => Verdict::Wrong(vec![e.to_string()]),
@@ -138,7 +140,7 @@ pub fn doctor(
 
 fn check_file(path: &Path, browser: Browser, host: &Path) -> Verdict {
     match std::fs::read_to_string(path) {
-        Ok(text) => match manifest::check_manifest(&text, browser, host) {
+        Ok(text) => match manifest::check_manifest(&text, path.parent(), browser, host) {
             wrong if wrong.is_empty() => Verdict::Ok,
             wrong => Verdict::Wrong(wrong),
         },

@@ -59,8 +59,15 @@ pub enum Verdict {
     Wrong(Vec<String>),
 }
 
-/// Checks a manifest's content against what `browser` needs to start `host`.
-pub fn check_manifest(text: &str, browser: Browser, host: &Path) -> Vec<String> {
+/// Checks a manifest's content (found in the folder `folder`) against what `browser` needs to
+/// start `host`. On Windows, Chrome and Firefox also accept a `"path"` relative to the
+/// manifest's folder.
+pub fn check_manifest(
+    text: &str,
+    folder: Option<&Path>,
+    browser: Browser,
+    host: &Path,
+) -> Vec<String> {
     let mut wrong = Vec::new();
     let manifest: Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -75,7 +82,13 @@ pub fn check_manifest(text: &str, browser: Browser, host: &Path) -> Vec<String> 
     match manifest["path"].as_str() {
         None => wrong.push("\"path\" is missing".into()),
         Some(path) => {
-            let path = Path::new(path);
+            let given = Path::new(path);
+            let relative_ok = cfg!(windows) && given.is_relative();
+            let resolved = match folder {
+                Some(folder) if relative_ok => folder.join(given),
+                _ => given.to_owned(),
+            };
+            let path = resolved.as_path();
             if !path.is_absolute() {
                 wrong.push(format!("\"path\" {} is not absolute", path.display()));
             } else if !path.is_file() {

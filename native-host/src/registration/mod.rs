@@ -19,7 +19,7 @@ use crate::error::{HostError, HostResult};
 
 pub use install::{doctor, install, uninstall};
 pub use manifest::{Finding, Verdict};
-pub use places::{Place, browser_present, places};
+pub use places::{Place, RegistryView, browser_present, places};
 
 /// The browsers caiso-access registers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

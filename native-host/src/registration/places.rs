@@ -24,9 +24,21 @@ pub enum Place {
         hive: &'static str,
         /// The key path below the hive.
         key: String,
+        /// The registry view (`HKEY_LOCAL_MACHINE\Software` has a 32-bit and a 64-bit one;
+        /// Chrome reads both); `None` for `HKEY_CURRENT_USER`, which has one.
+        view: Option<RegistryView>,
         /// Whether caiso-access writes here.
         ours: bool,
     },
+}
+
+/// One of the two views of `HKEY_LOCAL_MACHINE\Software` on 64-bit Windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryView {
+    /// What 32-bit programs see (`WOW6432Node`).
+    Bits32,
+    /// What 64-bit programs see.
+    Bits64,
 }
 
 impl Place {
@@ -43,7 +55,13 @@ impl Place {
             Place::Folder { dir, .. } => {
                 dir.join(format!("{HOST_NAME}.json")).display().to_string()
             }
-            Place::RegistryKey { hive, key, .. } => format!("{hive}\\{key}"),
+            Place::RegistryKey {
+                hive, key, view, ..
+            } => match view {
+                None => format!("{hive}\\{key}"),
+                Some(RegistryView::Bits32) => format!("{hive}\\{key} (32-bit view)"),
+                Some(RegistryView::Bits64) => format!("{hive}\\{key} (64-bit view)"),
+            },
         }
     }
 }
@@ -128,15 +146,24 @@ pub fn places(browser: Browser, os: Os, dirs: &UserDirs) -> Vec<Place> {
                 Browser::Firefox => "Mozilla",
             };
             let key = format!("Software\\{vendor}\\NativeMessagingHosts\\{HOST_NAME}");
+            // Chromium-family browsers read HKCU, then HKLM's 32-bit view, then its 64-bit one.
             vec![
                 Place::RegistryKey {
                     hive: "HKEY_CURRENT_USER",
                     key: key.clone(),
+                    view: None,
                     ours: true,
                 },
                 Place::RegistryKey {
                     hive: "HKEY_LOCAL_MACHINE",
+                    key: key.clone(),
+                    view: Some(RegistryView::Bits32),
+                    ours: false,
+                },
+                Place::RegistryKey {
+                    hive: "HKEY_LOCAL_MACHINE",
                     key,
+                    view: Some(RegistryView::Bits64),
                     ours: false,
                 },
             ]
@@ -242,9 +269,14 @@ mod tests {
                 "HKEY_CURRENT_USER\\Software\\Mozilla\\NativeMessagingHosts\\caiso_access",
             ),
         ];
+        // Another system's folders built on Windows join with `\`: compare the paths as such.
+        let shown = |os: Os, place: String| match os {
+            Os::Windows => place,
+            _ => place.replace('\\', "/"),
+        };
         for (browser, os, expected) in cases {
             assert_eq!(
-                first(browser, os).as_deref(),
+                first(browser, os).map(|p| shown(os, p)).as_deref(),
                 Some(expected),
                 "{browser:?} on {os:?}"
             );
@@ -254,8 +286,21 @@ mod tests {
             ..d.clone()
         };
         assert_eq!(
-            places(Browser::Chromium, Os::Linux, &xdg)[0].describe(),
+            shown(
+                Os::Linux,
+                places(Browser::Chromium, Os::Linux, &xdg)[0].describe()
+            ),
             "/cfg/chromium/NativeMessagingHosts/caiso_access.json"
+        );
+        let windows = places(Browser::Chrome, Os::Windows, &d);
+        let described: Vec<String> = windows.iter().map(Place::describe).collect();
+        assert_eq!(
+            described[1..],
+            [
+                "HKEY_LOCAL_MACHINE\\Software\\Google\\Chrome\\NativeMessagingHosts\\caiso_access (32-bit view)",
+                "HKEY_LOCAL_MACHINE\\Software\\Google\\Chrome\\NativeMessagingHosts\\caiso_access (64-bit view)",
+            ],
+            "Chrome reads both views of HKLM"
         );
         assert!(
             windows_manifest(&d, Browser::Edge)

@@ -10,7 +10,10 @@ mod imp {
     use winreg::RegKey;
 
     use crate::error::{HostError, HostResult};
-    use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE};
+    use crate::registration::RegistryView;
+    use winreg::enums::{
+        HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_32KEY, KEY_WOW64_64KEY,
+    };
 
     pub fn set_default(key: &str, manifest: &Path) -> HostResult<()> {
         let (entry, _) = RegKey::predef(HKEY_CURRENT_USER)
@@ -35,13 +38,23 @@ mod imp {
         }
     }
 
-    pub fn get_default(hive: &str, key: &str) -> HostResult<Option<String>> {
+    pub fn get_default(
+        hive: &str,
+        key: &str,
+        view: Option<RegistryView>,
+    ) -> HostResult<Option<String>> {
         let root = if hive == "HKEY_LOCAL_MACHINE" {
             HKEY_LOCAL_MACHINE
         } else {
             HKEY_CURRENT_USER
         };
-        match RegKey::predef(root).open_subkey(key) {
+        let flags = KEY_READ
+            | match view {
+                Some(RegistryView::Bits32) => KEY_WOW64_32KEY,
+                Some(RegistryView::Bits64) => KEY_WOW64_64KEY,
+                None => 0,
+            };
+        match RegKey::predef(root).open_subkey_with_flags(key, flags) {
             Ok(entry) => entry.get_value::<String, _>("").map(Some).map_err(|e| {
                 HostError::Registration(format!("{hive}\\{key} has no usable default value: {e}"))
             }),
@@ -69,7 +82,11 @@ mod imp {
         Ok(false)
     }
 
-    pub fn get_default(_hive: &str, _key: &str) -> HostResult<Option<String>> {
+    pub fn get_default(
+        _hive: &str,
+        _key: &str,
+        _view: Option<crate::registration::RegistryView>,
+    ) -> HostResult<Option<String>> {
         Ok(None)
     }
 }

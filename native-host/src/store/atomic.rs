@@ -32,7 +32,7 @@ fn replace(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no folder"))?;
     create_private_dir(dir)?;
     let temp = temp_path(path);
-    let result = write_temp(&temp, contents, durable).and_then(|()| fs::rename(&temp, path));
+    let result = write_temp(&temp, contents, durable).and_then(|()| rename_over(&temp, path));
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
@@ -41,6 +41,23 @@ fn replace(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
         sync_dir(dir);
     }
     Ok(())
+}
+
+/// Renames `from` over `to`. Windows refuses to replace a file another process is reading at that
+/// instant (access denied): that passes within moments, so the rename is tried again for a while.
+fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match fs::rename(from, to) {
+            Err(e)
+                if cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Creates a folder (and its parents) readable by the user only.

@@ -1,0 +1,96 @@
+//! Runs the native host's tests for real as a Windows program, under Wine (Debian's `wine`,
+//! `wine64`): most CAISO users run Windows with Edge, and a type check does not show what a
+//! Windows build does (paths, the registry, the Credential Manager, native messaging bytes).
+//!
+//! Each run gets a fresh Wine prefix in `target/`, with the small `ProcessPrng` stand-in that
+//! Wine 8 lacks (`xtask/windows/processprng.c`, built with MinGW; Rust's standard library needs
+//! it), and one `wineserver` kept alive for the length of the run so each process starts fast.
+//! The tests are the host's and the shared crate's own, with Wine as cargo's runner.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Result, cargo, root, run, step};
+
+/// The Windows target.
+const TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// A Wine prefix for one run; its server is stopped and the prefix removed when dropped.
+struct Prefix {
+    dir: std::path::PathBuf,
+}
+
+impl Prefix {
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("WINEPREFIX", &self.dir)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+        command
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let _ = self.command("wineserver").arg("-k").status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn fresh_prefix() -> Result<Prefix> {
+    let dir = root()
+        .join("target")
+        .join(format!("wine-prefix-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prefix = Prefix { dir };
+    run(prefix.command("wineboot").arg("-i"))?;
+    let system32 = prefix.dir.join("drive_c").join("windows").join("system32");
+    stand_in_process_prng(&system32)?;
+    // One server for the whole run: each Wine process then starts in a fraction of a second.
+    prefix
+        .command("wineserver")
+        .arg("-p")
+        .spawn()
+        .map_err(|e| format!("wineserver: {e}"))?;
+    Ok(prefix)
+}
+
+/// Builds `bcryptprimitives.dll` with `ProcessPrng` into `system32`.
+fn stand_in_process_prng(system32: &Path) -> Result {
+    let sources = root().join("xtask").join("windows");
+    run(Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-shared", "-O2", "-o"])
+        .arg(system32.join("bcryptprimitives.dll"))
+        .arg(sources.join("processprng.c"))
+        .arg(sources.join("processprng.def"))
+        .arg("-ladvapi32"))
+}
+
+/// Runs the host's and the shared crate's tests as Windows programs under Wine.
+pub fn run_tests() -> Result {
+    step("native host tests on Windows (the Windows build under Wine)");
+    let prefix = fresh_prefix()?;
+    let mut command = cargo();
+    command
+        .args([
+            "test",
+            "--target",
+            TARGET,
+            "-p",
+            "caiso-access",
+            "-p",
+            "caiso-shared",
+        ])
+        .env(
+            format!(
+                "CARGO_TARGET_{}_RUNNER",
+                TARGET.to_uppercase().replace('-', "_")
+            ),
+            "wine",
+        )
+        .env("WINEPREFIX", &prefix.dir)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+    run(&mut command)
+}
