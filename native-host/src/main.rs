@@ -18,7 +18,9 @@ fn main() -> ExitCode {
     match Invocation::from_args(&args) {
         Invocation::CommandLine => {
             let mut out = std::io::stdout().lock();
-            match cli::run(&args, &mut out) {
+            let outcome = cli::run(&args, &mut out);
+            log::flush();
+            match outcome {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(failure) => {
                     log::plain(&failure.message);
@@ -26,11 +28,15 @@ fn main() -> ExitCode {
                 }
             }
         }
-        caller => match nm::run(&caller) {
-            Outcome::Session(SessionEnd::Closed) => ExitCode::SUCCESS,
-            Outcome::Session(SessionEnd::Broken) => ExitCode::from(EXIT_BROKEN_STREAM),
-            Outcome::CallerRefused => ExitCode::from(EXIT_CALLER_NOT_ALLOWED),
-            Outcome::NoConfiguration => ExitCode::FAILURE,
-        },
+        caller => {
+            let outcome = nm::run(&caller);
+            log::flush();
+            match outcome {
+                Outcome::Session(SessionEnd::Closed) => ExitCode::SUCCESS,
+                Outcome::Session(SessionEnd::Broken) => ExitCode::from(EXIT_BROKEN_STREAM),
+                Outcome::CallerRefused => ExitCode::from(EXIT_CALLER_NOT_ALLOWED),
+                Outcome::NoConfiguration => ExitCode::FAILURE,
+            }
+        }
     }
 }

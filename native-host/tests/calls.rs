@@ -881,3 +881,36 @@ fn at_end_of_input_waiting_calls_are_cancelled_and_the_host_exits() {
     );
     assert_spaced_by_cmri_limit(&arrivals);
 }
+
+/// Issue 15: with `HTTPS_PROXY` set, a sandbox call went to the proxy as
+/// `CONNECT ws.prod.caiso.com:443` instead of to the configured sandbox. The sandbox is never
+/// reached through a proxy (this one refuses every connection).
+#[test]
+fn the_sandbox_is_never_reached_through_a_proxy() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let proxy = format!("http://{}", dead.local_addr().expect("address"));
+    drop(dead);
+    let output = host
+        .command()
+        .env("HTTPS_PROXY", &proxy)
+        .env("https_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .args([
+            "call",
+            "prod",
+            AWARDS.0,
+            AWARDS.1,
+            "--environment",
+            "sandbox",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(cmri_arrivals(&sandbox).len(), 1);
+}

@@ -399,3 +399,96 @@ fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
     let (code, stderr) = host.finish();
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// Issue 15: JSON keeps the last of two equal keys, so `{"identity":"nope","identity":"map-stage"}`
+/// acted on map-stage. A key given twice is refused, in the envelope and in the arguments, and
+/// nothing is done.
+#[test]
+fn a_key_given_twice_is_refused() {
+    let sandbox = sandbox_with_identities();
+    let before = sandbox.renewal_bytes();
+    let mut host = sandbox.host();
+    host.send_bytes(br#"{"v":1,"id":5,"command":"renewal","args":{"identity":"nope","identity":"map-stage","action":{"step":"approved"}}}"#);
+    let answer = host.receive().expect("answer");
+    assert_eq!(error_code(&answer), Some("bad_arguments"), "{answer}");
+    assert_eq!(answer["id"], 5);
+    host.send_bytes(br#"{"v":1,"id":6,"command":"status","command":"renewal","args":{}}"#);
+    let answer = host.receive().expect("answer");
+    assert_eq!(error_code(&answer), Some("bad_envelope"), "{answer}");
+    host.send_bytes(br#"{"v":1,"id":7,"id":8,"command":"status","args":{}}"#);
+    let answer = host.receive().expect("answer");
+    assert_eq!(error_code(&answer), Some("bad_envelope"), "{answer}");
+    assert!(
+        answer["id"].is_null(),
+        "which id was meant is unclear: {answer}"
+    );
+    let (code, _) = host.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(sandbox.renewal_bytes(), before, "nothing was recorded");
+}
+
+/// Issue 15: a `hello` whose `client` held a newline wrote a forged line into the host's log.
+#[test]
+fn a_field_cannot_forge_a_log_line() {
+    let sandbox = Sandbox::new();
+    let mut host = sandbox.host();
+    let hello = host.request(
+        1,
+        "hello",
+        json!({"protocol": 1, "client": "t\ncaiso-access[1] warn: x"}),
+    );
+    assert_eq!(hello["ok"]["protocol"], 1);
+    let (code, stderr) = host.finish();
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("hello from t\\ncaiso-access"), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.starts_with("caiso-access[1] warn")),
+        "{stderr}"
+    );
+}
+
+/// Issue 15: a host whose standard error nobody reads blocked once the pipe was full (every
+/// request logs a line). It keeps answering: the log drops lines instead.
+#[test]
+fn an_unread_log_never_blocks_the_host() {
+    let sandbox = Sandbox::new();
+    let common::Host {
+        child,
+        stdin,
+        mut stdout,
+    } = sandbox.host();
+    let mut stdin = stdin.expect("stdin");
+    let (done, finished) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut answers = 0;
+        let mut header = [0u8; 4];
+        while answers < 3000 && std::io::Read::read_exact(&mut stdout, &mut header).is_ok() {
+            let mut body = vec![0u8; u32::from_ne_bytes(header) as usize];
+            if std::io::Read::read_exact(&mut stdout, &mut body).is_err() {
+                break;
+            }
+            answers += 1;
+        }
+        let _ = done.send(answers);
+    });
+    let padding = "p".repeat(30);
+    for id in 0..3000u64 {
+        let body = json!({"v": 1, "id": id, "command": "hello", "args": {"protocol": 1, "client": padding}}).to_string();
+        let mut frame = (body.len() as u32).to_ne_bytes().to_vec();
+        frame.extend_from_slice(body.as_bytes());
+        if std::io::Write::write_all(&mut stdin, &frame).is_err() {
+            break;
+        }
+    }
+    // Nobody has read standard error (about 200 KB of log by now, far over a pipe's buffer).
+    let answers = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the host stopped answering");
+    assert_eq!(answers, 3000);
+    drop(stdin);
+    reader.join().expect("reader");
+    let output = child.wait_with_output().expect("exit");
+    assert!(output.status.success());
+}

@@ -25,6 +25,9 @@ pub const NS_CAISO_HEADER: &str = "http://www.caiso.com/soa/2006-09-30/CAISOWSHe
 
 /// Deepest element nesting accepted (CAISO documents nest a dozen levels).
 const MAX_DEPTH: usize = 256;
+/// Most elements one document may have: far above any SOAP envelope CAISO sends (the data rides
+/// in attachments), far below what would take a hostile answer's memory out of bounds.
+pub const MAX_ELEMENTS: usize = 500_000;
 
 /// Why a document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,22 +110,36 @@ impl Element {
         self.elements().find(|e| e.local == local)
     }
 
-    /// This element and all elements below it, depth first in document order.
+    /// This element and all elements below it, depth first in document order. Linear in the
+    /// number of elements (an explicit stack; inserting into the list as it grows was quadratic:
+    /// seconds for a hostile answer of a few MB).
     pub fn descendants(&self) -> Vec<&Element> {
-        let mut out = vec![self];
-        let mut i = 0;
-        while i < out.len() {
-            let at = out[i];
-            let children: Vec<&Element> = at.elements().collect();
-            out.splice(i + 1..i + 1, children);
-            i += 1;
-        }
+        let mut out = Vec::new();
+        self.walk(|e| {
+            out.push(e);
+            false
+        });
         out
+    }
+
+    /// Visits this element and all below it in document order until `visit` returns true;
+    /// returns the element it stopped at.
+    fn walk<'a>(&'a self, mut visit: impl FnMut(&'a Element) -> bool) -> Option<&'a Element> {
+        let mut stack = vec![self];
+        while let Some(at) = stack.pop() {
+            if visit(at) {
+                return Some(at);
+            }
+            let first = stack.len();
+            stack.extend(at.elements());
+            stack[first..].reverse();
+        }
+        None
     }
 
     /// The first element below (or at) this one with this local name, in whatever namespace.
     pub fn find(&self, local: &str) -> Option<&Element> {
-        self.descendants().into_iter().find(|e| e.local == local)
+        self.walk(|e| e.local == local)
     }
 
     /// The value of the attribute `{namespace}local` (`None` namespace: unprefixed).
@@ -164,6 +181,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut scopes: Vec<Vec<(Option<String>, String)>> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut elements = 0usize;
     loop {
         let event = reader
             .read_event()
@@ -177,11 +195,13 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(err("elements nested too deeply"));
                 }
+                count_element(&mut elements)?;
                 let (element, scope) = open(&start, &scopes, reader.decoder())?;
                 scopes.push(scope);
                 stack.push(element);
             }
             Event::Empty(start) => {
+                count_element(&mut elements)?;
                 let (element, _) = open(&start, &scopes, reader.decoder())?;
                 close(element, &mut stack, &mut root);
             }
@@ -234,6 +254,14 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
 
 fn utf8(bytes: &[u8]) -> Result<&str, XmlError> {
     std::str::from_utf8(bytes).map_err(|_| err("not UTF-8"))
+}
+
+fn count_element(elements: &mut usize) -> Result<(), XmlError> {
+    *elements += 1;
+    if *elements > MAX_ELEMENTS {
+        return Err(err(format!("more than {MAX_ELEMENTS} elements")));
+    }
+    Ok(())
 }
 
 fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
@@ -384,6 +412,33 @@ pub fn escape_attribute(value: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descendants_are_in_document_order_and_find_stops_at_the_first() {
+        let root = parse("<a><b><c/><d/></b><e><f/></e></a>").expect("xml");
+        let order: Vec<&str> = root
+            .descendants()
+            .iter()
+            .map(|e| e.local.as_str())
+            .collect();
+        assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(root.find("e").map(|e| e.elements().count()), Some(1));
+        assert!(root.find("z").is_none());
+    }
+
+    /// Issue 15: a hostile answer of many elements took 2 s at 1.8 MB (quadratic walk) and its
+    /// memory grew without bound; the walk is linear and the count is capped.
+    #[test]
+    fn element_count_is_capped() {
+        let many = format!("<r>{}</r>", "<x/>".repeat(MAX_ELEMENTS));
+        let error = parse(&many).expect_err("one element too many");
+        assert!(error.to_string().contains("more than"), "{error}");
+        let wide = format!("<r>{}</r>", "<x/>".repeat(200_000));
+        let root = parse(&wide).expect("within the cap");
+        assert_eq!(root.descendants().len(), 200_001);
+        assert!(root.find("nothing").is_none());
+        // The cost per MB is measured by `cargo bench -p caiso-soap --bench xml`.
+    }
 
     #[test]
     fn resolves_namespaces_and_references() {

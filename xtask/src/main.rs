@@ -598,6 +598,8 @@ fn bench() -> Result {
     step("classifier throughput (native, one core)");
     run(cargo().args(["bench", "-p", "caiso-shared", "--bench", "classify"]))?;
     host_bench::run()?;
+    step("answer XML: cost per MB at 1, 8 and 32 MB");
+    run(cargo().args(["bench", "-p", "caiso-soap", "--bench", "xml"]))?;
     step("rate-limit ledger overhead per call");
     run(cargo().args(["bench", "-p", "caiso-access", "--bench", "ledger"]))?;
     call_bench::run()?;

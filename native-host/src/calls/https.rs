@@ -78,7 +78,9 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("caiso-access/", env!("CARGO_PKG_VERSION")));
         if let Some((host, address)) = connect_to {
-            builder = builder.resolve(host, address);
+            // The sandbox is a local address configured on this computer: never through a
+            // proxy (with `HTTPS_PROXY` set, its calls went to the proxy as CAISO's host name).
+            builder = builder.resolve(host, address).no_proxy();
         }
         let http = builder
             .build()

@@ -77,6 +77,22 @@ fn parse_and_run(
             );
         }
     };
+    if let Some((depth, key)) = super::strict_json::duplicate_key(text) {
+        let (code, where_) = if depth == 0 {
+            (ErrorCode::BadEnvelope, "the request")
+        } else {
+            (ErrorCode::BadArguments, "the arguments")
+        };
+        // Which id was meant is unclear when `id` itself is given twice.
+        let id = (!(depth == 0 && key == "id"))
+            .then(|| value.get("id").and_then(Value::as_u64))
+            .flatten();
+        let error = ProtocolError::new(
+            code,
+            format!("`{}` appears twice in {where_}", truncate(&key)),
+        );
+        return (id, Err(error));
+    }
     let (id, command) = match envelope(value) {
         Ok(parts) => parts,
         Err((id, error)) => return (id, Err(error)),
