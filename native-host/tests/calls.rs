@@ -914,3 +914,69 @@ fn the_sandbox_is_never_reached_through_a_proxy() {
     );
     assert_eq!(cmri_arrivals(&sandbox).len(), 1);
 }
+
+/// Issue 15: key file paths reached the extension (status problems, call explanations, diagnose
+/// details) and the support report. Files are named by their file name at most: nothing the
+/// extension or a report reader gets holds the folders of this test.
+#[test]
+fn no_folder_reaches_the_extension_or_the_report() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    // A second identity whose key file then goes missing.
+    let own = host.temp.path().join("keys");
+    std::fs::create_dir_all(&own).expect("folder");
+    for name in ["valid.crt", "valid.key"] {
+        std::fs::copy(pki(name), own.join(name)).expect("copy");
+    }
+    host.cli_ok(&[
+        "import",
+        own.join("valid.crt").to_str().expect("path"),
+        "--key",
+        own.join("valid.key").to_str().expect("path"),
+        "--label",
+        "gone",
+    ]);
+    std::fs::remove_file(own.join("valid.key")).expect("remove");
+    let mut session = host.host();
+    let mut seen = Vec::new();
+    for (id, command, args) in [
+        (1, "status", json!({})),
+        (
+            2,
+            "call",
+            json!({"identity": "gone", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox"}),
+        ),
+        (
+            3,
+            "diagnose",
+            json!({"identity": "gone", "environment": "sandbox"}),
+        ),
+        (
+            4,
+            "report",
+            json!({"identity": "gone", "environment": "sandbox", "interface": "api", "browser": "", "frequency": "", "third_party": ""}),
+        ),
+    ] {
+        session.send(&json!({"v": 1, "id": id, "command": command, "args": args}));
+        loop {
+            let message = session.receive().expect("message");
+            let last = message.get("event").is_none();
+            seen.push(message.to_string());
+            if last {
+                break;
+            }
+        }
+    }
+    let everything = seen.join("\n");
+    assert!(everything.contains("valid.key is missing"), "{everything}");
+    assert!(everything.contains("CAISO access support report"), "{everything}");
+    assert!(everything.contains("\"stages\""), "the diagnosis ran: {everything}");
+    let folder = host.temp.path().to_string_lossy().into_owned();
+    let escaped = serde_json::to_string(&folder).expect("json");
+    for form in [folder.as_str(), escaped.trim_matches('"')] {
+        assert!(
+            !everything.contains(form),
+            "a folder reached the extension: {everything}"
+        );
+    }
+}

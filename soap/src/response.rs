@@ -39,9 +39,23 @@ pub struct Response {
     pub fault: Option<Fault>,
     /// Every `EventLog/Event` in the Body (in the fault detail or in a normal answer).
     pub events: Vec<LogEvent>,
-    /// The DocAttach attachment, decoded and decompressed.
-    pub attachment: Option<String>,
+    /// The DocAttach attachment, decoded and decompressed as a stream.
+    pub attachment: Option<Attachment>,
 }
+
+/// A DocAttach attachment as read: its size uncompressed and its first bytes (where an error
+/// document or a "no data" answer says so). The whole is never held in memory: a small gzip
+/// stream can inflate to hundreds of MB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Bytes of the decompressed document.
+    pub bytes: u64,
+    /// Its first [`ATTACHMENT_HEAD_BYTES`] bytes at most, as text (cut at a character).
+    pub head: String,
+}
+
+/// How much of an attachment is kept for reading.
+pub const ATTACHMENT_HEAD_BYTES: usize = 64 * 1024;
 
 /// Why a response could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,21 +114,46 @@ fn child_text(element: &Element, local: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Decodes a DocAttach `AttachmentValue`: base64 of a gzip stream of UTF-8 XML.
-pub fn decode_attachment(value: &str) -> Result<String, ResponseError> {
+/// Decodes a DocAttach `AttachmentValue`: base64 of a gzip stream of UTF-8 XML. The stream is
+/// inflated in small pieces and counted, keeping only its head; more than
+/// [`MAX_ATTACHMENT_BYTES`] is refused.
+pub fn decode_attachment(value: &str) -> Result<Attachment, ResponseError> {
     let compressed = decode_base64(value)
         .ok_or_else(|| ResponseError("the attachment is not base64".to_owned()))?;
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(compressed.as_slice())
-        .take(MAX_ATTACHMENT_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| ResponseError(format!("the attachment is not gzip of UTF-8 text: {e}")))?;
-    if text.len() as u64 > MAX_ATTACHMENT_BYTES {
-        return Err(ResponseError(format!(
-            "the attachment is larger than {MAX_ATTACHMENT_BYTES} bytes uncompressed"
-        )));
+    let mut decoder = flate2::read::GzDecoder::new(compressed.as_slice());
+    let mut piece = vec![0u8; 16 * 1024];
+    let mut head = Vec::new();
+    let mut bytes: u64 = 0;
+    loop {
+        let n = decoder
+            .read(&mut piece)
+            .map_err(|e| ResponseError(format!("the attachment is not gzip: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        if bytes > MAX_ATTACHMENT_BYTES {
+            return Err(ResponseError(format!(
+                "the attachment is larger than {MAX_ATTACHMENT_BYTES} bytes uncompressed"
+            )));
+        }
+        let room = ATTACHMENT_HEAD_BYTES.saturating_sub(head.len());
+        head.extend_from_slice(&piece[..n.min(room)]);
     }
-    Ok(text)
+    let head = match String::from_utf8(head) {
+        Ok(text) => text,
+        // Cut inside a character at the head's end: keep what is whole.
+        Err(e) if e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
+        }
+        Err(_) => {
+            return Err(ResponseError("the attachment is not UTF-8 text".to_owned()));
+        }
+    };
+    Ok(Attachment { bytes, head })
 }
 
 /// Encodes `text` as a DocAttach `AttachmentValue` (what CAISO's DocAttach services send).
@@ -189,7 +228,9 @@ mod tests {
         let response = parse(&doc).expect("parses");
         assert_eq!(response.element, "Out");
         assert!(response.fault.is_none());
-        assert_eq!(response.attachment.as_deref(), Some(payload));
+        let attachment = response.attachment.expect("attachment");
+        assert_eq!(attachment.head, payload);
+        assert_eq!(attachment.bytes, payload.len() as u64);
     }
 
     #[test]

@@ -271,7 +271,7 @@ impl Engine {
                 if let Some(r) = &response {
                     report.fault = r.fault.as_ref().map(|f| f.string.clone());
                     report.events = r.events.iter().map(|e| e.description.clone()).collect();
-                    report.attachment_bytes = r.attachment.as_ref().map(|a| a.len() as u64);
+                    report.attachment_bytes = r.attachment.as_ref().map(|a| a.bytes);
                 }
                 let retry = report
                     .fault

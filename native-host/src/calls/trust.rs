@@ -93,7 +93,7 @@ pub fn read_pem_certificates(path: &Path) -> HostResult<Vec<CertificateDer<'stat
         .map_err(|e| match e {
             CustodyError::NoCertificate => HostError::Custody(CustodyError::Format(format!(
                 "{}: no PEM certificate in the file",
-                path.display()
+                crate::store::shown(path)
             ))),
             other => HostError::Custody(other),
         })

@@ -173,7 +173,7 @@ fn open_parts(
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {
-    let shown = path.display();
+    let shown = crate::store::shown(path);
     let meta = std::fs::metadata(path).map_err(|e| CustodyError::Read(format!("{shown}: {e}")))?;
     if !meta.is_file() {
         return Err(CustodyError::Read(format!("{shown} is not a file")));
@@ -194,7 +194,7 @@ fn p12_error(path: &Path, e: p12_keystore::error::Error) -> CustodyError {
         p12_keystore::error::Error::MacError(_) => CustodyError::WrongPassphrase,
         other => CustodyError::Format(format!(
             "{} is not a readable PKCS#12 file ({other}); export it again as .pfx/.p12",
-            path.display()
+            crate::store::shown(path)
         )),
     }
 }
@@ -215,11 +215,57 @@ fn open_pkcs12(path: &Path, passphrase: Option<&str>) -> Result<Opened, CustodyE
     if keys.next().is_some() {
         return Err(CustodyError::Format(format!(
             "{} holds more than one private key; export one certificate per file",
-            path.display()
+            crate::store::shown(path)
         )));
     }
     let der = PrivatePkcs8KeyDer::from(key.key.as_der().to_vec());
     Ok((certificates, PrivateKeyDer::Pkcs8(der)))
+}
+
+/// Most PBKDF2 iterations a key may ask for: exports use 2,000 to 600,000; a patched file asking
+/// 10^8 took 33 s at every process's first call.
+const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// Most memory scrypt may ask for (128 · r · N): `openssl pkcs8 -scrypt` uses 16 MiB; a patched
+/// cost made import abort on a 1 PiB allocation.
+const MAX_SCRYPT_BYTES: u64 = 64 * 1024 * 1024;
+/// Most scrypt parallelism.
+const MAX_SCRYPT_PARALLELISM: u16 = 16;
+
+/// Refuses key-derivation parameters no real export uses, before any work is done with them.
+fn check_key_derivation(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> Result<(), String> {
+    use pkcs8::pkcs5::EncryptionScheme;
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let unusual = |what: String| {
+        Err(format!(
+            "unusual key encryption ({what}): export the key again with your tool's usual settings"
+        ))
+    };
+    let EncryptionScheme::Pbes2(params) = scheme else {
+        return Ok(());
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => unusual(format!(
+            "PBKDF2 with {} iterations, more than {MAX_PBKDF2_ITERATIONS}",
+            p.iteration_count
+        )),
+        Kdf::Scrypt(p) => {
+            let bytes = 128u64
+                .saturating_mul(u64::from(p.block_size))
+                .saturating_mul(p.cost_parameter);
+            if bytes > MAX_SCRYPT_BYTES || p.parallelization > MAX_SCRYPT_PARALLELISM {
+                unusual(format!(
+                    "scrypt with N={}, r={}, p={}: more than {} MiB or parallelism {MAX_SCRYPT_PARALLELISM}",
+                    p.cost_parameter,
+                    p.block_size,
+                    p.parallelization,
+                    MAX_SCRYPT_BYTES >> 20
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A PEM block: its label and decoded bytes.
@@ -230,8 +276,12 @@ struct PemBlock {
 }
 
 fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
-    let text = std::str::from_utf8(text)
-        .map_err(|_| CustodyError::Format(format!("{} is not a PEM text file", path.display())))?;
+    let text = std::str::from_utf8(text).map_err(|_| {
+        CustodyError::Format(format!(
+            "{} is not a PEM text file",
+            crate::store::shown(path)
+        ))
+    })?;
     let mut blocks = Vec::new();
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
@@ -262,7 +312,7 @@ fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
         if !closed {
             return Err(CustodyError::Format(format!(
                 "{}: the {label} block has no END line",
-                path.display()
+                crate::store::shown(path)
             )));
         }
         let der = base64::engine::general_purpose::STANDARD
@@ -271,7 +321,7 @@ fn pem_blocks(text: &[u8], path: &Path) -> Result<Vec<PemBlock>, CustodyError> {
             .map_err(|_| {
                 CustodyError::Format(format!(
                     "{}: the {label} block is not base64",
-                    path.display()
+                    crate::store::shown(path)
                 ))
             })?;
         blocks.push(PemBlock {
@@ -307,13 +357,13 @@ fn pem_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'stati
     if keys.next().is_some() {
         return Err(CustodyError::Format(format!(
             "{} holds more than one private key",
-            path.display()
+            crate::store::shown(path)
         )));
     }
     if block.encrypted_legacy {
         return Err(CustodyError::Format(format!(
             "{} uses the old OpenSSL key encryption; convert it with `openssl pkcs8 -topk8 -in <old> -out <new>` and import the new file",
-            path.display()
+            crate::store::shown(path)
         )));
     }
     let der = block.der.to_vec();
@@ -324,14 +374,20 @@ fn pem_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'stati
         "ENCRYPTED PRIVATE KEY" => {
             let passphrase = passphrase.ok_or(CustodyError::WrongPassphrase)?;
             let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).map_err(|e| {
-                CustodyError::Format(format!("{}: not encrypted PKCS#8: {e}", path.display()))
+                CustodyError::Format(format!(
+                    "{}: not encrypted PKCS#8: {e}",
+                    crate::store::shown(path)
+                ))
+            })?;
+            check_key_derivation(&info.encryption_algorithm).map_err(|why| {
+                CustodyError::Format(format!("{}: {why}", crate::store::shown(path)))
             })?;
             let document = info.decrypt(passphrase).map_err(|e| match e {
                 pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
                     ..
                 }) => CustodyError::Format(format!(
                     "{}: key encryption not supported; re-encrypt with `openssl pkcs8 -topk8 -v2 aes-256-cbc`",
-                    path.display()
+                    crate::store::shown(path)
                 )),
                 _ => CustodyError::WrongPassphrase,
             })?;
@@ -340,7 +396,7 @@ fn pem_key(path: &Path, passphrase: Option<&str>) -> Result<PrivateKeyDer<'stati
         other => {
             return Err(CustodyError::Format(format!(
                 "{}: unsupported key block {other}",
-                path.display()
+                crate::store::shown(path)
             )));
         }
     })
@@ -448,6 +504,66 @@ mod tests {
             unlock(&encrypted, None).expect_err("missing"),
             CustodyError::WrongPassphrase
         );
+    }
+
+    /// Issue 15: a patched key-derivation cost made import abort (a 1 PiB allocation) or take
+    /// 33 s; such parameters are refused before any derivation.
+    #[test]
+    fn unusual_key_derivation_is_refused_before_any_work() {
+        use pkcs8::der::Encode;
+        use pkcs8::pkcs5::EncryptionScheme;
+        use pkcs8::pkcs5::pbes2::{Kdf, ScryptParams};
+        let der = pem_ders("valid.key.enc", "ENCRYPTED PRIVATE KEY").remove(0);
+        let original = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).expect("pkcs8");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let patched = |kdf: Kdf<'_>| {
+            let mut info = original.clone();
+            if let EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm {
+                params.kdf = kdf;
+            }
+            let der = info.to_der().expect("der");
+            use base64::Engine;
+            let pem = format!(
+                "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(der)
+            );
+            let path = dir.path().join("patched.key");
+            std::fs::write(&path, pem).expect("write");
+            KeySource::Pem {
+                certificate: pki("valid.crt"),
+                key: path,
+            }
+        };
+        let EncryptionScheme::Pbes2(params) = &original.encryption_algorithm else {
+            panic!("the fixture uses PBES2");
+        };
+        let Kdf::Pbkdf2(pbkdf2) = &params.kdf else {
+            panic!("the fixture uses PBKDF2");
+        };
+        let mut slow = *pbkdf2;
+        slow.iteration_count = 100_000_000;
+        let salt = pbkdf2.salt;
+        for (name, kdf) in [
+            ("pbkdf2", Kdf::Pbkdf2(slow)),
+            (
+                "scrypt",
+                Kdf::Scrypt(ScryptParams {
+                    salt,
+                    cost_parameter: 1 << 50,
+                    block_size: 8,
+                    parallelization: 1,
+                    key_length: Some(32),
+                }),
+            ),
+        ] {
+            // Derived at all, these would abort the process or fail as a wrong passphrase.
+            match unlock(&patched(kdf), Some(&passphrase())) {
+                Err(CustodyError::Format(m)) => {
+                    assert!(m.contains("unusual key encryption"), "{name}: {m}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn identity_status(
         if !file.is_file() {
             problems.push(format!(
                 "{} is missing: import the certificate again (caiso-access import ...)",
-                file.display()
+                crate::store::shown(file)
             ));
         }
     }

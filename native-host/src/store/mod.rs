@@ -20,6 +20,14 @@ pub use config::{CONFIG_DIR_ENV, Config, config_dir};
 pub use lock::StateLock;
 pub use renewal_book::RenewalBook;
 
+/// How a file is named in anything the extension, a support report or a log reader sees: its
+/// file name, never its folder (folders say who the user is and how their disk is laid out).
+pub fn shown(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "the file".to_owned())
+}
+
 /// A host file that could not be found, read or written. Messages name the file and the cause,
 /// never its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +73,10 @@ impl std::fmt::Display for StorageError {
         match self {
             StorageError::NoFolder(why) => f.write_str(why),
             StorageError::Read { file, cause } => {
-                write!(f, "cannot read {}: {cause}", file.display())
+                write!(f, "cannot read {}: {cause}", shown(file))
             }
             StorageError::Invalid { file, what, cause } => {
-                write!(f, "{} is not a valid {what} file: {cause}", file.display())
+                write!(f, "{} is not a valid {what} file: {cause}", shown(file))
             }
             StorageError::Version {
                 file,
@@ -77,10 +85,10 @@ impl std::fmt::Display for StorageError {
             } => write!(
                 f,
                 "{} has format version {found}; this caiso-access reads version {supported}",
-                file.display()
+                shown(file)
             ),
             StorageError::Write { file, cause } => {
-                write!(f, "cannot write {}: {cause}", file.display())
+                write!(f, "cannot write {}: {cause}", shown(file))
             }
         }
     }
