@@ -969,8 +969,14 @@ fn no_folder_reaches_the_extension_or_the_report() {
     }
     let everything = seen.join("\n");
     assert!(everything.contains("valid.key is missing"), "{everything}");
-    assert!(everything.contains("CAISO access support report"), "{everything}");
-    assert!(everything.contains("\"stages\""), "the diagnosis ran: {everything}");
+    assert!(
+        everything.contains("CAISO access support report"),
+        "{everything}"
+    );
+    assert!(
+        everything.contains("\"stages\""),
+        "the diagnosis ran: {everything}"
+    );
     let folder = host.temp.path().to_string_lossy().into_owned();
     let escaped = serde_json::to_string(&folder).expect("json");
     for form in [folder.as_str(), escaped.trim_matches('"')] {

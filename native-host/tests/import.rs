@@ -361,3 +361,75 @@ fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("CAISO_P12_PASS, which is not set"));
 }
+
+/// Issue 16: every user had to invent a label before seeing anything. Without `--label` the
+/// label comes from the certificate's name (the environment added when it would clash), and the
+/// output says how to rename it; `--label` still wins; `rename` keeps the renewal history.
+#[test]
+fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
+    let sandbox = Sandbox::new();
+    let p12 = pki("valid-legacy.p12");
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            p12.to_str().expect("path"),
+            "--passphrase-env",
+            "CAISO_P12_PASS",
+        ];
+        args.extend_from_slice(extra);
+        sandbox.cli_ok(&args)
+    };
+    let first = import(&[]);
+    assert!(
+        first.contains("imported janedoex1234 (Production)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("caiso-access rename janedoex1234 <new-label>"),
+        "{first}"
+    );
+    // The same name again (the same certificate for MAP-Stage): the environment is added.
+    let second = import(&["--environment", "map-stage"]);
+    assert!(
+        second.contains("imported janedoex1234-map-stage (MAP-Stage)"),
+        "{second}"
+    );
+    let given = import(&["--label", "desk", "--environment", "map-stage"]);
+    assert!(given.contains("imported desk (MAP-Stage)"), "{given}");
+    assert!(!given.contains("label chosen"), "{given}");
+
+    sandbox.cli_ok(&["renewal", "janedoex1234", "registered", "TX-77"]);
+    let renamed = sandbox.cli_ok(&["rename", "janedoex1234", "production"]);
+    assert!(
+        renamed.contains("renamed janedoex1234 to production"),
+        "{renamed}"
+    );
+    let status: Value = serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+    let production = identity(&status, "production");
+    assert_eq!(
+        production["renewal"]["transaction_id"], "TX-77",
+        "history kept"
+    );
+    let labels: Vec<&str> = status["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["production", "janedoex1234-map-stage", "desk"]);
+    // Refused, and nothing changes: a taken label, an unknown one, an invalid one.
+    for (args, says) in [
+        (["rename", "production", "desk"], "already labelled"),
+        (["rename", "nobody", "x"], "no identity is labelled"),
+        (["rename", "desk", "Bad Label"], "use 1 to 40"),
+    ] {
+        let output = sandbox.cli(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(says),
+            "{args:?}"
+        );
+    }
+    let after: Value = serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+    assert_eq!(after["identities"], status["identities"]);
+}

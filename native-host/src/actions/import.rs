@@ -17,8 +17,8 @@ use crate::store::{RenewalBook, StateLock};
 
 /// What to import.
 pub struct ImportRequest {
-    /// The label to give it.
-    pub label: String,
+    /// The label to give it; `None`: one made from the certificate's common name.
+    pub label: Option<String>,
     /// Where the certificate and key are (absolute paths).
     pub source: KeySource,
     /// The environment it is for.
@@ -38,15 +38,18 @@ pub struct ImportRequest {
 pub struct Imported {
     /// The label imported.
     pub label: String,
+    /// Whether the label was chosen from the certificate (none was given).
+    pub label_chosen: bool,
     /// The labels whose renewal this import completed.
     pub renewed: Vec<String>,
 }
 
 /// Imports `request` into `workspace`.
 pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<Imported> {
-    let label = request.label.as_str();
-    if !config::valid_label(label) {
-        return Err(HostError::InvalidLabel(request.label));
+    if let Some(label) = &request.label
+        && !config::valid_label(label)
+    {
+        return Err(HostError::InvalidLabel(label.clone()));
     }
     let typed = request.passphrase.as_ref().map(|(p, _)| p.as_str());
     let unlocked = custody::unlock(&request.source, typed)?;
@@ -62,7 +65,7 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
     workspace.forget();
 
     // Renewals this import completes: same common name, earlier expiry.
-    let renewed: Vec<(String, Option<time::Date>)> = workspace
+    let renewals: Vec<(String, Option<time::Date>)> = workspace
         .identities()?
         .iter()
         .filter_map(|existing| {
@@ -73,10 +76,30 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
                 .then(|| (existing.label().to_owned(), existing.expires_on()))
         })
         .collect();
+    let label_chosen = request.label.is_none();
+    let label = match request.label {
+        Some(label) => label,
+        None => {
+            let taken: Vec<String> = workspace
+                .identities()?
+                .iter()
+                .map(|i| i.label().to_owned())
+                .collect();
+            let renewing: Vec<&str> = renewals.iter().map(|(l, _)| l.as_str()).collect();
+            choose_label(
+                new_leaf.common_name.as_deref(),
+                request.environment,
+                &taken,
+                &renewing,
+            )
+        }
+    };
+    let label = label.as_str();
+    let renewed = renewals;
     let renews_itself = renewed.iter().any(|(l, _)| l == label);
     let replacing = workspace.identity(label).is_ok();
     if replacing && !request.replace && !renews_itself {
-        return Err(HostError::LabelTaken(request.label));
+        return Err(HostError::LabelTaken(label.to_owned()));
     }
 
     // A typed passphrase is kept in the OS keyring where there is one (and the user agrees).
@@ -126,6 +149,95 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
     workspace.forget();
     Ok(Imported {
         label: label.to_owned(),
+        label_chosen,
         renewed: renewed.into_iter().map(|(l, _)| l).collect(),
     })
+}
+
+/// A label made from a certificate's common name: lower case, `a-z`, `0-9`, `-`, at most 40
+/// characters. When another identity has it (and this import does not renew that identity),
+/// the environment is added, then a number.
+pub fn choose_label(
+    common_name: Option<&str>,
+    environment: caiso_shared::Environment,
+    taken: &[String],
+    renewing: &[&str],
+) -> String {
+    let mut base = String::new();
+    for c in common_name.unwrap_or_default().chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            base.push(c);
+        } else if !base.is_empty() && !base.ends_with('-') {
+            base.push('-');
+        }
+    }
+    let mut base: String = base.trim_end_matches('-').chars().take(30).collect();
+    base = base.trim_end_matches('-').to_owned();
+    if base.is_empty() {
+        base = "certificate".to_owned();
+    }
+    let free = |label: &str| renewing.contains(&label) || !taken.iter().any(|t| t == label);
+    if free(&base) {
+        return base;
+    }
+    let with_environment = format!("{base}-{}", environment.id());
+    if free(&with_environment) {
+        return with_environment;
+    }
+    (2..)
+        .map(|n| format!("{with_environment}-{n}"))
+        .find(|label| free(label))
+        .unwrap_or(with_environment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use caiso_shared::Environment;
+
+    #[test]
+    fn labels_are_made_from_the_common_name() {
+        let none: Vec<String> = Vec::new();
+        let label = |cn, taken: &[String], renewing: &[&str]| {
+            choose_label(cn, Environment::Production, taken, renewing)
+        };
+        assert_eq!(label(Some("janedoex1234"), &none, &[]), "janedoex1234");
+        assert_eq!(
+            label(Some("Jane Doe (SC: ACME)"), &none, &[]),
+            "jane-doe-sc-acme"
+        );
+        assert_eq!(label(Some("!!!"), &none, &[]), "certificate");
+        assert_eq!(label(None, &none, &[]), "certificate");
+        let eighty = "x".repeat(80);
+        let long = label(Some(&eighty), &none, &[]);
+        assert!(
+            crate::store::config::valid_label(&long) && long.len() <= 40,
+            "{long}"
+        );
+        let taken = vec!["janedoex1234".to_owned()];
+        assert_eq!(
+            label(Some("janedoex1234"), &taken, &[]),
+            "janedoex1234-production"
+        );
+        assert_eq!(
+            label(Some("janedoex1234"), &taken, &["janedoex1234"]),
+            "janedoex1234",
+            "a renewal keeps its identity's label"
+        );
+        let more = vec![
+            "janedoex1234".to_owned(),
+            "janedoex1234-production".to_owned(),
+        ];
+        assert_eq!(
+            label(Some("janedoex1234"), &more, &[]),
+            "janedoex1234-production-2"
+        );
+        for made in [
+            label(Some("Jane Doe (SC: ACME)"), &more, &[]),
+            label(Some("janedoex1234"), &more, &[]),
+        ] {
+            assert!(crate::store::config::valid_label(&made), "{made}");
+        }
+    }
 }

@@ -135,6 +135,43 @@ pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()>
     Ok(())
 }
 
+/// Renames the identity `old` to `new`, keeping its renewal history (and its passphrase in the
+/// keyring, when kept there).
+pub fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostResult<()> {
+    if !config::valid_label(new) {
+        return Err(HostError::InvalidLabel(new.to_owned()));
+    }
+    let dir = workspace.dir().to_owned();
+    let held = StateLock::acquire(&dir)?;
+    let mut config = Config::load(&dir)?;
+    if config.identity(new).is_some() {
+        return Err(HostError::LabelTaken(new.to_owned()));
+    }
+    let identity = config
+        .identities
+        .iter_mut()
+        .find(|i| i.label == old)
+        .ok_or_else(|| HostError::UnknownIdentity(old.to_owned()))?;
+    if identity.passphrase == PassphraseSource::Keyring {
+        let passphrase = keyring::fetch(old)?;
+        keyring::store(new, &passphrase)?;
+    }
+    identity.label = new.to_owned();
+    let moved_keyring = identity.passphrase == PassphraseSource::Keyring;
+    let mut book = RenewalBook::load(&dir)?;
+    if let Some(record) = book.identities.remove(old) {
+        book.identities.insert(new.to_owned(), record);
+    }
+    config.save(&dir, &held)?;
+    book.save(&dir, &held)?;
+    drop(held);
+    workspace.forget();
+    if moved_keyring {
+        keyring::delete(old)?;
+    }
+    Ok(())
+}
+
 /// Reopens the files of `label` with its kept passphrase and refreshes the cached certificates;
 /// returns whether the key fits the certificate.
 pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<bool> {

@@ -1,4 +1,4 @@
-//! Identity commands: `import`, `status`, `renewal`, `verify`, `remove`.
+//! Identity commands: `import`, `status`, `renewal`, `verify`, `rename`, `remove`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -16,7 +16,7 @@ use crate::clock;
 use crate::identity::custody;
 use crate::store::config::{KeySource, PassphraseSource};
 
-/// `caiso-access import <file> --label NAME [--key FILE] [--environment ENV] [--kind KIND]
+/// `caiso-access import <file> [--label NAME] [--key FILE] [--environment ENV] [--kind KIND]
 /// [--passphrase-env VAR | --passphrase-stdin] [--no-keyring] [--replace]`.
 pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
@@ -27,10 +27,10 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [file] = args.positional.as_slice() else {
         return Err(usage("import takes one certificate file"));
     };
-    let label = args
-        .value("label")
-        .ok_or_else(|| usage("import needs --label <name>"))?;
-    if !crate::store::config::valid_label(label) {
+    let label = args.value("label");
+    if let Some(label) = label
+        && !crate::store::config::valid_label(label)
+    {
         return Err(usage(
             crate::HostError::InvalidLabel(label.to_owned()).to_string(),
         ));
@@ -70,7 +70,7 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let imported = import_identity(
         &mut workspace,
         ImportRequest {
-            label: label.to_owned(),
+            label: label.map(str::to_owned),
             source,
             environment,
             kind,
@@ -80,11 +80,31 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         },
     )
     .map_err(|e| Failure::from(format!("cannot import: {e}")))?;
+    let label = imported.label.as_str();
     writeln!(out, "imported {label} ({})", environment.display_name())?;
+    if imported.label_chosen {
+        writeln!(
+            out,
+            "  label chosen from the certificate's name; to change it: caiso-access rename {label} <new-label>"
+        )?;
+    }
     for renewed_label in &imported.renewed {
         writeln!(out, "renewal of {renewed_label}: new certificate installed")?;
     }
     write_status_of(out, &mut workspace, label)
+}
+
+/// `caiso-access rename <old> <new>`.
+pub fn rename(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let [old, new] = args else {
+        return Err(usage("rename takes <old-label> <new-label>"));
+    };
+    actions::settings::rename_identity(&mut Workspace::open()?, old, new)?;
+    writeln!(
+        out,
+        "renamed {old} to {new} (its renewal history and passphrase go with it)"
+    )?;
+    Ok(())
 }
 
 /// Writes the status of identity `label` as it is now on disk.

@@ -19,10 +19,11 @@ pub const USAGE: &str = "\
 caiso-access: CAISO access helper (independent project, not affiliated with the California ISO)
 
 usage:
-  caiso-access import <file.p12|cert.pem> --label <name> [--key <key.pem>]
+  caiso-access import <file.p12|cert.pem> [--label <name>] [--key <key.pem>]
                       [--environment production|map-stage] [--kind user|application]
                       [--passphrase-env <VAR> | --passphrase-stdin] [--no-keyring] [--replace]
-                                      add a certificate and its key (the files stay where they are);
+                                      add a certificate and its key (the files stay where they are;
+                                      the label is made from the certificate's name if not given);
                                       a typed passphrase goes to the Windows Credential Manager or
                                       the macOS Keychain, elsewhere it is not kept
   caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
@@ -32,6 +33,7 @@ usage:
   caiso-access renewal <label> registered <transaction-id> [--date YYYY-MM-DD]
   caiso-access renewal <label> installed|retired [--date YYYY-MM-DD]
   caiso-access renewal <label> reset  record a step of CAISO's renewal procedure
+  caiso-access rename <old> <new>     give a certificate another label (history kept)
   caiso-access remove <label>         forget a certificate (its files are not touched)
   caiso-access thresholds <days,...>  reminder thresholds (default 30,14,7,3,1)
   caiso-access install [--browser <name>]... [--user-data-dir <dir>]
@@ -112,6 +114,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("status") => identities::status(rest, out),
         Some("renewal") => identities::renewal_step(rest, out),
         Some("remove") => identities::remove(rest, out),
+        Some("rename") => identities::rename(rest, out),
         Some("verify") => identities::verify(rest, out),
         Some("thresholds") => settings::thresholds(rest, out),
         Some("install") => browsers::install(rest, out),

@@ -180,7 +180,7 @@ mod tests {
     fn workspace_with_identity(dir: &std::path::Path) -> Workspace {
         let mut workspace = Workspace::new(dir.to_owned());
         let request = crate::actions::import::ImportRequest {
-            label: "production".into(),
+            label: Some("production".into()),
             source: crate::store::config::KeySource::Pem {
                 certificate: pki("valid.crt"),
                 key: pki("valid.key"),
