@@ -138,6 +138,20 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             &doc,
             "p",
             &[
+                ("class", "detail problem"),
+                ("id", "call-key"),
+                ("role", "status"),
+                ("hidden", ""),
+            ],
+            "",
+        )?,
+    )?;
+    append(
+        &section,
+        el(
+            &doc,
+            "p",
+            &[
                 ("class", "detail"),
                 ("id", "call-progress"),
                 ("aria-live", "polite"),
@@ -149,7 +163,43 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
         &section,
         el(&doc, "div", &[("id", "call-result"), ("hidden", "")], "")?,
     )?;
-    Ok(())
+    show_call_key(root, &answer)
+}
+
+/// Shows whether the host can open the key of the certificate selected in the API test section
+/// (the `tests` answer's `key_access`, as the browser's own host judges it): when it cannot, the
+/// reason and the fix appear and the test-call button is disabled, before anyone clicks.
+#[wasm_bindgen(js_name = showCallKey)]
+pub fn show_call_key(root: &Element, answer: &JsValue) -> Result<(), JsValue> {
+    let (Some(note), Some(button), Some(select)) = (
+        root.query_selector("#call-key")?,
+        root.query_selector("#run-call")?,
+        root.query_selector("#call-identity")?,
+    ) else {
+        return Ok(());
+    };
+    let selected = text(select.as_ref(), "value");
+    let access = items(&field(answer, "ok"), "identities")
+        .into_iter()
+        .find(|i| text(i, "label") == selected)
+        .map(|i| field(&i, "key_access"))
+        .unwrap_or(JsValue::UNDEFINED);
+    let available = field(&access, "available").as_bool() == Some(true);
+    note.set_attribute("data-available", if available { "true" } else { "false" })?;
+    if available {
+        note.set_text_content(None);
+        note.set_attribute("hidden", "")?;
+        button.remove_attribute("disabled")
+    } else {
+        let why = format!(
+            "This host cannot open the key of {selected}: {}. {}",
+            text(&access, "detail"),
+            text(&access, "fix")
+        );
+        note.set_text_content(Some(why.trim()));
+        note.remove_attribute("hidden")?;
+        button.set_attribute("disabled", "")
+    }
 }
 
 fn local_time(iso: &str) -> String {

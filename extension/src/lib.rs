@@ -12,7 +12,8 @@
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
 //! - [`parse_thresholds`], [`check_thresholds`]: reminder thresholds typed or set by policy,
 //!   checked with the host's rule.
-//! - [`render_tests`], [`render_call_progress`], [`render_call_result`]: the API test section.
+//! - [`render_tests`], [`show_call_key`], [`render_call_progress`], [`render_call_result`]: the
+//!   API test section.
 //! - [`protocol_version`], [`host_version_problem`], [`transaction_id_problem`]: the host
 //!   protocol's version check and the renewal form's check, by the rules the host uses.
 
@@ -28,7 +29,7 @@ mod dom;
 mod popup;
 mod reminders;
 
-pub use calls::{render_call_progress, render_call_result, render_tests};
+pub use calls::{render_call_progress, render_call_result, render_tests, show_call_key};
 pub use certificates::render_certificates;
 pub use popup::render_popup;
 pub use reminders::{

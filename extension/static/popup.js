@@ -5,7 +5,8 @@
 // opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
 // certificate's renewal guide (reminder notifications link there).
 import {
-  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, transactionIdProblem,
+  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, showCallKey,
+  transactionIdProblem,
 } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
@@ -150,6 +151,8 @@ async function main() {
     const answer = await hostRequest('call', args);
     renderCallResult(root, answer ?? { error: { code: 'internal', message: 'no answer' } });
     button.disabled = false;
+    // Still disabled when the selected certificate's key cannot be opened here.
+    if (testsAnswer) showCallKey(root, testsAnswer);
   }
 
   root.addEventListener('change', async (event) => {
@@ -158,6 +161,8 @@ async function main() {
       await saveSetting('environment', environment);
       render();
       document.getElementById('environment')?.focus();
+    } else if (event.target.id === 'call-identity') {
+      if (testsAnswer) showCallKey(root, testsAnswer);
     } else if (event.target.id === 'redirect-toggle') {
       redirectEnabled = event.target.checked;
       if (await saveSetting('redirectEnabled', redirectEnabled)) await applyRedirect(redirectEnabled);

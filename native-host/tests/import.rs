@@ -433,3 +433,60 @@ fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
     let after: Value = serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
     assert_eq!(after["identities"], status["identities"]);
 }
+
+/// Issue 16: nothing said in advance whether the browser's host could open a key: users learnt
+/// it when a test call failed. Each identity's status says so, and from where, as the
+/// answering process sees it.
+#[test]
+fn status_says_whether_the_key_opens_here_and_from_where() {
+    let sandbox = Sandbox::new();
+    sandbox.import("valid-legacy.p12", "env", "production");
+    sandbox.cli_ok(&[
+        "import",
+        pki("valid.crt").to_str().expect("path"),
+        "--key",
+        pki("valid.key").to_str().expect("path"),
+        "--label",
+        "plain",
+    ]);
+    let access = |status: &Value, label: &str| identity(status, label)["key_access"].clone();
+    let here = status_json(&sandbox);
+    assert_eq!(access(&here, "env")["available"], true);
+    assert_eq!(access(&here, "env")["source"], "environment");
+    assert_eq!(access(&here, "plain")["source"], "unencrypted");
+    assert_eq!(access(&here, "plain")["available"], true);
+    // A process started without the variable (as a browser may start its host).
+    let output = sandbox
+        .command()
+        .env_remove("CAISO_P12_PASS")
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    let elsewhere: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let env = access(&elsewhere, "env");
+    assert_eq!(env["available"], false, "{env}");
+    assert!(
+        env["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("CAISO_P12_PASS, not set")),
+        "{env}"
+    );
+    assert!(
+        env["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("where the browser is started")),
+        "{env}"
+    );
+    assert_eq!(access(&elsewhere, "plain")["available"], true);
+    let text = sandbox
+        .command()
+        .env_remove("CAISO_P12_PASS")
+        .args(["status"])
+        .output()
+        .expect("status");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("signed calls cannot open the key here"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+}

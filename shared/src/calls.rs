@@ -74,6 +74,8 @@ pub struct CallIdentity {
     pub label: String,
     /// The environment it is for (`production`, `map-stage`).
     pub environment: String,
+    /// Whether this host can open its key for a call, and from where.
+    pub key_access: crate::certificate::KeyAccess,
 }
 
 /// Answer to the `tests` command.

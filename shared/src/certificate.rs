@@ -41,6 +41,38 @@ pub struct IdentityStatus {
     /// Problems found (file missing, key does not match, retired CA, incomplete chain), each a
     /// sentence with the fix.
     pub problems: Vec<String>,
+    /// Whether the host answering can open the key without asking anyone, and from where.
+    pub key_access: KeyAccess,
+}
+
+/// Whether a host process can open an identity's private key without a prompt (what a signed
+/// call needs), and from where its passphrase comes. Judged by the process that answers: the
+/// browser's host for the extension, the command line for `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAccess {
+    /// Whether the key can be opened now.
+    pub available: bool,
+    /// Where the passphrase comes from.
+    pub source: KeySourceKind,
+    /// One line: where, and whether it is there (`environment variable CMA_PASS, set in this
+    /// process`).
+    pub detail: String,
+    /// What to do when it is not available (empty otherwise).
+    pub fix: String,
+}
+
+/// Where an identity's passphrase comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySourceKind {
+    /// The key file is not encrypted.
+    Unencrypted,
+    /// The operating system's keyring (Windows Credential Manager, macOS Keychain).
+    Keyring,
+    /// An environment variable of the host process.
+    Environment,
+    /// Typed at import and not kept.
+    NotStored,
 }
 
 /// Public facts about a certificate.

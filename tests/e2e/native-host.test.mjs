@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { hostBinary, launchChromium } from './lib/chromium.mjs';
-import { DEMO_CARDS, hostConfig, startSandbox, testPassphrase } from './lib/host.mjs';
+import { DEMO_CARDS, hostConfig, pki, startSandbox, testPassphrase } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
 const artifacts = ensureDir(fromRoot('target', 'e2e-artifacts'));
@@ -204,6 +204,43 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     // An address instead of a service name is refused by the host before any network use.
     const refused = await send({ type: 'host-request', command: 'call', args: { ...args, service: 'https://evil.example/x' } });
     assert.equal(refused.error?.code, 'unknown_operation');
+  });
+});
+
+describe("a certificate whose key the browser's host cannot open", () => {
+  let browser;
+  let own;
+  before(async () => {
+    own = hostConfig([['valid-legacy.p12', 'production', 'production']]);
+    // Imported with a variable only this shell has: the host the browser starts does not see it.
+    execFileSync(hostBinary, ['import', pki('near-expiry.p12'), '--label', 'elsewhere',
+      '--passphrase-env', 'CAISO_ELSEWHERE_PASS'], {
+      env: { ...process.env, CAISO_ACCESS_CONFIG_DIR: own.dir, CAISO_ELSEWHERE_PASS: testPassphrase() },
+      stdio: 'pipe',
+    });
+    browser = await launchChromium({ port: server.port, nativeHost: own.nativeHost });
+  });
+  after(async () => {
+    await browser?.close();
+    own?.remove();
+  });
+
+  test('the test-call control says why and gives the fix before any click', async () => {
+    const { tabId } = await browser.newTab();
+    const popup = await browser.openPopup(tabId);
+    await popup.waitForSelector('#api-tests[data-state="ok"]');
+    await popup.selectOption('#call-identity', 'production');
+    assert.equal(await popup.locator('#call-key').getAttribute('data-available'), 'true');
+    assert.ok(await popup.locator('#run-call').isEnabled());
+    await popup.selectOption('#call-identity', 'elsewhere');
+    assert.equal(await popup.locator('#call-key').getAttribute('data-available'), 'false');
+    assert.ok(await popup.locator('#run-call').isDisabled());
+    const note = await popup.locator('#call-key').innerText();
+    assert.match(note, /CAISO_ELSEWHERE_PASS, not set in this process/);
+    assert.match(note, /Set CAISO_ELSEWHERE_PASS where the browser is started/);
+    await popup.locator('#api-tests').screenshot({ path: join(artifacts, 'popup-key-unavailable.png') });
+    await popup.selectOption('#call-identity', 'production');
+    assert.ok(await popup.locator('#run-call').isEnabled(), 'back to a certificate that opens');
   });
 });
 

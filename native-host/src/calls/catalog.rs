@@ -60,6 +60,7 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
             .map(|i| CallIdentity {
                 label: i.label.clone(),
                 environment: i.environment.id().to_owned(),
+                key_access: crate::identity::status::key_access(i),
             })
             .collect(),
         operations: operations

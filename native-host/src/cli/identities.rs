@@ -230,6 +230,7 @@ fn write_identity(out: &mut impl Write, s: &IdentityStatus) -> std::io::Result<(
         writeln!(out, "  serial       {}", c.serial)?;
         writeln!(out, "  sha-256      {}", c.sha256)?;
     }
+    writeln!(out, "  key access   {}", s.key_access.detail)?;
     let r = &s.renewal;
     writeln!(out, "  renewal      {}", r.stage.checklist_text())?;
     if let Some(id) = &r.transaction_id {
@@ -241,6 +242,13 @@ fn write_identity(out: &mut impl Write, s: &IdentityStatus) -> std::io::Result<(
     writeln!(out, "  next         {}", r.next_step)?;
     for problem in &s.problems {
         writeln!(out, "  PROBLEM      {problem}")?;
+    }
+    if !s.key_access.available {
+        writeln!(
+            out,
+            "  PROBLEM      signed calls cannot open the key here: {}",
+            s.key_access.fix
+        )?;
     }
     Ok(())
 }

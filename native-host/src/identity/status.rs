@@ -1,13 +1,76 @@
 //! The status of an identity from its certificate (read once, at load), its renewal record and
 //! the clock. Needs no passphrase and touches no key.
 
-use caiso_shared::certificate::{CaFamily, IdentityStatus, Severity, Thresholds};
+use caiso_shared::certificate::{
+    CaFamily, IdentityStatus, KeyAccess, KeySourceKind, Severity, Thresholds,
+};
 use caiso_shared::renewal::RenewalStage;
 use time::OffsetDateTime;
 
 use super::Identity;
 use super::renewal;
+use crate::store::config::{IdentityConfig, PassphraseSource};
 use crate::store::renewal_book::RenewalRecord;
+
+/// Whether this process can open `identity`'s key without a prompt, and from where.
+pub fn key_access(identity: &IdentityConfig) -> KeyAccess {
+    let keyring = super::keyring::available();
+    let import_again = format!(
+        "Import it again (caiso-access import <file> --label {} --replace) with --passphrase-env <VAR>, a variable set where the browser is started{}.",
+        identity.label,
+        if keyring {
+            ", or type the passphrase and let the keyring keep it"
+        } else {
+            ""
+        }
+    );
+    let (available, source, detail, fix) = match &identity.passphrase {
+        PassphraseSource::None => (
+            true,
+            KeySourceKind::Unencrypted,
+            "the key file is not encrypted".to_owned(),
+            String::new(),
+        ),
+        PassphraseSource::Keyring => (
+            true,
+            KeySourceKind::Keyring,
+            "the passphrase is in the operating system's keyring".to_owned(),
+            String::new(),
+        ),
+        PassphraseSource::Env { var } => {
+            let set = std::env::var_os(var).is_some();
+            let detail = format!(
+                "the passphrase is read from the environment variable {var}, {} in this process",
+                if set { "set" } else { "not set" }
+            );
+            let fix = if set {
+                String::new()
+            } else {
+                format!(
+                    "Set {var} where the browser is started: the browser's host inherits the browser's environment.{}",
+                    if keyring {
+                        " Or import it again and let the keyring keep a typed passphrase."
+                    } else {
+                        ""
+                    }
+                )
+            };
+            (set, KeySourceKind::Environment, detail, fix)
+        }
+        PassphraseSource::NotStored => (
+            false,
+            KeySourceKind::NotStored,
+            "the passphrase was typed at import and not kept".to_owned(),
+            import_again,
+        ),
+    };
+    KeyAccess {
+        available,
+        source,
+        detail,
+        fix,
+    }
+}
 
 /// The status of `loaded` at `now`.
 pub fn identity_status(
@@ -72,5 +135,6 @@ pub fn identity_status(
         threshold_crossed,
         renewal: renewal_view,
         problems,
+        key_access: key_access(identity),
     }
 }
