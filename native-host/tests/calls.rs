@@ -737,6 +737,16 @@ fn assert_spaced_by_cmri_limit(arrivals: &[(f64, String)]) {
     }
 }
 
+/// The command line of one CMRI awards call to the sandbox.
+const AWARDS_IN_SANDBOX: [&str; 6] = [
+    "call",
+    "prod",
+    AWARDS.0,
+    AWARDS.1,
+    "--environment",
+    "sandbox",
+];
+
 fn awards_call(id: u64) -> Value {
     json!({"v": 1, "id": id, "command": "call", "args": {
         "identity": "prod", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox"
@@ -791,14 +801,7 @@ fn two_clis_and_a_host_share_cmri_limits_through_the_ledger() {
     let clis: Vec<_> = (0..2)
         .map(|_| {
             host.command()
-                .args([
-                    "call",
-                    "prod",
-                    AWARDS.0,
-                    AWARDS.1,
-                    "--environment",
-                    "sandbox",
-                ])
+                .args(AWARDS_IN_SANDBOX)
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
@@ -855,14 +858,7 @@ fn at_end_of_input_waiting_calls_are_cancelled_and_the_host_exits() {
         exit < Duration::from_secs(1),
         "the host took {exit:?} to exit"
     );
-    let output = host.cli(&[
-        "call",
-        "prod",
-        AWARDS.0,
-        AWARDS.1,
-        "--environment",
-        "sandbox",
-    ]);
+    let output = host.cli(&AWARDS_IN_SANDBOX);
     assert!(
         output.status.success(),
         "{}",
@@ -897,14 +893,7 @@ fn the_sandbox_is_never_reached_through_a_proxy() {
         .env("HTTPS_PROXY", &proxy)
         .env("https_proxy", &proxy)
         .env("ALL_PROXY", &proxy)
-        .args([
-            "call",
-            "prod",
-            AWARDS.0,
-            AWARDS.1,
-            "--environment",
-            "sandbox",
-        ])
+        .args(AWARDS_IN_SANDBOX)
         .output()
         .expect("runs");
     assert!(
