@@ -218,6 +218,19 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
         )?,
     )?;
     append(&card, renewal_guide(doc, identity, &label, &severity)?)?;
+    // As the browser's own host judges it: whether a signed call could open the key.
+    let access = field(identity, "key_access");
+    if field(&access, "available").as_bool() == Some(false) {
+        let why = format!(
+            "Test calls cannot open this key here: {}. {}",
+            text(&access, "detail"),
+            text(&access, "fix")
+        );
+        append(
+            &card,
+            el(doc, "p", &[("class", "problem key-access")], why.trim())?,
+        )?;
+    }
     for problem in items(identity, "problems") {
         append(
             &card,

@@ -239,6 +239,10 @@ describe("a certificate whose key the browser's host cannot open", () => {
     assert.match(note, /CAISO_ELSEWHERE_PASS, not set in this process/);
     assert.match(note, /Set CAISO_ELSEWHERE_PASS where the browser is started/);
     await popup.locator('#api-tests').screenshot({ path: join(artifacts, 'popup-key-unavailable.png') });
+    // The certificate's own card says it too; the card of a key that opens does not.
+    assert.match(await popup.locator('#certificates article[data-label="elsewhere"] .key-access').innerText(),
+      /cannot open this key here: .*CAISO_ELSEWHERE_PASS, not set in this process/);
+    assert.equal(await popup.locator('#certificates article[data-label="production"] .key-access').count(), 0);
     await popup.selectOption('#call-identity', 'production');
     assert.ok(await popup.locator('#run-call').isEnabled(), 'back to a certificate that opens');
   });
