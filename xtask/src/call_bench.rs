@@ -187,15 +187,7 @@ fn run_in(dir: &Path) -> Result {
     // The fastest schedule the limits allow: CMRI's 10 calls at 1 per 5 s take 45 s; the WS
     // limit (30 per second) lets 300 calls through in 9 s.
     let fastest = Duration::from_secs(45);
-    eprintln!(
-        "{} calls, {} AUP faults, first to last arrival {:.2} s (fastest the limits allow: {:.0} s): utilisation {:.1}%; wall time {:.2} s",
-        scheduled.calls,
-        scheduled.aup,
-        scheduled.span.as_secs_f64(),
-        fastest.as_secs_f64(),
-        100.0 * fastest.as_secs_f64() / scheduled.span.as_secs_f64(),
-        wall.as_secs_f64()
-    );
+    eprintln!("{}", scheduled.utilisation("calls", fastest, wall));
     drop(sandbox);
 
     step("API calls: the same batch split across 3 processes at once (one user's ledger)");
@@ -226,13 +218,8 @@ fn run_in(dir: &Path) -> Result {
     let wall = started.elapsed();
     let split = summarize(&log_entries(&sandbox.log));
     eprintln!(
-        "{} calls from 3 processes, {} AUP faults, first to last arrival {:.2} s (fastest: {:.0} s): utilisation {:.1}%; wall time {:.2} s",
-        split.calls,
-        split.aup,
-        split.span.as_secs_f64(),
-        fastest.as_secs_f64(),
-        100.0 * fastest.as_secs_f64() / split.span.as_secs_f64(),
-        wall.as_secs_f64()
+        "{}",
+        split.utilisation("calls from 3 processes", fastest, wall)
     );
     drop(sandbox);
 
@@ -289,6 +276,22 @@ struct Summary {
     calls: usize,
     aup: usize,
     span: Duration,
+}
+
+impl Summary {
+    /// One line: calls, AUP faults, the span of arrivals against the `fastest` schedule the
+    /// limits allow, and the wall time.
+    fn utilisation(&self, what: &str, fastest: Duration, wall: Duration) -> String {
+        format!(
+            "{} {what}, {} AUP faults, first to last arrival {:.2} s (fastest the limits allow: {:.0} s): utilisation {:.1}%; wall time {:.2} s",
+            self.calls,
+            self.aup,
+            self.span.as_secs_f64(),
+            fastest.as_secs_f64(),
+            100.0 * fastest.as_secs_f64() / self.span.as_secs_f64(),
+            wall.as_secs_f64()
+        )
+    }
 }
 
 fn summarize(entries: &[serde_json::Value]) -> Summary {

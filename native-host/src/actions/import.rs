@@ -65,7 +65,7 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
     workspace.forget();
 
     // Renewals this import completes: same common name, earlier expiry.
-    let renewals: Vec<(String, Option<time::Date>)> = workspace
+    let renewed: Vec<(String, Option<time::Date>)> = workspace
         .identities()?
         .iter()
         .filter_map(|existing| {
@@ -85,7 +85,7 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
                 .iter()
                 .map(|i| i.label().to_owned())
                 .collect();
-            let renewing: Vec<&str> = renewals.iter().map(|(l, _)| l.as_str()).collect();
+            let renewing: Vec<&str> = renewed.iter().map(|(l, _)| l.as_str()).collect();
             choose_label(
                 new_leaf.common_name.as_deref(),
                 request.environment,
@@ -95,7 +95,6 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
         }
     };
     let label = label.as_str();
-    let renewed = renewals;
     let renews_itself = renewed.iter().any(|(l, _)| l == label);
     let replacing = workspace.identity(label).is_ok();
     if replacing && !request.replace && !renews_itself {
