@@ -68,11 +68,7 @@ impl Sandbox {
 
     /// Runs the command line.
     pub fn cli(&self, args: &[&str]) -> Output {
-        self.command()
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("binary starts")
+        starting(|| self.command().args(args).stdin(Stdio::null()).output())
     }
 
     /// Runs the command line and insists on success.
@@ -141,7 +137,7 @@ impl Sandbox {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         tweak(&mut command);
-        let mut child = command.spawn().expect("host starts");
+        let mut child = starting(|| command.spawn());
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout");
         Host {
@@ -154,6 +150,21 @@ impl Sandbox {
     /// The renewal file's bytes (empty when absent).
     pub fn renewal_bytes(&self) -> Vec<u8> {
         std::fs::read(self.config_dir().join("renewal.json")).unwrap_or_default()
+    }
+}
+
+/// Starts a process. Under Wine, `CreateProcess` now and then fails with "Internal error"
+/// (1359) while many processes start at once; that is Wine, not the host, so it is tried again.
+pub fn starting<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
+    let mut tries = 0;
+    loop {
+        match start() {
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other.expect("the binary starts"),
+        }
     }
 }
 
