@@ -322,9 +322,18 @@ fn a_burst_of_mixed_calls_keeps_every_limit_and_finishes_near_the_fastest_schedu
     assert!(within(&all, 30, 1000.0), "WS: 30 per second");
     assert!(within(&cmri, 1, 5000.0), "CMRI retrieves: 1 per 5 s");
     let span = all.last().expect("last") - all.first().expect("first");
+    // CMRI's windows count from the previous answer, so the fastest schedule is 10 s plus the
+    // time the first two CMRI calls took to be answered (a few ms on loopback, more on a loaded
+    // machine or under Wine).
+    let answering: f64 = reports
+        .iter()
+        .filter(|r| r["system"] == "cmri")
+        .take(2)
+        .filter_map(|r| r["elapsed_ms"].as_f64())
+        .sum();
     assert!(
-        (10_000.0..=10_500.0).contains(&span),
-        "span {span} ms: within 5% of 10 s"
+        (10_000.0..=10_500.0 + answering).contains(&span),
+        "span {span} ms: within 5% of 10 s plus {answering} ms of CMRI answers"
     );
 }
 
