@@ -1,5 +1,5 @@
 //! Just enough HTTP/1.1 for a SOAP endpoint: one request at a time on a kept-alive connection,
-//! bodies by Content-Length, bounded sizes.
+//! bodies by Content-Length (chunked bodies refused, as CAISO's gateway did), bounded sizes.
 
 use std::io::{self, BufRead, Read, Write};
 
@@ -75,6 +75,15 @@ pub fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Request>> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
+    // CAISO's gateway reset connections over chunked request bodies (the ADR forum's
+    // "Intermittent Connection Resets"; CAISO asked for streamed, not chunked, payloads): the
+    // sandbox refuses them by dropping the connection.
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"))
+    {
+        return Err(invalid("chunked request body refused"));
+    }
     let length = headers
         .iter()
         .find(|(n, _)| n == "content-length")

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod answers;
 pub mod http;
 pub mod service;
 pub mod tls;
@@ -100,12 +101,15 @@ pub fn start(options: Options) -> Result<Running, String> {
         TcpListener::bind(&options.listen).map_err(|e| format!("{}: {e}", options.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     std::thread::spawn(move || {
+        let mut accepted = 0u64;
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
+            accepted += 1;
+            let connection = accepted;
             let configs = Arc::clone(&configs);
             let service = Arc::clone(&service);
             std::thread::spawn(move || {
-                if let Err(reason) = serve(stream, &configs, &service) {
+                if let Err(reason) = serve(stream, connection, &configs, &service) {
                     service.log(
                         serde_json::json!({ "outcome": "connection-error", "reason": reason }),
                     );
@@ -121,6 +125,7 @@ pub fn start(options: Options) -> Result<Running, String> {
 
 fn serve(
     mut tcp: TcpStream,
+    connection_number: u64,
     configs: &tls::ServerConfigs,
     service: &Service,
 ) -> Result<(), String> {
@@ -183,14 +188,13 @@ fn serve(
             server_name: server_name.as_deref(),
             client_certificate: client_certificate.as_deref(),
             request: &request,
+            connection: connection_number,
         });
         match reply {
-            Reply::Respond {
-                status,
-                content_type,
-                body,
-            } => http::write_response(stream, status, content_type, body.as_bytes())
-                .map_err(|e| e.to_string())?,
+            Reply::Respond(answer) => {
+                http::write_response(stream, answer.status, &answer.content_type, &answer.body)
+                    .map_err(|e| e.to_string())?
+            }
             Reply::Reset => {
                 let _ = stream.sock.shutdown(std::net::Shutdown::Both);
                 return Ok(());

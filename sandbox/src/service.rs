@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use caiso_shared::limits::LimitTable;
 use caiso_shared::operations::{Operation, OperationCatalog};
-use caiso_soap::response::encode_attachment;
-use caiso_soap::xml::{NS_SOAP, escape_text};
 use time::OffsetDateTime;
 
+use crate::answers::{self, Answer, Hash};
 use crate::http::Request;
 
 /// The AUP fault text, exactly as CAISO writes it.
@@ -25,18 +24,33 @@ pub fn aup_text(seconds: u64) -> String {
 /// How the sandbox treats calls of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Behaviour {
-    /// A realistic successful answer.
+    /// A realistic answer: data (when the request names an SC ID the certificate acts for),
+    /// else CAISO's role error inside the attachment.
     Ok,
-    /// HTTP 403: the certificate is not provisioned for this system.
+    /// CAISO's "no data" answer (`FMWK0008` in the attachment; DRRS: a "No data found" fault).
+    NoData,
+    /// An error document inside the attachment.
+    ErrorDocument,
+    /// HTTP 403 without a page.
     Forbidden,
+    /// HTTP 403 with CAISO's "You are not authorized to access this page."
+    NotAuthorized,
     /// HTTP 404.
     NotFound,
-    /// A business error: SOAP fault with an `EventLog` event.
-    BusinessFault,
-    /// The certificate is not set up for the scheduling coordinator.
+    /// A fault caiso-access does not know.
+    UnknownFault,
+    /// The certificate is not set up for the scheduling coordinator (inside the attachment).
     RoleFault,
     /// The first call gets an AUP fault asking to wait this many seconds; later calls succeed.
     AupOnce(u64),
+    /// The AUP refusal as an HTML page (HTTP 429), every time.
+    AupHtml,
+    /// CAISO's gateway "BIG-IP logout page", every time.
+    BigIpLogout,
+    /// The logout page for the operation's first call; normal answers after it.
+    BigIpOnce,
+    /// A multipart answer whose attachment does not match its hash.
+    BadHash,
     /// Answer after this delay.
     Slow(Duration),
     /// Close the connection without answering.
@@ -48,8 +62,9 @@ pub enum Behaviour {
 }
 
 impl Behaviour {
-    /// Parses `ok`, `forbidden`, `not-found`, `business-fault`, `role-fault`, `aup-once:<s>`,
-    /// `slow:<ms>`, `reset`, `bad-signature`, `username-mismatch`.
+    /// Parses `ok`, `no-data`, `error-document`, `forbidden`, `not-authorized`, `not-found`,
+    /// `unknown-fault`, `role-fault`, `aup-once:<s>`, `aup-html`, `big-ip-logout`, `big-ip-once`,
+    /// `bad-hash`, `slow:<ms>`, `reset`, `bad-signature`, `username-mismatch`.
     pub fn parse(text: &str) -> Result<Behaviour, String> {
         let (name, value) = text.split_once(':').unwrap_or((text, ""));
         let number = || {
@@ -59,11 +74,18 @@ impl Behaviour {
         };
         Ok(match name {
             "ok" => Behaviour::Ok,
+            "no-data" => Behaviour::NoData,
+            "error-document" => Behaviour::ErrorDocument,
             "forbidden" => Behaviour::Forbidden,
+            "not-authorized" => Behaviour::NotAuthorized,
             "not-found" => Behaviour::NotFound,
-            "business-fault" => Behaviour::BusinessFault,
+            "unknown-fault" => Behaviour::UnknownFault,
             "role-fault" => Behaviour::RoleFault,
             "aup-once" => Behaviour::AupOnce(number()?),
+            "aup-html" => Behaviour::AupHtml,
+            "big-ip-logout" => Behaviour::BigIpLogout,
+            "big-ip-once" => Behaviour::BigIpOnce,
+            "bad-hash" => Behaviour::BadHash,
             "slow" => Behaviour::Slow(Duration::from_millis(number()?)),
             "reset" => Behaviour::Reset,
             "bad-signature" => Behaviour::BadSignature,
@@ -73,43 +95,25 @@ impl Behaviour {
     }
 }
 
+/// The SC ID the sandbox's demo certificates act for.
+pub const DEMO_SC_ID: &str = "DEMO";
+
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// An HTTP response.
-    Respond {
-        /// Status code.
-        status: u16,
-        /// Content type.
-        content_type: &'static str,
-        /// Body.
-        body: String,
-    },
+    Respond(Answer),
     /// Drop the connection.
     Reset,
 }
 
 impl Reply {
-    fn soap(status: u16, body: String) -> Reply {
-        Reply::Respond {
-            status,
-            content_type: "text/xml; charset=utf-8",
-            body,
-        }
-    }
-
-    fn fault(text: &str, events: &[(&str, &str)]) -> Reply {
-        Reply::soap(500, fault_envelope(text, events))
+    fn fault(operation: Option<&Operation>, text: &str) -> Reply {
+        Reply::Respond(answers::fault(operation, text, ""))
     }
 
     fn html(status: u16, title: &str) -> Reply {
-        Reply::Respond {
-            status,
-            content_type: "text/html",
-            body: format!(
-                "<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
-            ),
-        }
+        Reply::Respond(answers::page(status, title, title))
     }
 }
 
@@ -122,6 +126,8 @@ pub struct Service {
     now_override: Option<OffsetDateTime>,
     arrivals: Mutex<HashMap<String, VecDeque<Instant>>>,
     aup_sent: Mutex<HashSet<String>>,
+    big_ip_sent: Mutex<HashSet<String>>,
+    entitled: HashSet<String>,
     log: Mutex<Option<std::fs::File>>,
     memory: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
 }
@@ -134,6 +140,8 @@ pub struct Exchange<'a> {
     pub client_certificate: Option<&'a [u8]>,
     /// The HTTP request.
     pub request: &'a Request,
+    /// The connection it came on (numbered from 1 in the order accepted).
+    pub connection: u64,
 }
 
 impl Service {
@@ -153,6 +161,8 @@ impl Service {
             now_override,
             arrivals: Mutex::new(HashMap::new()),
             aup_sent: Mutex::new(HashSet::new()),
+            big_ip_sent: Mutex::new(HashSet::new()),
+            entitled: HashSet::from([DEMO_SC_ID.to_owned()]),
             log: Mutex::new(log),
             memory,
         }
@@ -180,6 +190,8 @@ impl Service {
 
     /// Answers one request.
     pub fn handle(&self, exchange: &Exchange<'_>) -> Reply {
+        let content_length = exchange.request.header("content-length").is_some();
+        let soap_action = exchange.request.header("soapaction").map(str::to_owned);
         let arrived = Instant::now();
         let host = exchange
             .request
@@ -194,7 +206,7 @@ impl Service {
             self.web_service(&host, path, exchange, arrived)
         };
         let status = match &reply {
-            Reply::Respond { status, .. } => *status,
+            Reply::Respond(answer) => answer.status,
             Reply::Reset => 0,
         };
         self.log(serde_json::json!({
@@ -203,6 +215,9 @@ impl Service {
             "operation": operation,
             "status": status,
             "outcome": outcome,
+            "content_length": content_length,
+            "connection": exchange.connection,
+            "soap_action": soap_action,
         }));
         reply
     }
@@ -216,18 +231,21 @@ impl Service {
             .map(|n| vec![(n.id.clone(), n.requests, n.per_seconds)])
             .unwrap_or_default();
         if let Some(wait) = self.admit(&lanes, arrived) {
-            let reply = Reply::Respond {
+            let reply = Reply::Respond(Answer {
                 status: 429,
-                content_type: "text/plain",
-                body: aup_text(wait).trim_start_matches("429: ").to_owned(),
-            };
+                content_type: "text/plain".into(),
+                body: aup_text(wait)
+                    .trim_start_matches("429: ")
+                    .as_bytes()
+                    .to_vec(),
+            });
             return (reply, None, "aup".to_owned());
         }
-        let reply = Reply::Respond {
+        let reply = Reply::Respond(Answer {
             status: 200,
-            content_type: "application/x-zip-compressed",
-            body: "PK sandbox OASIS report".to_owned(),
-        };
+            content_type: "application/x-zip-compressed".into(),
+            body: b"PK sandbox OASIS report".to_vec(),
+        });
         (reply, None, "ok".to_owned())
     }
 
@@ -256,35 +274,40 @@ impl Service {
             .get(&operation.id)
             .cloned()
             .unwrap_or(Behaviour::Ok);
-        if behaviour == Behaviour::Forbidden {
-            return done(Reply::html(403, "403 Forbidden"), "forbidden");
+        match behaviour {
+            Behaviour::Forbidden => return done(Reply::html(403, "403 Forbidden"), "forbidden"),
+            Behaviour::NotAuthorized => {
+                let page = answers::page(403, "403 - Forbidden", crate::service::NOT_AUTHORIZED);
+                return done(Reply::Respond(page), "not-authorized");
+            }
+            Behaviour::NotFound => return done(Reply::html(404, "404 Not Found"), "not-found"),
+            Behaviour::BigIpLogout => {
+                return done(Reply::Respond(answers::big_ip_logout()), "big-ip-logout");
+            }
+            Behaviour::BigIpOnce if self.first_time(&self.big_ip_sent, &operation.id) => {
+                return done(Reply::Respond(answers::big_ip_logout()), "big-ip-logout");
+            }
+            _ => {}
         }
-        if behaviour == Behaviour::NotFound {
-            return done(Reply::html(404, "404 Not Found"), "not-found");
-        }
+        let op = Some(operation);
         let document = String::from_utf8_lossy(&exchange.request.body);
+        let signature_fault = || Reply::fault(op, "Signature validation status: false");
         let verified = match caiso_soap::verify(&document) {
             Ok(_) if behaviour == Behaviour::BadSignature => {
-                return done(
-                    Reply::fault("Signature validation status: false", &[]),
-                    "signature",
-                );
+                return done(signature_fault(), "signature");
             }
             Ok(v) => v,
             Err(caiso_soap::VerifyError::Signature(_)) => {
-                return done(
-                    Reply::fault("Signature validation status: false", &[]),
-                    "signature",
-                );
+                return done(signature_fault(), "signature");
             }
-            Err(e) => return done(Reply::fault(&e.to_string(), &[]), "malformed"),
+            Err(e) => return done(Reply::fault(op, &e.to_string()), "malformed"),
         };
         let now = self.now();
         if verified.expires < now || verified.created > now + time::Duration::minutes(5) {
             return done(
                 Reply::fault(
+                    op,
                     "Message expired: CAISOMessageInfo/Timestamp is outside its validity.",
-                    &[],
                 ),
                 "expired-message",
             );
@@ -296,7 +319,7 @@ impl Service {
             || behaviour == Behaviour::UsernameMismatch
         {
             return done(
-                Reply::fault("CAISOUsernameToken Validation Error.", &[]),
+                Reply::fault(op, "CAISOUsernameToken Validation Error."),
                 "username",
             );
         }
@@ -315,42 +338,92 @@ impl Service {
             })
             .collect();
         if let Some(wait) = self.admit(&lanes, arrived) {
-            return done(Reply::fault(&aup_text(wait), &[]), "aup");
+            return done(Reply::fault(op, &aup_text(wait)), "aup");
         }
+        // The request document must have the operation's shape (root, namespace, children in
+        // order); CAISO's exact wording for a document it cannot read is not known (inferred).
+        let shape = match caiso_soap::request::check_shape(&operation.request, &verified.operation)
+        {
+            Ok(shape) => shape,
+            Err(e) => {
+                let text = format!("Unmarshalling Error: {e}");
+                return done(Reply::Respond(answers::fault(op, &text, &text)), "shape");
+            }
+        };
+        let sc_id = shape.parameters.get("sc_id").cloned();
+        let attachment = |document: String| {
+            Reply::Respond(answers::with_attachment(operation, &document, Hash::Right))
+        };
         match behaviour {
             Behaviour::AupOnce(seconds) => {
-                let first = self
-                    .aup_sent
-                    .lock()
-                    .map(|mut sent| sent.insert(operation.id.clone()))
-                    .unwrap_or(false);
-                if first {
-                    return done(Reply::fault(&aup_text(seconds), &[]), "aup");
+                if self.first_time(&self.aup_sent, &operation.id) {
+                    return done(Reply::fault(op, &aup_text(seconds)), "aup");
                 }
             }
-            Behaviour::BusinessFault => {
-                return done(
-                    Reply::fault(
-                        "Business validation error",
-                        &[("Error", "No data was found for the requested trade date.")],
-                    ),
-                    "business-fault",
-                );
+            Behaviour::AupHtml => {
+                let page = answers::page(429, "429 Too Many Requests", &aup_text(5));
+                return done(Reply::Respond(page), "aup");
             }
-            Behaviour::RoleFault => {
+            Behaviour::UnknownFault => {
+                let text = "Unmarshalling Error: cvc-complex-type.2.4.a: logger";
                 return done(
-                    Reply::fault("Invalid role and/or Entity list identifier.", &[]),
-                    "role-fault",
+                    Reply::Respond(answers::fault(op, text, text)),
+                    "unknown-fault",
                 );
             }
             Behaviour::Slow(delay) => std::thread::sleep(delay),
             Behaviour::Reset => return done(Reply::Reset, "reset"),
             _ => {}
         }
-        done(
-            Reply::soap(200, success(operation, &verified.message_id)),
-            "ok",
-        )
+        let uses_sc = operation.request.parameters().contains(&"sc_id");
+        let entitled = sc_id.as_ref().is_some_and(|id| self.entitled.contains(id));
+        if behaviour == Behaviour::RoleFault || (uses_sc && !entitled) {
+            let document = answers::output_document(operation, "Error", ROLE_TEXT);
+            return done(attachment(document), "role-fault");
+        }
+        match behaviour {
+            Behaviour::NoData if operation.system == "drrs" => {
+                let text = "No data found for the request.";
+                done(
+                    Reply::Respond(answers::fault(op, "No data found", text)),
+                    "no-data",
+                )
+            }
+            Behaviour::NoData => {
+                let document = answers::output_document(
+                    operation,
+                    "FMWK0008",
+                    "The request returned no data.",
+                );
+                done(attachment(document), "no-data")
+            }
+            Behaviour::ErrorDocument => {
+                let document = answers::output_document(
+                    operation,
+                    "FMWK0003",
+                    "Invalid request: the market type is not valid for this execution type.",
+                );
+                done(attachment(document), "error-document")
+            }
+            Behaviour::BadHash => {
+                let document = answers::data_document(operation, 3, sc_id.as_deref().unwrap_or(""));
+                done(
+                    Reply::Respond(answers::with_attachment(operation, &document, Hash::Wrong)),
+                    "bad-hash",
+                )
+            }
+            _ => {
+                let document = answers::data_document(operation, 3, sc_id.as_deref().unwrap_or(""));
+                done(attachment(document), "ok")
+            }
+        }
+    }
+
+    /// Whether `id` is new to `sent` (and records it).
+    fn first_time(&self, sent: &Mutex<HashSet<String>>, id: &str) -> bool {
+        sent.lock()
+            .map(|mut sent| sent.insert(id.to_owned()))
+            .unwrap_or(false)
     }
 
     /// Counts an arrival against `lanes` (id, requests, seconds) or, if any is full, returns
@@ -386,58 +459,10 @@ impl Service {
     }
 }
 
-fn fault_envelope(text: &str, events: &[(&str, &str)]) -> String {
-    let detail = if events.is_empty() {
-        String::new()
-    } else {
-        let events: String = events
-            .iter()
-            .map(|(result, description)| {
-                format!(
-                    "<Event><result>{}</result><description>{}</description><code>3001</code></Event>",
-                    escape_text(result),
-                    escape_text(description)
-                )
-            })
-            .collect();
-        format!(
-            "<detail><outputDataType xmlns=\"http://www.caiso.com/soa/2006-06-13/StandardOutput.xsd\"><EventLog>{events}</EventLog></outputDataType></detail>"
-        )
-    };
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"{NS_SOAP}\"><soapenv:Body><soapenv:Fault>\
-         <faultcode>soapenv:Server</faultcode><faultstring>{}</faultstring>{detail}</soapenv:Fault></soapenv:Body></soapenv:Envelope>",
-        escape_text(text)
-    )
-}
-
-fn success(operation: &Operation, message_id: &str) -> String {
-    let element = operation
-        .request
-        .trim_start_matches('<')
-        .split([' ', '>'])
-        .next()
-        .unwrap_or("Retrieve")
-        .to_owned();
-    let payload = format!(
-        "<{element}Data xmlns=\"http://www.caiso.com/soa/sandbox\"><record id=\"1\" mw=\"12.5\"/><record id=\"2\" mw=\"7.25\"/><record id=\"3\" mw=\"0\"/></{element}Data>"
-    );
-    let content = if operation.doc_attach {
-        format!(
-            "<ISOAttachment><AttachmentValue>{}</AttachmentValue></ISOAttachment>",
-            encode_attachment(&payload)
-        )
-    } else {
-        format!("<MessagePayload>{payload}</MessagePayload>")
-    };
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><soapenv:Envelope xmlns:soapenv=\"{NS_SOAP}\"><soapenv:Body>\
-         <{element}Response xmlns=\"http://www.caiso.com/soa/sandbox\"><outputDataType>{content}\
-         <EventLog><Event><result>Success</result><description>3 records retrieved for {}</description><code>0</code></Event></EventLog>\
-         </outputDataType></{element}Response></soapenv:Body></soapenv:Envelope>",
-        escape_text(message_id)
-    )
-}
+/// CAISO's words for a certificate without rights to the SC or entity queried.
+pub const ROLE_TEXT: &str = "Invalid role and/or Entity list identifier.";
+/// CAISO's words for a certificate without access to a page.
+pub const NOT_AUTHORIZED: &str = "You are not authorized to access this page.";
 
 #[cfg(test)]
 mod tests {

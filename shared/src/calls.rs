@@ -63,6 +63,11 @@ pub struct TestOperation {
     pub title: String,
     /// Whether the answer is a DocAttach attachment.
     pub doc_attach: bool,
+    /// Whether the request document's shape is verified or inferred, and from what.
+    pub request_evidence: crate::operations::Evidence,
+    /// The values the request needs from the identity (`sc_id`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<String>,
     /// The rate limits it counts against, for people (`CMRI retrieves: 1 per 5 s`).
     pub limits: Vec<String>,
 }
@@ -76,6 +81,9 @@ pub struct CallIdentity {
     pub environment: String,
     /// Whether this host can open its key for a call, and from where.
     pub key_access: crate::certificate::KeyAccess,
+    /// The request values kept for it (`sc_id`), by parameter id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 /// Answer to the `tests` command.
@@ -93,10 +101,20 @@ pub struct TestCatalog {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallClass {
-    /// The service answered normally.
+    /// The service answered with data.
     Success,
-    /// The service answered with a business or validation error: access works.
-    BusinessError,
+    /// The service answered that there is no data for the query (access works).
+    NoData,
+    /// CAISO accepted certificate, signature and user name but no SC ID was given to query.
+    ScIdNeeded,
+    /// The service answered with an error document (inside the attachment).
+    ServiceError,
+    /// A SOAP fault nobody recognises: CAISO did not understand the request.
+    NotUnderstood,
+    /// CAISO's gateway answered its "BIG-IP logout page" (a CAISO-side gateway problem).
+    GatewayLogout,
+    /// The attachment did not match its `attachmentHash`: changed on the way.
+    AnswerDamaged,
     /// HTTP 403: the certificate is not provisioned for this system/environment.
     NotProvisioned,
     /// HTTP 404: wrong service path.
@@ -138,8 +156,20 @@ pub struct CallReport {
     pub environment: CallEnvironment,
     /// The address called (built by the host).
     pub url: String,
-    /// Whether CAISO access works for this call (success or a business error).
+    /// Whether the call proved access up to the data (data, or none for that day).
     pub ok: bool,
+    /// What the call proved, rung by rung.
+    #[serde(default)]
+    pub ladder: Vec<Step>,
+    /// Records in the answer's data document (under `MessagePayload`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// The records' element name (`MarketResultRecord`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    /// Whether the request document's shape is verified or inferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_evidence: Option<crate::operations::Level>,
     /// The class of the outcome.
     pub class: CallClass,
     /// One line for people.
@@ -176,6 +206,95 @@ pub struct CallReport {
     /// secrets, and support asks for the full response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+}
+
+/// A rung of what a call can prove, in the order CAISO checks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rung {
+    /// A connection to CAISO's address.
+    Connected,
+    /// TLS with the client certificate accepted for this system.
+    ClientCertificate,
+    /// The WS-Security signature accepted.
+    Signature,
+    /// The user name accepted (it matches the certificate).
+    UserName,
+    /// The role and entity (SC ID) accepted.
+    Role,
+    /// Data returned (or none for that day).
+    Data,
+}
+
+impl Rung {
+    /// Every rung, in order.
+    pub const ALL: [Rung; 6] = [
+        Rung::Connected,
+        Rung::ClientCertificate,
+        Rung::Signature,
+        Rung::UserName,
+        Rung::Role,
+        Rung::Data,
+    ];
+
+    /// Its name for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Rung::Connected => "connected",
+            Rung::ClientCertificate => "client certificate accepted",
+            Rung::Signature => "signature accepted",
+            Rung::UserName => "user name accepted",
+            Rung::Role => "role and entity accepted",
+            Rung::Data => "data returned",
+        }
+    }
+}
+
+/// Whether a rung was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RungState {
+    /// Proven.
+    Passed,
+    /// This is where the call failed.
+    Failed,
+    /// Not reached, or the answer does not tell.
+    Unknown,
+}
+
+/// One rung of a call's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Which.
+    pub rung: Rung,
+    /// Proven, failed or unknown.
+    pub state: RungState,
+    /// A few words (`3 MarketResultRecord records`, `none for that day`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The ladder of a call that passed every rung before `at`, with `at` in `state`, and the
+/// rest unknown.
+pub fn ladder(at: Rung, state: RungState, detail: &str) -> Vec<Step> {
+    let at_index = Rung::ALL.iter().position(|&r| r == at).unwrap_or(0);
+    Rung::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &rung)| Step {
+            rung,
+            state: match i.cmp(&at_index) {
+                std::cmp::Ordering::Less => RungState::Passed,
+                std::cmp::Ordering::Equal => state,
+                std::cmp::Ordering::Greater => RungState::Unknown,
+            },
+            detail: if i == at_index {
+                detail.to_owned()
+            } else {
+                String::new()
+            },
+        })
+        .collect()
 }
 
 /// Longest response body kept in a [`CallReport`].

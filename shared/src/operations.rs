@@ -1,17 +1,17 @@
 //! The CAISO web-service operations caiso-access calls as one-click tests, as data
 //! (`shared/catalog/operations.json`). Each names a catalog system and a service path below the
-//! system's API address; the host builds the URL from these two and the environment, so nothing
-//! the extension sends ever becomes part of an address.
+//! system's API address (the host builds the URL from these two and the environment, so nothing
+//! the extension sends ever becomes part of an address), the request document as a typed tree
+//! (root, namespace, `MessageHeader`, the `MessagePayload` children in schema order), the
+//! SOAPAction, the answer's form, and how well each of these is known: verified (with the
+//! evidence named) or inferred.
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Environment, Interface, Provenance};
+use crate::catalog::{Catalog, Environment, Interface};
 
 /// The schema version this code reads.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Placeholders a request template may use, filled in by the host at call time.
-pub const PLACEHOLDERS: [&str; 2] = ["trade_date", "yesterday"];
+pub const SCHEMA_VERSION: u32 = 2;
 
 const BUILTIN_JSON: &str = include_str!("../catalog/operations.json");
 
@@ -25,6 +25,188 @@ pub enum Kind {
     Submit,
 }
 
+/// How the service answers (both forms take the same request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerForm {
+    /// `…_AP`: `multipart/related`, the SOAP envelope then the base64 gzip attachment, with an
+    /// `attachmentHash` in the SOAP header.
+    Multipart,
+    /// `…_DocAttach_AP`: one text/xml envelope, the attachment in `ISOAttachment/AttachmentValue`.
+    DocAttach,
+}
+
+/// How well a fact is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Seen in CAISO's documents, schemas or working clients (the source says which).
+    Verified,
+    /// Reasoned from CAISO's conventions; a real service may disagree.
+    Inferred,
+}
+
+/// One fact's evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Verified or inferred.
+    pub level: Level,
+    /// Where it comes from (or what it is reasoned from).
+    pub source: String,
+}
+
+/// The evidence of each part of an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationEvidence {
+    /// The service path.
+    pub service: Evidence,
+    /// The request document (root, namespace, children and their order).
+    pub request: Evidence,
+    /// The SOAPAction.
+    pub soap_action: Evidence,
+    /// The answer's form and its decoded document.
+    pub answer: Evidence,
+}
+
+/// A time a request document needs, computed by the host at call time from its clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeValue {
+    /// The start of today's trade day (midnight in California), in UTC: `2026-02-14T08:00:00Z`.
+    TradeDayStart,
+    /// The end of today's trade day (the next midnight in California), in UTC.
+    TradeDayEnd,
+    /// The start of yesterday's trade day, in UTC.
+    PreviousTradeDayStart,
+    /// The end of yesterday's trade day (today's start), in UTC.
+    PreviousTradeDayEnd,
+}
+
+/// What an element of the request holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Value {
+    /// Fixed text (`DAM`).
+    Text(String),
+    /// A value the user keeps per identity (see [`Parameter`]); the element is left out when
+    /// it is not set.
+    Parameter(String),
+    /// A time computed at call time.
+    Time(TimeValue),
+}
+
+/// One element of a request document: a value or children, never both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// The local name (in the document's namespace).
+    pub element: String,
+    /// Its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Its children, in schema order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// The parameters this element and its children use.
+    pub fn parameters(&self) -> Vec<&str> {
+        let mut found = Vec::new();
+        if let Some(Value::Parameter(id)) = &self.value {
+            found.push(id.as_str());
+        }
+        for child in &self.children {
+            found.extend(child.parameters());
+        }
+        found
+    }
+}
+
+/// The `MessageHeader` a request document starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageHeader {
+    /// `Version` (a release tag, `v20161001`).
+    pub version: String,
+    /// `Source` (free text).
+    pub source: String,
+}
+
+/// A request document: the element directly under `soap:Body`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDocument {
+    /// The root element's local name (`RequestMarketAwards`).
+    pub root: String,
+    /// Its namespace, exactly (a trailing `#` included).
+    pub namespace: String,
+    /// The `MessageHeader`, when the document has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<MessageHeader>,
+    /// The children of `MessagePayload`, in schema order.
+    pub payload: Vec<Node>,
+}
+
+impl RequestDocument {
+    /// The parameters the document uses.
+    pub fn parameters(&self) -> Vec<&str> {
+        let mut found: Vec<&str> = self.payload.iter().flat_map(Node::parameters).collect();
+        found.dedup();
+        found
+    }
+}
+
+/// The decoded document of a successful answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataDocument {
+    /// Its root's local name (`MarketAwards`).
+    pub root: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The local name of the records under `MessagePayload` (`MarketResultRecord`).
+    pub record: String,
+}
+
+/// A value a request needs from the user, kept per identity on the host side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    /// Its id (`sc_id`).
+    pub id: String,
+    /// Its name for people.
+    pub title: String,
+    /// The shortest value accepted.
+    pub min_length: usize,
+    /// The longest value accepted.
+    pub max_length: usize,
+    /// What the value is and where to find it.
+    pub help: String,
+    /// How well the accepted form is known.
+    pub evidence: Evidence,
+}
+
+impl Parameter {
+    /// The value as the host keeps it (upper case, trimmed), or why it is not one.
+    pub fn check(&self, value: &str) -> Result<String, OperationError> {
+        let value = value.trim().to_ascii_uppercase();
+        let length_ok = (self.min_length..=self.max_length).contains(&value.len());
+        if !length_ok || !value.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(OperationError(format!(
+                "a {} is {} to {} letters and digits (got {:?})",
+                self.title,
+                self.min_length,
+                self.max_length,
+                value.chars().take(self.max_length + 8).collect::<String>()
+            )));
+        }
+        Ok(value)
+    }
+}
+
 /// One operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +215,8 @@ pub struct Operation {
     pub id: String,
     /// The catalog system id.
     pub system: String,
-    /// The service path below the system's API address, e.g. `RetrieveMarketAwards_CMRIv4_AP`.
+    /// The service path below the system's API address, exactly as CAISO lists it
+    /// (`RetrieveMarketAwards_CMRIv4_AP`).
     pub service: String,
     /// What the call does, for people.
     pub title: String,
@@ -42,14 +225,16 @@ pub struct Operation {
     /// A group service-level limits can select (e.g. `meter-data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// Whether the answer carries a DocAttach attachment.
-    pub doc_attach: bool,
+    /// How the service answers.
+    pub answer: AnswerForm,
     /// The SOAPAction header.
     pub soap_action: String,
-    /// The operation element of the request Body, with `{placeholder}`s.
-    pub request: String,
-    /// Where the operation's name and shape come from.
-    pub provenance: Provenance,
+    /// The request document.
+    pub request: RequestDocument,
+    /// The decoded document of a successful answer.
+    pub data: DataDocument,
+    /// How well each part is known.
+    pub evidence: OperationEvidence,
 }
 
 /// Why an operation table or a request for one is not usable.
@@ -72,8 +257,19 @@ pub struct OperationCatalog {
     pub schema_version: u32,
     /// What the file is.
     pub about: String,
+    /// The values requests need from the user.
+    pub parameters: Vec<Parameter>,
     /// The operations.
     pub operations: Vec<Operation>,
+}
+
+/// Whether `name` is an XML name without a prefix (an NCName, ASCII only here).
+pub fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 impl OperationCatalog {
@@ -105,6 +301,11 @@ impl OperationCatalog {
         self.operations.iter().find(|o| o.id == id)
     }
 
+    /// The parameter with this id.
+    pub fn parameter(&self, id: &str) -> Option<&Parameter> {
+        self.parameters.iter().find(|p| p.id == id)
+    }
+
     fn validate(&self, catalog: &Catalog) -> Result<(), OperationError> {
         let fail = |id: &str, m: &str| Err(OperationError(format!("operation {id}: {m}")));
         if self.schema_version != SCHEMA_VERSION {
@@ -112,6 +313,14 @@ impl OperationCatalog {
                 "schema_version {} (this build reads {SCHEMA_VERSION})",
                 self.schema_version
             )));
+        }
+        for p in &self.parameters {
+            if !is_xml_name(&p.id) || p.min_length == 0 || p.min_length > p.max_length {
+                return Err(OperationError(format!(
+                    "parameter {}: bad id or lengths",
+                    p.id
+                )));
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for op in &self.operations {
@@ -139,26 +348,48 @@ impl OperationCatalog {
                     .service
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && op.service.contains("_DocAttach_") == op.doc_attach;
+                && op.service.contains("_DocAttach_") == (op.answer == AnswerForm::DocAttach);
             if !name_ok {
                 return fail(
                     &op.id,
-                    "service must look like <Op>_<SYSTEM>v<N>[_DocAttach]_AP and match doc_attach",
+                    "service must look like <Op>_<SYSTEM>v<N>[_DocAttach]_AP and match its answer form",
                 );
             }
             if !op.soap_action.starts_with("http://www.caiso.com/soa/") {
                 return fail(&op.id, "SOAPAction must be below http://www.caiso.com/soa/");
             }
-            let mut rest = op.request.as_str();
-            while let Some(start) = rest.find('{') {
-                let Some(len) = rest[start..].find('}') else {
-                    return fail(&op.id, "unclosed placeholder");
-                };
-                let name = &rest[start + 1..start + len];
-                if !PLACEHOLDERS.contains(&name) {
-                    return fail(&op.id, &format!("unknown placeholder {{{name}}}"));
+            let request = &op.request;
+            if !is_xml_name(&request.root)
+                || !request.namespace.starts_with("http://www.caiso.com/soa/")
+            {
+                return fail(
+                    &op.id,
+                    "the request needs an XML root name in a CAISO namespace",
+                );
+            }
+            if request.payload.is_empty() {
+                return fail(&op.id, "the request's MessagePayload is empty");
+            }
+            let mut nodes: Vec<&Node> = request.payload.iter().collect();
+            while let Some(node) = nodes.pop() {
+                if !is_xml_name(&node.element) {
+                    return fail(&op.id, &format!("{:?} is not an XML name", node.element));
                 }
-                rest = &rest[start + len + 1..];
+                if node.value.is_some() == !node.children.is_empty() {
+                    return fail(
+                        &op.id,
+                        &format!("{} needs a value or children (not both)", node.element),
+                    );
+                }
+                if let Some(Value::Parameter(id)) = &node.value
+                    && self.parameter(id).is_none()
+                {
+                    return fail(&op.id, &format!("unknown parameter {id}"));
+                }
+                nodes.extend(node.children.iter());
+            }
+            if !is_xml_name(&op.data.root) || !is_xml_name(&op.data.record) {
+                return fail(&op.id, "the answer's data document needs XML names");
             }
         }
         Ok(())
@@ -177,13 +408,9 @@ impl Operation {
             .then(|| format!("{base}/{}", self.service))
     }
 
-    /// The request's operation element with the placeholders filled in from `values`.
-    pub fn request_body(&self, values: &[(&str, &str)]) -> String {
-        let mut body = self.request.clone();
-        for (name, value) in values {
-            body = body.replace(&format!("{{{name}}}"), value);
-        }
-        body
+    /// Whether the answer is a DocAttach envelope.
+    pub fn doc_attach(&self) -> bool {
+        self.answer == AnswerForm::DocAttach
     }
 }
 
@@ -211,20 +438,24 @@ mod tests {
     }
 
     #[test]
-    fn fills_placeholders() {
+    fn every_operation_is_a_retrieve_on_a_known_system() {
         let ops = OperationCatalog::builtin();
-        let op = ops.operation("cmri-market-awards").expect("op");
-        let body = op.request_body(&[("trade_date", "2026-11-23")]);
-        assert!(body.contains("<tradeDate>2026-11-23</tradeDate>"), "{body}");
-        assert!(!body.contains('{'));
+        assert!(ops.operations.len() >= 7);
+        assert!(ops.operations.iter().all(|o| o.kind == Kind::Retrieve));
+        assert!(ops.operations.iter().any(|o| o.doc_attach()));
+        assert!(ops.operations.iter().any(|o| !o.doc_attach()));
     }
 
     #[test]
-    fn every_operation_is_a_retrieve_on_a_known_system() {
+    fn parameters_are_checked_and_normalised() {
         let ops = OperationCatalog::builtin();
-        assert!(ops.operations.len() >= 5);
-        assert!(ops.operations.iter().all(|o| o.kind == Kind::Retrieve));
-        assert!(ops.operations.iter().any(|o| o.doc_attach));
+        let sc = ops.parameter("sc_id").expect("sc_id");
+        assert_eq!(sc.check(" mfp1 ").as_deref(), Ok("MFP1"));
+        for bad in ["", "A", "SC 1", "../x", "ABCDEFGHIJKLMNOPQ", "<SC>", "ÄBC1"] {
+            assert!(sc.check(bad).is_err(), "{bad:?}");
+        }
+        let cmri = ops.operation("cmri-market-awards").expect("op");
+        assert_eq!(cmri.request.parameters(), vec!["sc_id"]);
     }
 
     #[test]
@@ -242,9 +473,15 @@ mod tests {
                 "RetrieveMarketAwards_CMRIv4_AP",
                 "RetrieveSchedulePrices_CMRIv3_DocAttach_AP",
             ),
-            ("{trade_date}", "{secret}"),
-            ("\"doc_attach\": false", "\"doc_attach\": true"),
-            ("\"schema_version\": 1", "\"schema_version\": 9"),
+            ("\"parameter\": \"sc_id\"", "\"parameter\": \"secret\""),
+            ("\"answer\": \"multipart\"", "\"answer\": \"doc-attach\""),
+            ("\"schema_version\": 2", "\"schema_version\": 9"),
+            (
+                "\"root\": \"RequestMarketAwards\"",
+                "\"root\": \"Request Market\"",
+            ),
+            ("\"element\": \"marketType\"", "\"element\": \"x><evil\""),
+            ("\"level\": \"verified\"", "\"level\": \"certain\""),
         ] {
             let broken = BUILTIN_JSON.replacen(from, to, 1);
             assert_ne!(broken, BUILTIN_JSON, "{from}");

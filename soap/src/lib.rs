@@ -6,7 +6,10 @@
 
 pub mod c14n;
 pub mod message;
+pub mod mime;
+pub mod request;
 pub mod response;
+pub mod scan;
 pub mod username;
 pub mod verify;
 pub mod xml;

@@ -1,10 +1,28 @@
-//! CAISO response messages: SOAP faults, `EventLog` events and DocAttach attachments
-//! (`ISOAttachment/AttachmentValue`, base64 of gzip of the XML result).
+//! CAISO answers as CAISO sends them: a `multipart/related` answer (`…_AP`: the SOAP envelope,
+//! then the attachment, with an `attachmentHash` in the envelope's header), one SOAP envelope
+//! (`…_DocAttach_AP`: the attachment in `Body/ISOAttachment/AttachmentValue`; faults), or an HTML
+//! page from CAISO's gateway. The attachment (base64 of gzip of the result document) is inflated
+//! as a stream and summarised ([`crate::scan`]): its root, its records, and for CAISO's
+//! `outputDataType`/`StandardOutput` documents the event that says "no data" or what failed.
 
 use std::io::Read;
 
+use crate::mime;
+use crate::scan::{Scanner, Summary};
 use crate::verify::decode_base64;
 use crate::xml::{self, Element, NS_SOAP};
+
+/// Namespace of `attachmentHash` in a multipart answer's SOAP header.
+pub const NS_ATTACHMENT_HASH: &str = "http://www.caiso.com/mrtu/soa/schemas/2005/09/attachmenthash";
+/// Namespace of `ISOAttachment` (DocAttach answers).
+pub const NS_ISO_ATTACHMENT: &str = "http://www.caiso.com/soa/2006-10-26/ISOAttachment.xsd";
+/// Namespace of `standardAttachmentInfor` (DocAttach answers' header).
+pub const NS_ATTACHMENT_INFO: &str =
+    "http://www.caiso.com/soa/2006-06-13/StandardAttachmentInfor.xsd";
+/// Namespace of CMRI's `outputDataType` (faults, "no data", errors).
+pub const NS_STANDARD_OUTPUT: &str = "http://www.caiso.com/soa/2006-06-13/StandardOutput.xsd";
+/// CMRI's event result for "the request returned no data".
+pub const NO_DATA_RESULT: &str = "FMWK0008";
 
 /// Largest attachment accepted after decompression (MRI-S caps a retrieval at 200,000 records;
 /// this leaves room and stops a decompression bomb).
@@ -43,8 +61,8 @@ pub struct Response {
     pub attachment: Option<Attachment>,
 }
 
-/// A DocAttach attachment as read: its size uncompressed and its first bytes (where an error
-/// document or a "no data" answer says so). The whole is never held in memory: a small gzip
+/// An attachment as read: its size uncompressed, its first bytes (where an error document or a
+/// "no data" answer says so) and its summary. The whole is never held in memory: a small gzip
 /// stream can inflate to hundreds of MB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
@@ -52,6 +70,215 @@ pub struct Attachment {
     pub bytes: u64,
     /// Its first [`ATTACHMENT_HEAD_BYTES`] bytes at most, as text (cut at a character).
     pub head: String,
+    /// Its root and records.
+    pub summary: Summary,
+}
+
+/// What a decoded attachment is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Document {
+    /// A result document (any root but CAISO's output documents).
+    Data,
+    /// An output document saying there is no data (`FMWK0008`, or "No data found").
+    NoData(LogEvent),
+    /// An output document reporting a failure.
+    Error(LogEvent),
+}
+
+impl Attachment {
+    /// What the attachment is, by its root (and its event for CAISO's output documents).
+    pub fn document(&self) -> Document {
+        if !matches!(
+            self.summary.root.as_str(),
+            "outputDataType" | "StandardOutput"
+        ) {
+            return Document::Data;
+        }
+        let event = xml::parse(&self.head)
+            .ok()
+            .and_then(|doc| doc.find("Event").map(log_event))
+            .unwrap_or_default();
+        if is_no_data(&event) {
+            Document::NoData(event)
+        } else {
+            Document::Error(event)
+        }
+    }
+}
+
+/// Whether an event says "no data" (CMRI's `FMWK0008`, DRRS's "No data found").
+pub fn is_no_data(event: &LogEvent) -> bool {
+    event.result == NO_DATA_RESULT || event.description.starts_with("No data found")
+}
+
+/// How an answer came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `multipart/related`.
+    Multipart,
+    /// One SOAP envelope.
+    Soap,
+    /// An HTML page (CAISO's gateway).
+    Html,
+    /// Anything else.
+    Other,
+}
+
+/// Whether a multipart answer's attachment matched its `attachmentHash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCheck {
+    /// No hash was sent (DocAttach answers carry none).
+    Absent,
+    /// Base64(SHA-1(the attachment part's body as received)) equals `hashValue`.
+    Matches,
+    /// It does not: the attachment changed on the way.
+    Differs,
+}
+
+/// An answer as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// How it came.
+    pub form: Form,
+    /// The SOAP envelope, when one was found and parsed.
+    pub envelope: Option<Response>,
+    /// The SOAP envelope's text (or the HTML or other body), cut at [`ATTACHMENT_HEAD_BYTES`].
+    pub text: String,
+    /// The attachment's hash check.
+    pub hash: HashCheck,
+    /// Why the answer could not be read whole, if it could not.
+    pub problem: Option<String>,
+}
+
+impl Reading {
+    /// The decoded attachment, if there is one.
+    pub fn attachment(&self) -> Option<&Attachment> {
+        self.envelope.as_ref().and_then(|e| e.attachment.as_ref())
+    }
+
+    /// Whether `needle` appears in the answer: the envelope or page, or the decoded attachment.
+    pub fn contains(&self, needle: &str) -> bool {
+        self.text.contains(needle) || self.attachment().is_some_and(|a| a.head.contains(needle))
+    }
+}
+
+/// Reads an HTTP answer with this `Content-Type` and body.
+pub fn read(content_type: &str, body: &[u8]) -> Reading {
+    let media = mime::media_type(content_type);
+    let mut reading = Reading {
+        form: Form::Other,
+        envelope: None,
+        text: String::new(),
+        hash: HashCheck::Absent,
+        problem: None,
+    };
+    if mime::is_multipart(content_type) {
+        reading.form = Form::Multipart;
+        match read_multipart(content_type, body) {
+            Ok((envelope, text, hash)) => {
+                reading.envelope = Some(envelope);
+                reading.text = text;
+                reading.hash = hash;
+            }
+            Err(e) => {
+                reading.text = head_text(body);
+                reading.problem = Some(e.0);
+            }
+        }
+        return reading;
+    }
+    reading.text = head_text(body);
+    let looks_xml = reading.text.trim_start().starts_with('<') && !looks_html(&reading.text);
+    if media.contains("html") || looks_html(&reading.text) {
+        reading.form = Form::Html;
+    } else if looks_xml {
+        reading.form = Form::Soap;
+        match std::str::from_utf8(body)
+            .map_err(|_| ResponseError("the answer is not UTF-8".into()))
+            .and_then(parse)
+        {
+            Ok(envelope) => reading.envelope = Some(envelope),
+            Err(e) => reading.problem = Some(e.0),
+        }
+    }
+    reading
+}
+
+/// Whether the answer's start holds an `<html` element or doctype (after any comment).
+fn looks_html(text: &str) -> bool {
+    let start = text
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    start.contains("<html") || start.contains("<!doctype html")
+}
+
+fn head_text(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(ATTACHMENT_HEAD_BYTES)];
+    String::from_utf8_lossy(cut).into_owned()
+}
+
+/// The envelope (with the attachment decoded into it), its text and the hash check.
+fn read_multipart(
+    content_type: &str,
+    body: &[u8],
+) -> Result<(Response, String, HashCheck), ResponseError> {
+    let boundary = mime::parameter(content_type, "boundary")
+        .ok_or_else(|| ResponseError("the multipart answer names no boundary".into()))?;
+    let parts = mime::parts(body, &boundary).map_err(|e| ResponseError(e.0))?;
+    // The SOAP part: the `start` part if named, else the first one.
+    let start = mime::parameter(content_type, "start");
+    let start = start
+        .as_deref()
+        .map(|s| s.trim_start_matches('<').trim_end_matches('>'));
+    let soap_index = start
+        .and_then(|id| parts.iter().position(|p| p.content_id() == Some(id)))
+        .unwrap_or(0);
+    let soap_text = std::str::from_utf8(parts[soap_index].body)
+        .map_err(|_| ResponseError("the SOAP part is not UTF-8".into()))?;
+    let mut envelope = parse(soap_text)?;
+    let root = xml::parse(soap_text).map_err(|e| ResponseError(e.to_string()))?;
+    // The attachment: the part an `xop:Include` names, else the next part after the SOAP one.
+    let named = root
+        .find("Include")
+        .and_then(|include| include.attribute(None, "href"))
+        .and_then(|href| href.strip_prefix("cid:"))
+        .map(str::to_owned);
+    let attachment_index = named
+        .and_then(|id| {
+            parts
+                .iter()
+                .position(|p| p.content_id() == Some(id.as_str()))
+        })
+        .or_else(|| (0..parts.len()).find(|&i| i != soap_index));
+    let mut hash = HashCheck::Absent;
+    if let Some(index) = attachment_index {
+        let raw = parts[index].body;
+        let stated = root
+            .descendants()
+            .into_iter()
+            .find(|e| e.is(NS_ATTACHMENT_HASH, "hashValue"))
+            .map(|e| e.text().trim().to_owned());
+        if let Some(stated) = stated {
+            hash = if stated == attachment_hash(raw) {
+                HashCheck::Matches
+            } else {
+                HashCheck::Differs
+            };
+        }
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| ResponseError("the attachment part is not base64 text".into()))?;
+        envelope.attachment = Some(decode_attachment(text)?);
+    }
+    Ok((envelope, head_text(soap_text.as_bytes()), hash))
+}
+
+/// CAISO's `attachmentHash/hashValue` of an attachment part: Base64(SHA-1(its body as sent)).
+pub fn attachment_hash(part_body: &[u8]) -> String {
+    use base64::Engine;
+    use sha1::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha1::Sha1::digest(part_body))
 }
 
 /// How much of an attachment is kept for reading.
@@ -89,13 +316,13 @@ pub fn parse(document: &str) -> Result<Response, ResponseError> {
         .descendants()
         .into_iter()
         .filter(|e| e.local == "Event")
-        .map(|e| LogEvent {
-            result: child_text(e, "result"),
-            description: child_text(e, "description"),
-            code: child_text(e, "code"),
-        })
+        .map(log_event)
         .collect();
-    let attachment = match body.find("AttachmentValue") {
+    let value = body
+        .elements()
+        .find(|e| e.local == "ISOAttachment")
+        .and_then(|a| a.child_named("AttachmentValue"));
+    let attachment = match value {
         Some(value) => Some(decode_attachment(&value.text())?),
         None => None,
     };
@@ -105,6 +332,14 @@ pub fn parse(document: &str) -> Result<Response, ResponseError> {
         events,
         attachment,
     })
+}
+
+fn log_event(e: &Element) -> LogEvent {
+    LogEvent {
+        result: child_text(e, "result"),
+        description: child_text(e, "description"),
+        code: child_text(e, "code"),
+    }
 }
 
 fn child_text(element: &Element, local: &str) -> String {
@@ -124,6 +359,7 @@ pub fn decode_attachment(value: &str) -> Result<Attachment, ResponseError> {
     let mut piece = vec![0u8; 16 * 1024];
     let mut head = Vec::new();
     let mut bytes: u64 = 0;
+    let mut scanner = Scanner::new();
     loop {
         let n = decoder
             .read(&mut piece)
@@ -139,6 +375,7 @@ pub fn decode_attachment(value: &str) -> Result<Attachment, ResponseError> {
         }
         let room = ATTACHMENT_HEAD_BYTES.saturating_sub(head.len());
         head.extend_from_slice(&piece[..n.min(room)]);
+        scanner.feed(&piece[..n]);
     }
     let head = match String::from_utf8(head) {
         Ok(text) => text,
@@ -153,7 +390,11 @@ pub fn decode_attachment(value: &str) -> Result<Attachment, ResponseError> {
             return Err(ResponseError("the attachment is not UTF-8 text".to_owned()));
         }
     };
-    Ok(Attachment { bytes, head })
+    Ok(Attachment {
+        bytes,
+        head,
+        summary: scanner.finish(),
+    })
 }
 
 /// Encodes `text` as a DocAttach `AttachmentValue` (what CAISO's DocAttach services send).
@@ -222,11 +463,11 @@ mod tests {
             .map(|c| format!("{}\n", String::from_utf8_lossy(c)))
             .collect();
         let doc = format!(
-            "<s:Envelope xmlns:s=\"{NS_SOAP}\"><s:Body><Out xmlns=\"urn:o\"><ISOAttachment>\
-             <AttachmentValue>{wrapped}</AttachmentValue></ISOAttachment></Out></s:Body></s:Envelope>"
+            "<s:Envelope xmlns:s=\"{NS_SOAP}\"><s:Body><att:ISOAttachment xmlns:att=\"{NS_ISO_ATTACHMENT}\">\
+             <att:AttachmentValue>{wrapped}</att:AttachmentValue></att:ISOAttachment></s:Body></s:Envelope>"
         );
         let response = parse(&doc).expect("parses");
-        assert_eq!(response.element, "Out");
+        assert_eq!(response.element, "ISOAttachment");
         assert!(response.fault.is_none());
         let attachment = response.attachment.expect("attachment");
         assert_eq!(attachment.head, payload);

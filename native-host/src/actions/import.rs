@@ -44,7 +44,22 @@ pub struct Imported {
     pub renewed: Vec<String>,
 }
 
-/// Imports `request` into `workspace`.
+/// The request values (SC ID) of the identity this import replaces or renews.
+fn inherited_parameters<T>(
+    workspace: &mut Workspace,
+    label: &str,
+    renewed: &[(String, T)],
+) -> std::collections::BTreeMap<String, String> {
+    let candidates = std::iter::once(label).chain(renewed.iter().map(|(l, _)| l.as_str()));
+    for candidate in candidates {
+        if let Ok(old) = workspace.identity(candidate) {
+            return old.config.call_parameters.clone();
+        }
+    }
+    Default::default()
+}
+
+/// Imports a certificate (see [`ImportRequest`]).
 pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<Imported> {
     if let Some(label) = &request.label
         && !config::valid_label(label)
@@ -121,6 +136,8 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
         certificates: config::encode_chain(&unlocked.chain.ders),
         key_matches: unlocked.key_matches,
         imported_at: rfc3339(clock::now()),
+        // A replacement (a renewed certificate) acts for the same SC as the one it replaces.
+        call_parameters: inherited_parameters(workspace, label, &renewed),
     };
 
     let mut config = workspace.config()?.clone();

@@ -32,6 +32,37 @@ pub fn edit<T>(
     Ok(result)
 }
 
+/// Sets (`Some`) or clears (`None`) the value `parameter` (`sc_id`) test calls use for
+/// `label`; the value is checked by the operation catalog's rule for it. Returns the value kept.
+pub fn set_call_parameter(
+    workspace: &mut Workspace,
+    label: &str,
+    parameter: &str,
+    value: Option<&str>,
+) -> HostResult<Option<String>> {
+    let catalog = caiso_shared::operations::OperationCatalog::builtin();
+    let rule = catalog
+        .parameter(parameter)
+        .ok_or_else(|| HostError::InvalidValue(format!("no request takes a {parameter}")))?;
+    let value = value
+        .map(|v| rule.check(v).map_err(|e| HostError::InvalidValue(e.0)))
+        .transpose()?;
+    edit(workspace, |config| {
+        let identity = config
+            .identities
+            .iter_mut()
+            .find(|i| i.label == label)
+            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
+        match &value {
+            Some(v) => identity
+                .call_parameters
+                .insert(parameter.to_owned(), v.clone()),
+            None => identity.call_parameters.remove(parameter),
+        };
+        Ok(value.clone())
+    })
+}
+
 /// Sets the reminder thresholds from a list of days.
 pub fn set_thresholds(workspace: &mut Workspace, days: Vec<u32>) -> HostResult<Thresholds> {
     let thresholds = Thresholds::try_from(days).map_err(HostError::InvalidValue)?;

@@ -61,6 +61,7 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
                 label: i.label.clone(),
                 environment: i.environment.id().to_owned(),
                 key_access: crate::identity::status::key_access(i),
+                parameters: i.call_parameters.clone(),
             })
             .collect(),
         operations: operations
@@ -98,7 +99,14 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
                     system: op.system.clone(),
                     service: op.service.clone(),
                     title: op.title.clone(),
-                    doc_attach: op.doc_attach,
+                    doc_attach: op.doc_attach(),
+                    request_evidence: op.evidence.request.clone(),
+                    parameters: op
+                        .request
+                        .parameters()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
                     limits,
                 }
             })

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use caiso_shared::calls::{CallClass, CallEnvironment, CallReport, CallRequest};
+use caiso_shared::operations::Level;
 use caiso_shared::protocol::Event;
 use caiso_shared::{Catalog, Environment};
 use caiso_soap::CaisoHeader;
 
 use super::endpoint::{self, Target};
-use super::explain::{self, Context, Explained};
+use super::explain::{self, Context, Explained, Retry};
 use super::https;
 use super::ledger::Ledger;
 use super::prepared::{self, Prepared};
@@ -31,6 +32,30 @@ const WORKERS: usize = 6;
 pub struct Engine {
     scheduler: Shared,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    /// Exchanges kept for saving (`call --save`), when asked for.
+    exchanges: Mutex<Option<Vec<Exchange>>>,
+}
+
+/// One request as sent and its answer as received, for CAISO support (nothing secret: the
+/// signed message carries the certificate, never the key).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The operation id.
+    pub operation: String,
+    /// The attempt (1 for the first).
+    pub attempt: u32,
+    /// The address.
+    pub url: String,
+    /// The SOAPAction sent.
+    pub soap_action: String,
+    /// The signed request document.
+    pub request: String,
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// The answer's Content-Type.
+    pub content_type: String,
+    /// The answer's body, byte for byte.
+    pub answer: Vec<u8>,
 }
 
 /// What to call: the request and its resolved target.
@@ -56,6 +81,31 @@ impl Engine {
         Engine {
             scheduler: Shared::with_ledger(Ledger::in_folder(dir)),
             prepared: Mutex::default(),
+            exchanges: Mutex::default(),
+        }
+    }
+
+    /// Keeps every exchange from now on, until [`Engine::take_exchanges`].
+    pub fn keep_exchanges(&self) {
+        if let Ok(mut kept) = self.exchanges.lock() {
+            kept.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// The exchanges kept since [`Engine::keep_exchanges`] (and stops keeping them).
+    pub fn take_exchanges(&self) -> Vec<Exchange> {
+        self.exchanges
+            .lock()
+            .ok()
+            .and_then(|mut kept| kept.take())
+            .unwrap_or_default()
+    }
+
+    fn keep(&self, exchange: impl FnOnce() -> Exchange) {
+        if let Ok(mut kept) = self.exchanges.lock()
+            && let Some(list) = kept.as_mut()
+        {
+            list.push(exchange());
         }
     }
 
@@ -125,7 +175,9 @@ impl Engine {
             })
             .collect();
         let queued_at = Instant::now();
-        let started: Mutex<HashMap<usize, (Instant, u32)>> = Mutex::new(HashMap::new());
+        // Per call: when it first started, its attempts, and whether the next goes on a fresh
+        // connection (after the gateway's logout page).
+        let started: Mutex<HashMap<usize, (Instant, u32, bool)>> = Mutex::new(HashMap::new());
         let hold = config
             .calls
             .timeout_seconds
@@ -140,16 +192,24 @@ impl Engine {
             |&(index, target)| {
                 let plan = &planned[index];
                 let attempt_started = Instant::now();
-                let attempts = started
+                let (attempts, fresh) = started
                     .lock()
                     .map(|mut s| {
-                        let entry = s.entry(index).or_insert((attempt_started, 0));
+                        let entry = s.entry(index).or_insert((attempt_started, 0, false));
                         entry.1 += 1;
-                        entry.1
+                        (entry.1, entry.2)
                     })
-                    .unwrap_or(1);
+                    .unwrap_or((1, false));
                 let waited = attempt_started.duration_since(queued_at);
-                self.attempt(config, &plan.request, target, attempts, waited)
+                let attempt = self.attempt(config, &plan.request, target, attempts, waited, fresh);
+                if let Attempt::RetryAfter(_, outcome) = &attempt
+                    && outcome.report.class == CallClass::GatewayLogout
+                    && let Ok(mut s) = started.lock()
+                    && let Some(entry) = s.get_mut(&index)
+                {
+                    entry.2 = true;
+                }
+                attempt
             },
             |job, p| {
                 let index = runnable[job];
@@ -179,6 +239,7 @@ impl Engine {
         target: &Target,
         attempts: u32,
         waited: Duration,
+        fresh: bool,
     ) -> Attempt<Outcome> {
         let system_name = Catalog::builtin()
             .system(&target.operation.system)
@@ -189,10 +250,17 @@ impl Engine {
             CallEnvironment::MapStage => Environment::MapStage.display_name(),
             CallEnvironment::Sandbox => "the sandbox",
         };
+        let parameters = config
+            .identity(&request.identity)
+            .map(|i| i.call_parameters.clone())
+            .unwrap_or_default();
+        let request_evidence = target.operation.evidence.request.level;
         let cx = Context {
             system: &system_name,
             environment: environment_name,
             host: &target.host,
+            sc_id_given: parameters.contains_key("sc_id"),
+            request_inferred: request_evidence == Level::Inferred,
         };
         let mut report = CallReport {
             identity: request.identity.clone(),
@@ -201,6 +269,10 @@ impl Engine {
             environment: request.environment,
             url: target.url.clone(),
             ok: false,
+            ladder: Vec::new(),
+            records: None,
+            record: None,
+            request_evidence: Some(request_evidence),
             class: CallClass::Unexpected,
             title: String::new(),
             explanation: String::new(),
@@ -226,14 +298,15 @@ impl Engine {
         };
         report.signature = prepared.signer.algorithm().id().to_owned();
         let started = Instant::now();
-        let today = clock::today();
-        let tomorrow = today.next_day().unwrap_or(today);
-        let yesterday = today.previous_day().unwrap_or(today);
-        let body = target.operation.request_body(&[
-            ("trade_date", &tomorrow.to_string()),
-            ("yesterday", &yesterday.to_string()),
-        ]);
-        let header = CaisoHeader::new(&prepared.username, clock::now());
+        let now = clock::now();
+        let body = caiso_soap::request::document(
+            &target.operation.request,
+            &caiso_soap::request::Values {
+                now,
+                parameters: &parameters,
+            },
+        );
+        let header = CaisoHeader::new(&prepared.username, now);
         let message = match caiso_soap::sign(&header, &body, &prepared.signer) {
             Ok(m) => m,
             Err(e) => {
@@ -246,10 +319,32 @@ impl Engine {
             }
         };
         report.message_id = Some(message.message_id.clone());
-        let answer =
-            prepared
-                .client
-                .post_soap(&target.url, &target.operation.soap_action, message.xml);
+        let sent = self
+            .exchanges
+            .lock()
+            .is_ok_and(|k| k.is_some())
+            .then(|| message.xml.clone());
+        let answer = prepared.client.post_soap(
+            &target.url,
+            &target.operation.soap_action,
+            message.xml,
+            fresh,
+        );
+        if let Some(sent) = sent {
+            self.keep(|| Exchange {
+                operation: target.operation.id.clone(),
+                attempt: attempts,
+                url: target.url.clone(),
+                soap_action: target.operation.soap_action.clone(),
+                request: sent,
+                status: answer.as_ref().ok().map(|a| a.status),
+                content_type: answer
+                    .as_ref()
+                    .map(|a| a.content_type.clone())
+                    .unwrap_or_default(),
+                answer: answer.as_ref().map(|a| a.body.clone()).unwrap_or_default(),
+            });
+        }
         match answer {
             Err(failure) => {
                 report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -260,30 +355,32 @@ impl Engine {
             Ok(answer) => {
                 report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 report.http_status = Some(answer.status);
+                let reading = caiso_soap::response::read(&answer.content_type, &answer.body);
                 report.response = Some(
-                    answer
-                        .body
+                    String::from_utf8_lossy(&answer.body)
                         .chars()
                         .take(caiso_shared::calls::MAX_RESPONSE_CHARS)
                         .collect(),
                 );
-                let response = caiso_soap::response::parse(&answer.body).ok();
-                if let Some(r) = &response {
-                    report.fault = r.fault.as_ref().map(|f| f.string.clone());
-                    report.events = r.events.iter().map(|e| e.description.clone()).collect();
-                    report.attachment_bytes = r.attachment.as_ref().map(|a| a.bytes);
+                if let Some(envelope) = &reading.envelope {
+                    report.fault = envelope.fault.as_ref().map(|f| f.string.clone());
+                    report.events = envelope
+                        .events
+                        .iter()
+                        .map(|e| e.description.clone())
+                        .collect();
                 }
-                let retry = report
-                    .fault
-                    .as_deref()
-                    .and_then(caiso_soap::response::aup_retry_after);
-                let explained = explain::answer(&answer, response.as_ref(), &cx);
+                report.attachment_bytes = reading.attachment().map(|a| a.bytes);
+                let explained = explain::answer(&answer, &reading, &cx);
+                let retry = explained.retry;
                 let report = fill(report, explained);
                 match retry {
-                    Some(seconds) => {
-                        Attempt::RetryAfter(Duration::from_secs(seconds), Outcome { report })
+                    Some(Retry::After(wait)) => Attempt::RetryAfter(wait, Outcome { report }),
+                    // The gateway's logout page: once more, at once, on a new connection.
+                    Some(Retry::FreshConnection) if attempts == 1 => {
+                        Attempt::RetryAfter(Duration::ZERO, Outcome { report })
                     }
-                    None => Attempt::Done(Outcome { report }),
+                    _ => Attempt::Done(Outcome { report }),
                 }
             }
         }
@@ -291,20 +388,22 @@ impl Engine {
 }
 
 fn unavailable(error: &HostError) -> Explained {
-    Explained {
-        class: CallClass::IdentityUnavailable,
-        title: "The certificate could not be used".to_owned(),
-        explanation: error.to_string(),
-        next_step: "Run `caiso-access verify <label>`, or import the certificate again.".to_owned(),
-    }
+    Explained::new(
+        CallClass::IdentityUnavailable,
+        "The certificate could not be used",
+        error.to_string(),
+        "Run `caiso-access verify <label>`, or import the certificate again.".to_owned(),
+    )
 }
 
 fn fill(mut report: CallReport, explained: Explained) -> CallReport {
-    report.ok = matches!(
-        explained.class,
-        CallClass::Success | CallClass::BusinessError
-    );
+    report.ok = matches!(explained.class, CallClass::Success | CallClass::NoData);
     report.class = explained.class;
+    report.ladder = explained.ladder;
+    if let Some((records, record)) = explained.records {
+        report.records = Some(records);
+        report.record = record;
+    }
     report.title = explained.title;
     report.explanation = explained.explanation;
     report.next_step = explained.next_step;

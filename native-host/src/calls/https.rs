@@ -24,8 +24,10 @@ const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 pub struct Answer {
     /// Status code.
     pub status: u16,
-    /// Body as text.
-    pub body: String,
+    /// The `Content-Type` header (empty when none came).
+    pub content_type: String,
+    /// Body, as received.
+    pub body: Vec<u8>,
 }
 
 /// Why no answer came.
@@ -48,6 +50,36 @@ pub enum Failure {
 /// A client bound to one identity and one trust store.
 pub struct Client {
     http: reqwest::blocking::Client,
+    settings: Settings,
+}
+
+/// What a client is built from (kept to build a one-off client on a fresh connection).
+#[derive(Clone)]
+struct Settings {
+    tls: rustls::ClientConfig,
+    connect_to: Option<(String, SocketAddr)>,
+    timeout: Duration,
+}
+
+impl Settings {
+    fn build(&self, pooled: bool) -> Result<reqwest::blocking::Client, reqwest::Error> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .use_preconfigured_tls(self.tls.clone())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(self.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("caiso-access/", env!("CARGO_PKG_VERSION")));
+        if !pooled {
+            builder = builder.pool_max_idle_per_host(0);
+        }
+        if let Some((host, address)) = &self.connect_to {
+            // The sandbox is a local address configured on this computer: never through a
+            // proxy (with `HTTPS_PROXY` set, its calls went to the proxy as CAISO's host name).
+            builder = builder.resolve(host, *address).no_proxy();
+        }
+        builder.build()
+    }
 }
 
 impl Client {
@@ -70,35 +102,52 @@ impl Client {
             .with_client_auth_cert(chain, key)
             .map_err(|e| HostError::TlsSetup(e.to_string()))?;
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let mut builder = reqwest::blocking::Client::builder()
-            .use_preconfigured_tls(tls)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("caiso-access/", env!("CARGO_PKG_VERSION")));
-        if let Some((host, address)) = connect_to {
-            // The sandbox is a local address configured on this computer: never through a
-            // proxy (with `HTTPS_PROXY` set, its calls went to the proxy as CAISO's host name).
-            builder = builder.resolve(host, address).no_proxy();
-        }
-        let http = builder
-            .build()
+        let settings = Settings {
+            tls,
+            connect_to: connect_to.map(|(host, address)| (host.to_owned(), address)),
+            timeout,
+        };
+        let http = settings
+            .build(true)
             .map_err(|e| HostError::Internal(e.to_string()))?;
-        Ok(Client { http })
+        Ok(Client { http, settings })
     }
 
-    /// POSTs a SOAP request.
-    pub fn post_soap(&self, url: &str, soap_action: &str, body: String) -> Result<Answer, Failure> {
-        let response = self
-            .http
+    /// A one-off client whose connection is new and not kept.
+    fn fresh(&self) -> Result<reqwest::blocking::Client, Failure> {
+        self.settings
+            .build(false)
+            .map_err(|e| Failure::Other(e.to_string()))
+    }
+
+    /// POSTs a SOAP request: `text/xml`, the SOAPAction unquoted as CAISO's own client sends it
+    /// on retrieves, and a `Content-Length` (never chunked: CAISO's gateway reset connections
+    /// over chunked bodies). `fresh` sends it on a new connection (after CAISO's gateway answered
+    /// its logout page on a kept-alive one); no cookies are ever kept.
+    pub fn post_soap(
+        &self,
+        url: &str,
+        soap_action: &str,
+        body: String,
+        fresh: bool,
+    ) -> Result<Answer, Failure> {
+        let http = if fresh { &self.fresh()? } else { &self.http };
+        let mut request = http
             .post(url)
             .header("Content-Type", "text/xml; charset=utf-8")
-            .header("SOAPAction", format!("\"{soap_action}\""))
-            .body(body)
-            .send()
-            .map_err(|e| classify(&e))?;
+            .header("SOAPAction", soap_action);
+        if fresh {
+            request = request.header("Connection", "close");
+        }
+        // A body of known length: reqwest sends it with its Content-Length.
+        let response = request.body(body).send().map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let mut bytes = Vec::new();
         use std::io::Read;
         response
@@ -107,7 +156,8 @@ impl Client {
             .map_err(|e| classify_io(&e))?;
         Ok(Answer {
             status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            content_type,
+            body: bytes,
         })
     }
 }

@@ -1,12 +1,13 @@
 //! Signed test calls to CAISO's web services: the [`engine`] (from "identity, system, service,
 //! environment" to an explained result), the identity made ready to call ([`prepared`]), what
 //! can be called ([`catalog`]), the endpoint allowlist ([`endpoint`]), the rate-limit
-//! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]), server [`trust`] and the words for every outcome
-//! ([`explain`]).
+//! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]), server [`trust`], the words for every outcome
+//! ([`explain`]) and the exchanges saved for CAISO support ([`exchange`]).
 
 pub mod catalog;
 pub mod endpoint;
 pub mod engine;
+pub mod exchange;
 pub mod explain;
 pub mod https;
 pub mod ledger;

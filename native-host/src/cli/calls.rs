@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use caiso_shared::calls::{CallEnvironment, CallReport, CallRequest};
+use caiso_shared::calls::{CallEnvironment, CallReport, CallRequest, RungState};
 
 use super::args::Args;
 use super::{Failure, usage};
@@ -25,9 +25,14 @@ pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let environments: Vec<&str> = catalog.environments.iter().map(|e| e.id()).collect();
     writeln!(out, "environments: {}", environments.join(", "))?;
     for identity in &catalog.identities {
+        let sc = identity
+            .parameters
+            .get("sc_id")
+            .map(|id| format!(", SC ID {id}"))
+            .unwrap_or_else(|| ", no SC ID (caiso-access sc-id <label> <SC ID>)".to_owned());
         writeln!(
             out,
-            "identity {} ({})",
+            "identity {} ({}{sc})",
             identity.label, identity.environment
         )?;
     }
@@ -40,6 +45,14 @@ pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             op.title,
             op.limits.join(", ")
         )?;
+        let level = match op.request_evidence.level {
+            caiso_shared::operations::Level::Verified => "verified",
+            caiso_shared::operations::Level::Inferred => "inferred",
+        };
+        writeln!(out, "    request {level}: {}", op.request_evidence.source)?;
+        if !op.parameters.is_empty() {
+            writeln!(out, "    needs: {}", op.parameters.join(", "))?;
+        }
     }
     Ok(())
 }
@@ -47,7 +60,7 @@ pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 /// `caiso-access call <label> <system> <service> [--environment ENV] [--repeat N] [--json]`,
 /// or several operations at once: `caiso-access call <label> <operation-id | system/service>...`.
 pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
-    let args = Args::parse(args, &["json"], &["environment", "repeat"])?;
+    let args = Args::parse(args, &["json"], &["environment", "repeat", "save"])?;
     let Some((label, references)) = args.positional.split_first() else {
         return Err(usage("call takes <label> <system> <service>"));
     };
@@ -80,6 +93,10 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         })
         .collect();
     let engine = &workspace.calls;
+    let save = args.value("save").map(PathBuf::from);
+    if save.is_some() {
+        engine.keep_exchanges();
+    }
     let json = args.flag("json");
     let mut progress_out = std::io::stderr();
     let results = engine.run(&config, requests, |index, event| {
@@ -116,6 +133,14 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             write_report(out, report)?;
         }
     }
+    if let Some(folder) = save {
+        let written = crate::calls::exchange::save(&folder, &engine.take_exchanges(), &reports)?;
+        writeln!(
+            out,
+            "saved {written} files in {} (the requests sent and the answers received, for CAISO support)",
+            folder.display()
+        )?;
+    }
     if failed {
         return Err(Failure {
             message: "the call did not get through (see above)".into(),
@@ -151,6 +176,19 @@ fn write_report(out: &mut impl Write, r: &CallReport) -> std::io::Result<()> {
         r.identity
     )?;
     writeln!(out, "  {}", r.url)?;
+    for step in &r.ladder {
+        let mark = match step.state {
+            RungState::Passed => "[x]",
+            RungState::Failed => "[!]",
+            RungState::Unknown => "[ ]",
+        };
+        let detail = if step.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", step.detail)
+        };
+        writeln!(out, "  {mark} {}{detail}", step.rung.title())?;
+    }
     writeln!(out, "  {}", r.explanation)?;
     if !r.next_step.is_empty() {
         writeln!(out, "  next: {}", r.next_step)?;

@@ -34,6 +34,8 @@ usage:
   caiso-access renewal <label> installed|retired [--date YYYY-MM-DD]
   caiso-access renewal <label> reset  record a step of CAISO's renewal procedure
   caiso-access rename <old> <new>     give a certificate another label (history kept)
+  caiso-access sc-id <label> <SC ID>|off
+                                      the Scheduling Coordinator ID test calls query with it
   caiso-access remove <label>         forget a certificate (its files are not touched)
   caiso-access thresholds <days,...>  reminder thresholds (default 30,14,7,3,1)
   caiso-access install [--browser <name>]... [--user-data-dir <dir>]
@@ -46,9 +48,10 @@ usage:
                                       every current CAISO portal of an environment
   caiso-access tests [--json]         the API test calls available here
   caiso-access call <label> <system> <service> [--environment production|map-stage|sandbox]
-                    [--repeat <n>] [--json]
+                    [--repeat <n>] [--save <folder>] [--json]
                                       a signed test call with the certificate, within CAISO's
-                                      rate limits, and what the answer means
+                                      rate limits, what it proved and what the answer means;
+                                      --save writes the request sent and the answer received
   caiso-access diagnose <label> [--environment ...] [--json]
                                       every stage from DNS to a signed call, timed and explained,
                                       with OASIS as the network control
@@ -130,6 +133,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("trust") => settings::trust(rest, out),
         Some("signature") => settings::signature(rest, out),
         Some("timeout") => settings::timeout(rest, out),
+        Some("sc-id") => settings::sc_id(rest, out),
         Some(other) => Err(usage(format!("unknown command {other:?}"))),
         None => Err(usage("no command given")),
     }

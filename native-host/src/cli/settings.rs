@@ -109,6 +109,20 @@ pub fn signature(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `caiso-access sc-id <label> <SC ID>|off`.
+pub fn sc_id(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let [label, value] = args else {
+        return Err(usage("sc-id takes a label and an SC ID (or off)"));
+    };
+    let value = (value != "off").then_some(value.as_str());
+    let kept = settings::set_call_parameter(&mut Workspace::open()?, label, "sc_id", value)?;
+    match kept {
+        Some(id) => writeln!(out, "{label}: test calls query SC ID {id}")?,
+        None => writeln!(out, "{label}: test calls name no SC ID")?,
+    }
+    Ok(())
+}
+
 /// `caiso-access timeout <seconds>`.
 pub fn timeout(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let seconds = match args {

@@ -6,6 +6,7 @@
 //! `~/Library/Application Support/caiso-access` on macOS, `%APPDATA%\caiso-access\config` on
 //! Windows), or in `$CAISO_ACCESS_CONFIG_DIR` when set.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use caiso_shared::Environment;
@@ -132,6 +133,10 @@ pub struct IdentityConfig {
     pub key_matches: bool,
     /// When it was imported (RFC 3339).
     pub imported_at: String,
+    /// Values test calls need for it (`sc_id`), by parameter id, checked by the operation
+    /// catalog's rules when set.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub call_parameters: BTreeMap<String, String>,
 }
 
 impl IdentityConfig {
@@ -270,6 +275,7 @@ mod tests {
             certificates: vec!["AAAA".into()],
             key_matches: true,
             imported_at: "2026-11-22T00:00:00Z".into(),
+            call_parameters: Default::default(),
         });
         let held = StateLock::acquire(dir.path()).expect("lock");
         config.save(dir.path(), &held).expect("save");
