@@ -7,66 +7,15 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use caiso_sandbox::{Behaviour, Options, Running};
-use common::{NOW, Sandbox, pki};
+use caiso_sandbox::{Behaviour, Running};
+use common::calls::{caiso, caiso_with, call, host_for, one};
+use common::{Sandbox, pki};
 use serde_json::{Value, json};
-
-fn caiso(behaviours: &[(&str, Behaviour)]) -> Running {
-    caiso_with(behaviours, |_| {})
-}
-
-fn caiso_with(behaviours: &[(&str, Behaviour)], tweak: impl FnOnce(&mut Options)) -> Running {
-    let mut options = Options::with_pki(&pki(""));
-    options.behaviours = behaviours
-        .iter()
-        .map(|(op, b)| ((*op).to_owned(), b.clone()))
-        .collect::<HashMap<_, _>>();
-    options.now = Some(
-        time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339)
-            .expect("NOW"),
-    );
-    tweak(&mut options);
-    caiso_sandbox::start(options).expect("sandbox starts")
-}
-
-/// A host configuration with `fixture` imported as `prod` and the sandbox at `running`.
-fn host_for(running: &Running, fixture: &str) -> Sandbox {
-    let host = Sandbox::new();
-    host.import(fixture, "prod", "production");
-    let address = running.address.to_string();
-    let ca = pki("server-root.pem");
-    host.cli_ok(&["sandbox", &address, "--ca", ca.to_str().expect("path")]);
-    host
-}
-
-/// Runs `call` with these arguments and returns the reports and whether it succeeded.
-fn call(host: &Sandbox, args: &[&str]) -> (Vec<Value>, bool) {
-    let mut all = vec!["call", "prod"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--environment", "sandbox", "--json"]);
-    let output = host.cli(&all);
-    let reports: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (reports, output.status.success())
-}
-
-fn one(host: &Sandbox, system: &str, service: &str) -> Value {
-    let (mut reports, ok) = call(host, &[system, service]);
-    assert_eq!(reports.len(), 1);
-    let report = reports.remove(0);
-    assert_eq!(report["ok"].as_bool(), Some(ok), "{report}");
-    report
-}
 
 const AWARDS: (&str, &str) = ("cmri", "RetrieveMarketAwards_CMRIv4_AP");
 const PRICES: (&str, &str) = ("cmri", "RetrieveSchedulePrices_CMRIv3_DocAttach_AP");
 const LOCATIONS: (&str, &str) = ("drrs", "RetrieveDRLocations_DRRSv1_AP");
-const BIDS: (&str, &str) = ("sibr", "RetrieveCleanBidSet_SIBRv5_AP");
+const BIDS: (&str, &str) = ("sibr", "RetrieveCleanBidSet_SIBRv4_AP");
 
 #[test]
 fn a_signed_call_with_a_certificate_from_the_store_succeeds() {
@@ -141,7 +90,7 @@ fn http_and_soap_failures_are_explained() {
     let sandbox = caiso(&[
         ("cmri-market-awards", Behaviour::Forbidden),
         ("cmri-schedule-prices", Behaviour::NotFound),
-        ("drrs-locations", Behaviour::BusinessFault),
+        ("drrs-locations", Behaviour::UnknownFault),
         ("sibr-clean-bids", Behaviour::RoleFault),
     ]);
     let host = host_for(&sandbox, "valid-legacy.p12");
@@ -164,7 +113,7 @@ fn http_and_soap_failures_are_explained() {
         [
             "not_provisioned",
             "not_found",
-            "business_error",
+            "not_understood",
             "role_not_set_up"
         ]
     );
@@ -176,12 +125,15 @@ fn http_and_soap_failures_are_explained() {
             .contains("UAA")
     );
     assert_eq!(
-        reports[2]["ok"], true,
-        "a business error proves access works"
+        reports[2]["ok"], false,
+        "a fault nobody recognises proves nothing"
     );
-    assert_eq!(
-        reports[2]["events"][0],
-        "No data was found for the requested trade date."
+    assert_eq!(reports[2]["title"], "CAISO did not understand the request");
+    assert!(
+        reports[2]["explanation"]
+            .as_str()
+            .expect("text")
+            .contains("logger")
     );
 }
 
@@ -357,7 +309,7 @@ fn native_messaging_lists_tests_and_streams_a_call() {
                     .is_some_and(|l| l.contains("1 per 5 s")))
     );
     session.send(&json!({"v": 1, "id": 2, "command": "call", "args": {
-        "identity": "prod", "system": "sibr", "service": "RetrieveCleanBidSet_SIBRv5_AP", "environment": "sandbox"
+        "identity": "prod", "system": "sibr", "service": "RetrieveCleanBidSet_SIBRv4_AP", "environment": "sandbox"
     }}));
     // While the call waits for CAISO's rate limit, the session keeps answering.
     session.send(&json!({"v": 1, "id": 7, "command": "status", "args": {}}));

@@ -135,6 +135,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_chunked_request_is_refused() {
+        let chunked = b"POST /sst/cmri/X HTTP/1.1\r\nHost: ws.prod.caiso.com\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n<x/>\r\n0\r\n\r\n";
+        let error = read_request(&mut &chunked[..]).expect_err("refused");
+        assert!(error.to_string().contains("chunked"), "{error}");
+    }
+
+    #[test]
     fn reads_requests_on_a_kept_alive_connection() {
         let raw = b"POST /sst/cmri/X HTTP/1.1\r\nHost: ws.prod.caiso.com\r\nContent-Length: 4\r\n\r\nbodyGET /q HTTP/1.1\r\n\r\n";
         let mut reader = io::BufReader::new(&raw[..]);

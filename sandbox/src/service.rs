@@ -361,7 +361,7 @@ impl Service {
                 }
             }
             Behaviour::AupHtml => {
-                let page = answers::page(429, "429 Too Many Requests", &aup_text(5));
+                let page = answers::page(429, "429 Too Many Requests", &aup_text(1));
                 return done(Reply::Respond(page), "aup");
             }
             Behaviour::UnknownFault => {
