@@ -127,6 +127,57 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
         &section,
         el(
             &doc,
+            "p",
+            &[("class", "detail"), ("id", "call-evidence")],
+            "",
+        )?,
+    )?;
+    // The SC ID CMRI, MRI-S and SIBR queries name, kept by the host per certificate.
+    let sc_row = el(&doc, "div", &[("class", "row sc-row")], "")?;
+    let sc_field = el(&doc, "label", &[("class", "field")], "SC ID")?;
+    append(
+        &sc_field,
+        el(
+            &doc,
+            "input",
+            &[
+                ("id", "call-sc-id"),
+                ("maxlength", "12"),
+                ("autocomplete", "off"),
+                ("spellcheck", "false"),
+                ("placeholder", "none set"),
+            ],
+            "",
+        )?,
+    )?;
+    append(&sc_row, sc_field)?;
+    append(
+        &sc_row,
+        el(
+            &doc,
+            "button",
+            &[("type", "button"), ("id", "save-sc-id")],
+            "Set",
+        )?,
+    )?;
+    append(&section, sc_row)?;
+    append(
+        &section,
+        el(
+            &doc,
+            "p",
+            &[
+                ("class", "detail problem"),
+                ("id", "sc-id-problem"),
+                ("role", "status"),
+            ],
+            "",
+        )?,
+    )?;
+    append(
+        &section,
+        el(
+            &doc,
             "button",
             &[("type", "button"), ("id", "run-call")],
             "Run test call",
@@ -163,7 +214,49 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
         &section,
         el(&doc, "div", &[("id", "call-result"), ("hidden", "")], "")?,
     )?;
-    show_call_key(root, &answer)
+    show_call_choice(root, &answer)
+}
+
+/// Shows what goes with the certificate and the call selected: whether the host can open the
+/// key ([`show_call_key`]), the SC ID kept for the certificate, and whether the call's request
+/// document is verified against CAISO's evidence or inferred.
+#[wasm_bindgen(js_name = showCallChoice)]
+pub fn show_call_choice(root: &Element, answer: &JsValue) -> Result<(), JsValue> {
+    show_call_key(root, answer)?;
+    let offer = field(answer, "ok");
+    let value_of = |id: &str| -> Result<String, JsValue> {
+        Ok(root
+            .query_selector(id)?
+            .map(|e| text(e.as_ref(), "value"))
+            .unwrap_or_default())
+    };
+    let label = value_of("#call-identity")?;
+    let operation = value_of("#call-operation")?;
+    if let Some(input) = root.query_selector("#call-sc-id")? {
+        let sc = items(&offer, "identities")
+            .into_iter()
+            .find(|i| text(i, "label") == label)
+            .map(|i| text(&field(&i, "parameters"), "sc_id"))
+            .unwrap_or_default();
+        js_sys::Reflect::set(input.as_ref(), &"value".into(), &sc.into())?;
+    }
+    if let Some(note) = root.query_selector("#call-evidence")? {
+        let chosen = items(&offer, "operations")
+            .into_iter()
+            .find(|o| format!("{}/{}", text(o, "system"), text(o, "service")) == operation);
+        let shown = chosen.map_or(String::new(), |o| {
+            let evidence = field(&o, "request_evidence");
+            let level = text(&evidence, "level");
+            note.set_attribute("data-level", &level).ok();
+            if level == "verified" {
+                "Request shape verified against CAISO's evidence.".to_owned()
+            } else {
+                "Request shape inferred: CAISO publishes no schema for it.".to_owned()
+            }
+        });
+        note.set_text_content(Some(&shown));
+    }
+    Ok(())
 }
 
 /// Shows whether the host can open the key of the certificate selected in the API test section
@@ -271,6 +364,25 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue
             &text(&report, "title"),
         )?,
     )?;
+    // What the call proved, rung by rung.
+    let ladder = el(&doc, "ol", &[("class", "ladder")], "")?;
+    for step in items(&report, "ladder") {
+        let state = text(&step, "state");
+        let mark = match state.as_str() {
+            "passed" => "\u{2713}",
+            "failed" => "\u{2717}",
+            _ => "\u{2013}",
+        };
+        let detail = text(&step, "detail");
+        let rung = text(&step, "rung").replace('_', " ");
+        let shown = if detail.is_empty() {
+            format!("{mark} {rung}")
+        } else {
+            format!("{mark} {rung}: {detail}")
+        };
+        append(&ladder, el(&doc, "li", &[("data-state", &state)], &shown)?)?;
+    }
+    append(&result, ladder)?;
     append(&result, el(&doc, "p", &[], &text(&report, "explanation"))?)?;
     let next = text(&report, "next_step");
     if !next.is_empty() {

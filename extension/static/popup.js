@@ -5,7 +5,7 @@
 // opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
 // certificate's renewal guide (reminder notifications link there).
 import {
-  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, showCallKey,
+  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, showCallChoice, showCallKey,
   transactionIdProblem,
 } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
@@ -106,8 +106,29 @@ async function main() {
       await renewalStep(step);
     } else if (event.target.closest('#run-call')) {
       await runCall();
+    } else if (event.target.closest('#save-sc-id')) {
+      await saveScId();
     }
   });
+
+  // The SC ID is kept by the host (checked there: letters and digits); an empty field clears it.
+  async function saveScId() {
+    const identity = document.getElementById('call-identity').value;
+    const operation = document.getElementById('call-operation').value;
+    const value = document.getElementById('call-sc-id').value.trim();
+    const answer = await hostRequest('call_parameter', { identity, parameter: 'sc_id', value: value || null });
+    const problem = document.getElementById('sc-id-problem');
+    if (!answer?.ok) {
+      problem.textContent = answer?.error?.message ?? 'The host did not answer.';
+      return;
+    }
+    testsAnswer = answer;
+    renderTests(root, testsAnswer, environment);
+    document.getElementById('call-identity').value = identity;
+    document.getElementById('call-operation').value = operation;
+    showCallChoice(root, testsAnswer);
+    document.getElementById('sc-id-problem').textContent = value ? `Test calls now query SC ID ${value.toUpperCase()}.` : 'No SC ID set.';
+  }
 
   async function renewalStep(button) {
     const label = button.dataset.label;
@@ -161,8 +182,8 @@ async function main() {
       await saveSetting('environment', environment);
       render();
       document.getElementById('environment')?.focus();
-    } else if (event.target.id === 'call-identity') {
-      if (testsAnswer) showCallKey(root, testsAnswer);
+    } else if (event.target.id === 'call-identity' || event.target.id === 'call-operation') {
+      if (testsAnswer) showCallChoice(root, testsAnswer);
     } else if (event.target.id === 'redirect-toggle') {
       redirectEnabled = event.target.checked;
       if (await saveSetting('redirectEnabled', redirectEnabled)) await applyRedirect(redirectEnabled);

@@ -9,9 +9,10 @@
 //! ```
 //!
 //! It prints `caiso-sandbox listening on <address>` on its first line of standard output once
-//! it accepts connections. Behaviours: `ok`, `forbidden`, `not-found`, `business-fault`,
-//! `role-fault`, `aup-once:<seconds>`, `slow:<ms>`, `reset`, `bad-signature`,
-//! `username-mismatch`. The request log (JSON lines) has
+//! it accepts connections. Behaviours (see [`caiso_sandbox::Behaviour`]): `ok`, `no-data`,
+//! `error-document`, `role-fault`, `unknown-fault`, `forbidden`, `not-authorized`, `not-found`,
+//! `bad-signature`, `username-mismatch`, `bad-hash`, `aup-once:<seconds>`, `aup-html`,
+//! `big-ip-logout`, `big-ip-once`, `slow:<ms>`, `reset`. The request log (JSON lines) has
 //! every request with its arrival time, operation, status and outcome.
 
 use std::collections::HashMap;

@@ -355,10 +355,8 @@ impl Service {
             Reply::Respond(answers::with_attachment(operation, &document, Hash::Right))
         };
         match behaviour {
-            Behaviour::AupOnce(seconds) => {
-                if self.first_time(&self.aup_sent, &operation.id) {
-                    return done(Reply::fault(op, &aup_text(seconds)), "aup");
-                }
+            Behaviour::AupOnce(seconds) if self.first_time(&self.aup_sent, &operation.id) => {
+                return done(Reply::fault(op, &aup_text(seconds)), "aup");
             }
             Behaviour::AupHtml => {
                 let page = answers::page(429, "429 Too Many Requests", &aup_text(1));

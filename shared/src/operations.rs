@@ -375,7 +375,7 @@ impl OperationCatalog {
                 if !is_xml_name(&node.element) {
                     return fail(&op.id, &format!("{:?} is not an XML name", node.element));
                 }
-                if node.value.is_some() == !node.children.is_empty() {
+                if node.value.is_some() != node.children.is_empty() {
                     return fail(
                         &op.id,
                         &format!("{} needs a value or children (not both)", node.element),

@@ -87,6 +87,9 @@ pub enum Command {
     /// The information CAISO support asks for, as text; answered with
     /// [`crate::diagnostics::SupportReport`].
     Report(ReportRequest),
+    /// Sets or clears a value test calls need for an identity (the SC ID); answered with the
+    /// updated [`crate::calls::TestCatalog`].
+    CallParameter(CallParameterUpdate),
 }
 
 impl Command {
@@ -100,6 +103,7 @@ impl Command {
             Command::Call(_) => "call",
             Command::Diagnose(_) => "diagnose",
             Command::Report(_) => "report",
+            Command::CallParameter(_) => "call_parameter",
         }
     }
 }
@@ -117,6 +121,19 @@ pub struct Hello {
     pub protocol: u32,
     /// The client's name and version, for the host's log (`caiso-access-extension/0.1.0`).
     pub client: String,
+}
+
+/// Arguments of [`Command::CallParameter`]: an identifier and a value the host checks (letters
+/// and digits), never a path or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallParameterUpdate {
+    /// The identity's label.
+    pub identity: String,
+    /// The parameter's id (`sc_id`).
+    pub parameter: String,
+    /// The value, or `null` to clear it.
+    pub value: Option<String>,
 }
 
 /// Arguments of [`Command::Renewal`].

@@ -4,7 +4,7 @@
 //! held whole. Tags are tokenised just enough for that: comments, CDATA, processing
 //! instructions and quoted attribute values are skipped; names keep their local part.
 
-/// Deepest nesting tracked (deeper elements are still skipped correctly, not named).
+/// Most nested `MessagePayload`s tracked.
 const MAX_DEPTH: usize = 256;
 /// Longest start tag of the root kept to find its namespace.
 const MAX_ROOT_TAG: usize = 4096;
@@ -46,7 +46,8 @@ pub struct Scanner {
     state: State,
     name: Vec<u8>,
     bang: Vec<u8>,
-    stack: Vec<Vec<u8>>,
+    /// The depths at which open `MessagePayload` elements sit (their children are records).
+    payloads: Vec<usize>,
     depth: usize,
     root_tag: Option<Vec<u8>>,
     last: u8,
@@ -60,7 +61,8 @@ impl Scanner {
         Scanner::default()
     }
 
-    /// Reads the next piece of the document.
+    /// Reads the next piece of the document. Runs of bytes that cannot change the state (text,
+    /// names, attribute values) are skipped with one search each.
     pub fn feed(&mut self, piece: &[u8]) {
         let mut i = 0;
         while i < piece.len() {
@@ -68,8 +70,10 @@ impl Scanner {
             match self.state {
                 State::Text => match piece[i..].iter().position(|&c| c == b'<') {
                     Some(at) => {
-                        i += at;
+                        i += at + 1;
                         self.state = State::Open;
+                        self.last = b'<';
+                        continue;
                     }
                     None => return,
                 },
@@ -86,7 +90,7 @@ impl Scanner {
                     _ => {
                         self.name.clear();
                         self.name.push(b);
-                        if self.depth == 0 && self.summary.root.is_empty() {
+                        if self.state_is_root() {
                             self.root_tag = Some(vec![b'<', b]);
                         }
                         self.state = State::StartName;
@@ -100,47 +104,77 @@ impl Scanner {
                         self.skip(b"]]>");
                     } else if !b"--".starts_with(&self.bang) && !b"[CDATA[".starts_with(&self.bang)
                     {
-                        self.state = State::Skip(b">");
+                        self.state = if b == b'>' {
+                            State::Text
+                        } else {
+                            State::Skip(b">")
+                        };
                         self.matched = 0;
-                        if b == b'>' {
-                            self.state = State::Text;
-                        }
                     }
                 }
                 State::StartName => {
-                    self.keep_root(b);
-                    if b.is_ascii_whitespace() || b == b'/' || b == b'>' {
-                        self.state = State::Attributes(None);
-                        continue; // the same byte, read as part of the attributes
+                    let rest = &piece[i..];
+                    let end = rest
+                        .iter()
+                        .position(|&c| c.is_ascii_whitespace() || c == b'/' || c == b'>')
+                        .unwrap_or(rest.len());
+                    let room = 256usize.saturating_sub(self.name.len());
+                    self.name.extend_from_slice(&rest[..end.min(room)]);
+                    self.keep_root_run(&rest[..end]);
+                    if end == rest.len() {
+                        self.last = rest[end - 1];
+                        return;
                     }
-                    if self.name.len() < 256 {
-                        self.name.push(b);
-                    }
+                    i += end;
+                    self.state = State::Attributes(None);
+                    continue; // the byte that ended the name is read as part of the attributes
                 }
-                State::EndName => {
-                    if b == b'>' {
-                        self.stack.pop();
-                        self.depth = self.depth.saturating_sub(1);
+                State::EndName => match piece[i..].iter().position(|&c| c == b'>') {
+                    Some(at) => {
+                        i += at + 1;
+                        self.end_tag();
                         self.state = State::Text;
-                    } else if self.name.len() < 256 {
-                        self.name.push(b);
+                        self.last = b'>';
+                        continue;
+                    }
+                    None => return,
+                },
+                State::Attributes(Some(quote)) => {
+                    let rest = &piece[i..];
+                    match rest.iter().position(|&c| c == quote) {
+                        Some(at) => {
+                            self.keep_root_run(&rest[..=at]);
+                            i += at + 1;
+                            self.state = State::Attributes(None);
+                            self.last = quote;
+                            continue;
+                        }
+                        None => {
+                            self.keep_root_run(rest);
+                            self.last = rest[rest.len() - 1];
+                            return;
+                        }
                     }
                 }
-                State::Attributes(quote) => {
-                    if self.state_is_root() {
-                        self.keep_root(b);
+                State::Attributes(None) => {
+                    let rest = &piece[i..];
+                    let Some(at) = rest.iter().position(|&c| matches!(c, b'"' | b'\'' | b'>'))
+                    else {
+                        self.keep_root_run(rest);
+                        self.last = rest[rest.len() - 1];
+                        return;
+                    };
+                    self.keep_root_run(&rest[..=at]);
+                    let before = if at > 0 { rest[at - 1] } else { self.last };
+                    i += at + 1;
+                    self.last = rest[at];
+                    if rest[at] == b'>' {
+                        self.start_tag(before == b'/');
+                        self.state = State::Text;
+                    } else {
+                        self.state = State::Attributes(Some(rest[at]));
                     }
-                    match (quote, b) {
-                        (Some(q), c) if c == q => self.state = State::Attributes(None),
-                        (Some(_), _) => {}
-                        (None, b'"' | b'\'') => self.state = State::Attributes(Some(b)),
-                        (None, b'>') => {
-                            let self_closing = self.last == b'/';
-                            self.start_tag(self_closing);
-                            self.state = State::Text;
-                        }
-                        _ => {}
-                    }
+                    continue;
                 }
                 State::Skip(end) => {
                     if b == end[self.matched] {
@@ -158,6 +192,13 @@ impl Scanner {
         }
     }
 
+    fn keep_root_run(&mut self, run: &[u8]) {
+        if let Some(tag) = self.root_tag.as_mut() {
+            let room = MAX_ROOT_TAG.saturating_sub(tag.len());
+            tag.extend_from_slice(&run[..run.len().min(room)]);
+        }
+    }
+
     fn skip(&mut self, until: &'static [u8]) {
         self.state = State::Skip(until);
         self.matched = 0;
@@ -167,46 +208,34 @@ impl Scanner {
         self.depth == 0 && self.summary.root.is_empty()
     }
 
-    fn keep_root(&mut self, b: u8) {
-        if let Some(tag) = self.root_tag.as_mut()
-            && tag.len() < MAX_ROOT_TAG
-        {
-            tag.push(b);
-        }
-    }
-
     fn start_tag(&mut self, self_closing: bool) {
-        let name = std::mem::take(&mut self.name);
-        let local = match name.iter().position(|&c| c == b':') {
-            Some(colon) => name[colon + 1..].to_vec(),
-            None => name.clone(),
-        };
+        let name = &self.name;
+        let colon = name.iter().position(|&c| c == b':');
+        let local = colon.map_or(&name[..], |at| &name[at + 1..]);
         if self.depth == 0 && self.summary.root.is_empty() {
-            self.summary.root = String::from_utf8_lossy(&local).into_owned();
-            let prefix = name
-                .iter()
-                .position(|&c| c == b':')
-                .map(|colon| String::from_utf8_lossy(&name[..colon]).into_owned());
+            self.summary.root = String::from_utf8_lossy(local).into_owned();
+            let prefix = colon.map(|at| String::from_utf8_lossy(&name[..at]).into_owned());
             let tag = self.root_tag.take().unwrap_or_default();
             self.summary.namespace = declaration(&String::from_utf8_lossy(&tag), prefix.as_deref());
-        } else if self
-            .stack
-            .last()
-            .is_some_and(|parent| parent == b"MessagePayload")
-            && self.depth <= MAX_DEPTH
-        {
+        } else if self.depth > 0 && self.payloads.last() == Some(&(self.depth - 1)) {
             self.summary.records += 1;
             if self.summary.record.is_none() {
-                self.summary.record = Some(String::from_utf8_lossy(&local).into_owned());
+                self.summary.record = Some(String::from_utf8_lossy(local).into_owned());
             }
         }
         if !self_closing {
-            self.depth += 1;
-            if self.stack.len() < MAX_DEPTH {
-                self.stack.push(local);
+            if local == b"MessagePayload" && self.payloads.len() < MAX_DEPTH {
+                self.payloads.push(self.depth);
             }
+            self.depth += 1;
         }
-        self.name = name;
+    }
+
+    fn end_tag(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.payloads.last() == Some(&self.depth) {
+            self.payloads.pop();
+        }
     }
 
     /// What was found.

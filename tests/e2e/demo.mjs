@@ -63,6 +63,10 @@ try {
   const report = call.ok;
   if (report) {
     console.log(`  ${report.ok ? 'OK' : 'FAILED'}: ${report.title}. ${report.explanation}`);
+    for (const step of report.ladder ?? []) {
+      const mark = { passed: '[x]', failed: '[!]' }[step.state] ?? '[ ]';
+      console.log(`    ${mark} ${step.rung.replace(/_/g, ' ')}${step.detail ? ` (${step.detail})` : ''}`);
+    }
     console.log(`  signed with ${report.signature}, HTTP ${report.http_status}, ${report.attempts} attempt(s), `
       + `waited ${report.waited_ms} ms for CAISO's rate limit, ${report.elapsed_ms.toFixed(1)} ms to sign, send and read the answer`);
   } else {

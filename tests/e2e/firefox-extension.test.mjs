@@ -31,7 +31,7 @@ describe('Firefox with the host registered', () => {
   let firefox;
   before(async () => {
     host = hostConfig();
-    sandbox = await startSandbox(host.dir, ['baaop-transfers=aup-once:1']);
+    sandbox = await startSandbox(host.dir, ['sibr-clean-bids=aup-once:1']);
     firefox = await launchFirefoxDriven({ nativeHost: host.nativeHost });
   });
   after(async () => {
@@ -140,7 +140,7 @@ describe('Firefox with the host registered', () => {
         select.dispatchEvent(new Event('change', { bubbles: true }));
       };
       choose('call-environment', 'sandbox');
-      choose('call-operation', 'baaop/RetrieveBAAOPTransfers_BAAOPv1_AP');
+      choose('call-operation', 'sibr/RetrieveCleanBidSet_SIBRv4_AP');
       document.getElementById('run-call').click();
     });
     const result = await firefox.waitFor(() => {
@@ -160,7 +160,7 @@ describe('Firefox with the host registered', () => {
       hostVersion: document.getElementById('host-state').dataset.hostVersion,
     }));
     assert.equal(options.firstClass, 'success');
-    assert.match(options.history, /RetrieveBAAOPTransfers_BAAOPv1_AP/);
+    assert.match(options.history, /RetrieveCleanBidSet_SIBRv4_AP/);
     assert.ok(options.hostVersion);
     // Thresholds typed badly are refused with the reason and nothing is saved.
     await firefox.evaluate(() => {

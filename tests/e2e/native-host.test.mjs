@@ -129,7 +129,7 @@ describe('a one-click test call against the local CAISO sandbox', () => {
   let browser;
   let sandbox;
   before(async () => {
-    sandbox = await startSandbox(configDir, ['sibr-clean-bids=aup-once:1', 'baaop-transfers=aup-once:1']);
+    sandbox = await startSandbox(configDir, ['sibr-clean-bids=aup-once:1', 'cmri-market-awards-docattach=aup-once:1']);
     browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost });
   });
   after(async () => {
@@ -149,7 +149,7 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     const send = (message) => popup.evaluate((m) => chrome.runtime.sendMessage(m), message);
     const offer = await send({ type: 'host-request', command: 'tests', args: {} });
     assert.ok(offer.ok?.environments.includes('sandbox'), JSON.stringify(offer));
-    const args = { identity: 'production', system: 'sibr', service: 'RetrieveCleanBidSet_SIBRv5_AP', environment: 'sandbox' };
+    const args = { identity: 'production', system: 'sibr', service: 'RetrieveCleanBidSet_SIBRv4_AP', environment: 'sandbox' };
     const answer = await send({ type: 'host-request', command: 'call', args });
     assert.equal(answer.ok?.class, 'success', JSON.stringify(answer));
     assert.equal(answer.ok.attempts, 2);
@@ -161,7 +161,7 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
     await options.waitForSelector('body[data-ready="true"]');
     assert.equal(await options.locator('#history-table tbody tr').first().getAttribute('data-class'), 'success');
-    assert.match(await options.locator('#history-table').innerText(), /RetrieveCleanBidSet_SIBRv5_AP/);
+    assert.match(await options.locator('#history-table').innerText(), /RetrieveCleanBidSet_SIBRv4_AP/);
     assert.ok(await options.locator('#host-state').getAttribute('data-host-version'));
     assert.equal(await options.locator('body').getAttribute('data-managed'), '');
     // Thresholds typed badly are refused with the reason and nothing is saved.
@@ -191,10 +191,31 @@ describe('a one-click test call against the local CAISO sandbox', () => {
       }).observe(document.getElementById('api-tests'), { attributes: true, subtree: true, childList: true });
     });
     await screen.selectOption('#call-environment', 'sandbox');
-    await screen.selectOption('#call-operation', 'baaop/RetrieveBAAOPTransfers_BAAOPv1_AP');
+    await screen.selectOption('#call-operation', 'cmri/RetrieveMarketAwards_CMRIv4_DocAttach_AP');
+    // The SC ID is shown and edited through the host: a bad one is refused with the reason and
+    // changes nothing; an empty one clears it; a good one is kept in upper case.
+    assert.equal(await screen.inputValue('#call-sc-id'), 'DEMO');
+    assert.match(await screen.locator('#call-evidence').innerText(), /Request shape (verified|inferred)/);
+    await screen.fill('#call-sc-id', 'SC 1');
+    await screen.click('#save-sc-id');
+    await screen.waitForFunction(() => /letters and digits/.test(document.getElementById('sc-id-problem').textContent));
+    assert.equal((await send({ type: 'host-request', command: 'tests', args: {} })).ok.identities[0].parameters.sc_id, 'DEMO');
+    await screen.fill('#call-sc-id', '');
+    await screen.click('#save-sc-id');
+    await screen.waitForFunction(() => document.getElementById('sc-id-problem').textContent === 'No SC ID set.');
+    assert.equal((await send({ type: 'host-request', command: 'tests', args: {} })).ok.identities[0].parameters?.sc_id, undefined);
+    await screen.fill('#call-sc-id', 'demo');
+    await screen.click('#save-sc-id');
+    await screen.waitForFunction(() => /now query SC ID DEMO/.test(document.getElementById('sc-id-problem').textContent));
+    assert.equal(await screen.inputValue('#call-sc-id'), 'DEMO');
+    assert.equal(await screen.inputValue('#call-operation'), 'cmri/RetrieveMarketAwards_CMRIv4_DocAttach_AP');
     await screen.click('#run-call');
-    await screen.waitForSelector('#call-result[data-class]', { timeout: 20_000 });
+    await screen.waitForSelector('#call-result[data-class]', { timeout: 30_000 });
     assert.equal(await screen.locator('#call-result').getAttribute('data-class'), 'success');
+    // The ladder: every rung proven, the records counted.
+    const rungs = await screen.locator('#call-result .ladder li').evaluateAll((items) => items.map((li) => li.dataset.state));
+    assert.deepEqual(rungs, ['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
+    assert.match(await screen.locator('#call-result .ladder').innerText(), /data: 3 MarketResultRecord records/);
     assert.match(await screen.locator('#call-result').innerText(), /2 attempt\(s\)/);
     const stagesSeen = await screen.evaluate(() => globalThis.seenStages);
     assert.ok(stagesSeen.includes('retrying') && stagesSeen.includes('waiting'), stagesSeen.join(' '));

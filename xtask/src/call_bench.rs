@@ -99,6 +99,8 @@ fn configure(config: &Path, sandbox: &Sandbox) -> Result {
             root_ca.to_str().ok_or("path")?,
         ],
     )?;
+    // The SC ID the sandbox's certificates act for: CMRI and SIBR queries name it.
+    host_ok(config, &["sc-id", "bench", "DEMO"])?;
     Ok(())
 }
 
@@ -116,11 +118,10 @@ fn percentile(mut samples: Vec<f64>, p: f64) -> f64 {
     samples[((samples.len() - 1) as f64 * p).round() as usize]
 }
 
-/// The mix: 285 SIBR retrieves (WS limit only), 10 CMRI retrieves (also 1 per 5 s), 5 BAAOP.
+/// The mix: 290 SIBR retrieves (WS limit only) and 10 CMRI retrieves (also 1 per 5 s).
 fn mix() -> Vec<&'static str> {
-    let mut one_round = vec!["sibr-clean-bids"; 57];
+    let mut one_round = vec!["sibr-clean-bids"; 58];
     one_round.extend(["cmri-market-awards"; 2]);
-    one_round.push("baaop-transfers");
     one_round
 }
 

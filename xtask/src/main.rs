@@ -600,6 +600,8 @@ fn bench() -> Result {
     host_bench::run()?;
     step("answer XML: cost per MB at 1, 8 and 32 MB");
     run(cargo().args(["bench", "-p", "caiso-soap", "--bench", "xml"]))?;
+    step("multipart answer: split, hash, decode, inflate, count (1 MB decoded; 1 MB on the wire)");
+    run(cargo().args(["bench", "-p", "caiso-soap", "--bench", "answers"]))?;
     step("rate-limit ledger overhead per call");
     run(cargo().args(["bench", "-p", "caiso-access", "--bench", "ledger"]))?;
     call_bench::run()?;

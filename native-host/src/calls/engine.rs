@@ -116,19 +116,13 @@ impl Engine {
     }
 
     /// The identity `label` ready to call `target`, prepared once per process.
-    fn prepare(
-        &self,
-        config: &Config,
-        label: &str,
-        target: &Target,
-    ) -> Result<Arc<Prepared>, Explained> {
+    fn prepare(&self, config: &Config, label: &str, target: &Target) -> HostResult<Arc<Prepared>> {
         let key = prepared::cache_key(config, label, target)
-            .ok_or_else(|| unavailable(&HostError::UnknownIdentity(label.to_owned())))?;
+            .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
         if let Some(prepared) = self.prepared.lock().ok().and_then(|p| p.get(&key).cloned()) {
             return Ok(prepared);
         }
-        let prepared =
-            Arc::new(prepared::prepare(config, label, target).map_err(|e| unavailable(&e))?);
+        let prepared = Arc::new(prepared::prepare(config, label, target)?);
         if let Ok(mut cache) = self.prepared.lock() {
             cache.insert(key, Arc::clone(&prepared));
         }
@@ -292,7 +286,7 @@ impl Engine {
             Ok(p) => p,
             Err(e) => {
                 return Attempt::Done(Outcome {
-                    report: fill(report, e),
+                    report: fill(report, unavailable(&e)),
                 });
             }
         };

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use caiso_shared::calls::{CallEnvironment, CallReport};
+use caiso_shared::calls::{CallClass, CallEnvironment, CallReport};
 use caiso_shared::diagnostics::{Diagnosis, EndpointDiagnosis, Stage, Verdict};
 use caiso_shared::operations::Operation;
 use rustls::client::WebPkiServerVerifier;
@@ -483,24 +483,29 @@ fn describe_chain(chain: &[CertificateDer<'_>]) -> String {
 
 fn soap_stage(call: &ProbeCall) -> Stage {
     match call {
-        Ok((operation, report)) => stage(
-            "soap",
-            if report.ok {
-                Verdict::Ok
-            } else {
-                Verdict::Failed
-            },
-            Some(report.elapsed_ms),
-            format!(
-                "{} {}: {}",
-                operation.system, operation.service, report.title
-            ),
-            &if report.ok {
-                String::new()
-            } else {
-                format!("{} {}", report.explanation, report.next_step)
-            },
-        ),
+        Ok((operation, report)) => {
+            // Without an SC ID the call still proves certificate, signature and user name: the
+            // connection works, the set-up wants a look.
+            let verdict = match (report.ok, report.class) {
+                (true, _) => Verdict::Ok,
+                (false, CallClass::ScIdNeeded) => Verdict::Warning,
+                (false, _) => Verdict::Failed,
+            };
+            stage(
+                "soap",
+                verdict,
+                Some(report.elapsed_ms),
+                format!(
+                    "{} {}: {}",
+                    operation.system, operation.service, report.title
+                ),
+                &if report.ok {
+                    String::new()
+                } else {
+                    format!("{} {}", report.explanation, report.next_step)
+                },
+            )
+        }
         Err(e) => stage("soap", Verdict::Failed, None, e.to_string(), ""),
     }
 }

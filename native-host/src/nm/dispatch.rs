@@ -168,8 +168,15 @@ fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)
 }
 
 /// The commands this host knows, as named on the wire.
-pub const COMMANDS: [&str; 7] = [
-    "hello", "status", "renewal", "tests", "call", "diagnose", "report",
+pub const COMMANDS: [&str; 8] = [
+    "hello",
+    "status",
+    "renewal",
+    "tests",
+    "call",
+    "diagnose",
+    "report",
+    "call_parameter",
 ];
 
 fn truncate(s: &str) -> String {
@@ -272,6 +279,15 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
             }))
         }
         Command::Status(_) => now(to_value(&workspace.status(clock::now())?)),
+        Command::CallParameter(update) => {
+            actions::settings::set_call_parameter(
+                workspace,
+                &update.identity,
+                &update.parameter,
+                update.value.as_deref(),
+            )?;
+            now(to_value(&catalog::test_catalog(workspace.config()?)))
+        }
         Command::Renewal(update) => {
             let status =
                 actions::renewal::record_step(workspace, &update.identity, &update.action)?;

@@ -33,6 +33,9 @@ export const DEMO_CARDS = [
   ['cyber', 'ok', '98', 'verizon_cybertrust', 'samuelx4321'],
 ];
 
+/** The SC ID the sandbox entitles its demo certificates to. */
+export const DEMO_SC_ID = 'DEMO';
+
 /** A fresh configuration folder with `identities` imported; `remove()` deletes it. */
 export function hostConfig(identities = DEMO_IDENTITIES) {
   const dir = mkdtempSync(join(tmpdir(), 'caiso-access-host-'));
@@ -40,6 +43,8 @@ export function hostConfig(identities = DEMO_IDENTITIES) {
   for (const [file, label, environment] of identities) {
     execFileSync(hostBinary, ['import', pki(file), '--label', label, '--environment', environment,
       '--passphrase-env', 'CAISO_P12_PASS'], { env, stdio: 'pipe' });
+    // The SC ID the sandbox's certificates act for (CMRI, MRI-S and SIBR queries name one).
+    execFileSync(hostBinary, ['sc-id', label, DEMO_SC_ID], { env, stdio: 'pipe' });
   }
   return {
     dir,
