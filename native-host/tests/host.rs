@@ -27,7 +27,14 @@ fn handshake_reports_versions_and_refuses_other_protocols() {
     assert_eq!(
         hello["ok"]["commands"],
         json!([
-            "hello", "status", "renewal", "tests", "call", "diagnose", "report"
+            "hello",
+            "status",
+            "renewal",
+            "tests",
+            "call",
+            "diagnose",
+            "report",
+            "call_parameter"
         ])
     );
     let future = host.request(2, "hello", json!({"protocol": 99, "client": "test/99"}));
@@ -491,4 +498,57 @@ fn an_unread_log_never_blocks_the_host() {
     reader.join().expect("reader");
     let output = child.wait_with_output().expect("exit");
     assert!(output.status.success());
+}
+
+#[test]
+fn the_sc_id_is_set_through_the_protocol_and_checked_by_the_host() {
+    let sandbox = Sandbox::new();
+    sandbox.import("valid-legacy.p12", "prod", "production");
+    let mut host = sandbox.host();
+    let set = |host: &mut common::Host, id, args| host.request(id, "call_parameter", args);
+    let answer = set(
+        &mut host,
+        1,
+        json!({"identity": "prod", "parameter": "sc_id", "value": "mfp1"}),
+    );
+    assert_eq!(
+        answer["ok"]["identities"][0]["parameters"]["sc_id"], "MFP1",
+        "{answer}"
+    );
+    for (id, args) in [
+        (
+            2,
+            json!({"identity": "prod", "parameter": "sc_id", "value": "/etc/passwd"}),
+        ),
+        (
+            3,
+            json!({"identity": "prod", "parameter": "sc_id", "value": "https://x.example"}),
+        ),
+        (
+            4,
+            json!({"identity": "prod", "parameter": "key_file", "value": "ABC1"}),
+        ),
+        (
+            5,
+            json!({"identity": "nobody", "parameter": "sc_id", "value": "ABC1"}),
+        ),
+    ] {
+        let answer = set(&mut host, id, args.clone());
+        assert!(answer["error"]["code"].is_string(), "{args}: {answer}");
+    }
+    // Nothing refused was kept.
+    let tests = host.request(6, "tests", json!({}));
+    assert_eq!(
+        tests["ok"]["identities"][0]["parameters"],
+        json!({"sc_id": "MFP1"})
+    );
+    let cleared = set(
+        &mut host,
+        7,
+        json!({"identity": "prod", "parameter": "sc_id", "value": null}),
+    );
+    assert!(
+        cleared["ok"]["identities"][0].get("parameters").is_none(),
+        "{cleared}"
+    );
 }

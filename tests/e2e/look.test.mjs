@@ -83,6 +83,40 @@ async function tabThrough(page, count) {
   return seen;
 }
 
+describe('fit', () => {
+  test('popup.html: nothing sticks out past its section or the popup, the API test section included', async () => {
+    const page = await openPage('popup.html');
+    await page.waitForSelector('#call-sc-id');
+    // The longest option chosen in each select: what makes a select widest.
+    await page.evaluate(() => {
+      for (const select of document.querySelectorAll('#api-tests select')) {
+        const longest = [...select.options].reduce((a, b) => (b.text.length > a.text.length ? b : a));
+        select.value = longest.value;
+      }
+    });
+    const fit = await page.evaluate(() => {
+      const name = (el) => (el.id ? `#${el.id}` : `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
+      const outside = [];
+      for (const el of document.querySelectorAll('body *')) {
+        if (!el.checkVisibility()) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width === 0) continue;
+        const section = el.parentElement?.closest('.card, header') ?? document.body;
+        const edge = section.getBoundingClientRect();
+        if (box.right > edge.right + 0.5 || box.left < edge.left - 0.5) {
+          outside.push(`${name(el)} [${Math.round(box.left)}, ${Math.round(box.right)}] in ${name(section)} [${Math.round(edge.left)}, ${Math.round(edge.right)}]`);
+        }
+      }
+      const root = document.documentElement;
+      return { outside, scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
+    });
+    await page.locator('#api-tests').screenshot({ path: join(artifacts, 'popup-api-tests-fit.png') });
+    assert.deepEqual(fit.outside, []);
+    assert.ok(fit.scrollWidth <= fit.clientWidth, `the popup scrolls sideways: ${fit.scrollWidth} > ${fit.clientWidth}`);
+    await page.close();
+  });
+});
+
 describe('keyboard', () => {
   for (const path of ['popup.html', 'options.html']) {
     test(`${path}: Tab visits every control in reading order, each with a visible focus ring`, async () => {
