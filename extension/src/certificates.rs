@@ -107,10 +107,24 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
             )?,
         )?;
     }
-    for identity in &identities {
+    // What needs attention first; certificates that are fine follow, one line each.
+    let (fine, attention): (Vec<&JsValue>, Vec<&JsValue>) =
+        identities.iter().partition(|i| is_fine(i));
+    for identity in attention.into_iter().chain(fine) {
         append(&section, identity_card(&doc, identity, now_ms)?)?;
     }
     Ok(())
+}
+
+/// Whether a certificate needs nothing from the user: not near expiry, from the current CA, no
+/// renewal under way, its key usable here, no problem reported.
+fn is_fine(identity: &JsValue) -> bool {
+    let access = field(identity, "key_access");
+    text(identity, "severity") == "ok"
+        && text(&field(identity, "certificate"), "ca_family") == "entrust"
+        && text(&field(identity, "renewal"), "stage") == "not_started"
+        && field(&access, "available").as_bool() != Some(false)
+        && items(identity, "problems").is_empty()
 }
 
 fn explain_failure(code: &str) -> (&'static str, &'static str) {
@@ -242,6 +256,26 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             )?,
         )?;
     }
+    if !is_fine(identity) {
+        return Ok(card);
+    }
+    // A certificate that is fine: one line (label, environment, days left); the rest on demand.
+    let days = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
+    let details = el(doc, "details", &[("class", "fine")], "")?;
+    append(
+        &details,
+        el(
+            doc,
+            "summary",
+            &[],
+            &format!("{label} \u{b7} {environment} \u{b7} {days} days left"),
+        )?,
+    )?;
+    while let Some(child) = card.first_child() {
+        details.append_child(&child)?;
+    }
+    card.set_attribute("data-collapsed", "true")?;
+    append(&card, details)?;
     Ok(card)
 }
 

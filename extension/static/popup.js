@@ -115,6 +115,7 @@ async function main() {
   async function saveScId() {
     const identity = document.getElementById('call-identity').value;
     const operation = document.getElementById('call-operation').value;
+    const where = document.getElementById('call-environment').value;
     const value = document.getElementById('call-sc-id').value.trim();
     const answer = await hostRequest('call_parameter', { identity, parameter: 'sc_id', value: value || null });
     const problem = document.getElementById('sc-id-problem');
@@ -124,8 +125,10 @@ async function main() {
     }
     testsAnswer = answer;
     renderTests(root, testsAnswer, environment);
+    // The section is rebuilt: the choices made in it stay.
     document.getElementById('call-identity').value = identity;
     document.getElementById('call-operation').value = operation;
+    document.getElementById('call-environment').value = where;
     showCallChoice(root, testsAnswer);
     document.getElementById('sc-id-problem').textContent = value ? `Test calls now query SC ID ${value.toUpperCase()}.` : 'No SC ID set.';
   }

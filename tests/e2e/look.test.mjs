@@ -111,6 +111,19 @@ describe('fit', () => {
       return { outside, scrollWidth: root.scrollWidth, clientWidth: root.clientWidth };
     });
     await page.locator('#api-tests').screenshot({ path: join(artifacts, 'popup-api-tests-fit.png') });
+    await page.screenshot({ path: join(artifacts, 'popup-fit.png'), fullPage: true });
+    // With the four demo certificates: the one that is fine is one line, and everything that
+    // needs attention lies within the first 600 px.
+    const cards = await page.evaluate(() => [...document.querySelectorAll('.identity')].map((card) => ({
+      label: card.dataset.label,
+      collapsed: card.dataset.collapsed === 'true',
+      bottom: Math.round(card.getBoundingClientRect().bottom),
+      height: Math.round(card.getBoundingClientRect().height),
+    })));
+    assert.deepEqual(cards.filter((c) => c.collapsed).map((c) => c.label), ['production']);
+    assert.ok(cards.find((c) => c.collapsed).height < 30, JSON.stringify(cards));
+    const late = cards.filter((c) => !c.collapsed && c.bottom > 600);
+    assert.deepEqual(late, [], 'certificates needing attention below the first 600 px');
     assert.deepEqual(fit.outside, []);
     assert.ok(fit.scrollWidth <= fit.clientWidth, `the popup scrolls sideways: ${fit.scrollWidth} > ${fit.clientWidth}`);
     await page.close();
@@ -146,7 +159,15 @@ describe('keyboard', () => {
 
   test('the renewal guide opens and its step is recorded from the keyboard alone', async () => {
     const page = await openPage('popup.html');
-    // Walk to the fresh certificate's (closed) guide, open it with Enter.
+    // The fresh certificate is one line: walk to it and open it with Enter.
+    const line = '.identity[data-label="production"] details.fine > summary';
+    for (let i = 0; i < 60; i += 1) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((s) => document.activeElement.matches(s), line)) break;
+    }
+    assert.ok(await page.evaluate((s) => document.activeElement.matches(s), line), 'the one-line card took the focus');
+    await page.keyboard.press('Enter');
+    // Then to its (closed) guide, opened with Enter.
     for (let i = 0; i < 60; i += 1) {
       await page.keyboard.press('Tab');
       if (await page.evaluate(() => document.activeElement.matches('#renewal-production > summary'))) break;
