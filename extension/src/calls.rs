@@ -401,5 +401,17 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue
         text(&report, "signature")
     );
     append(&result, el(&doc, "p", &[("class", "detail")], &facts)?)?;
+    if !items(&report, "exchange").is_empty() {
+        // The request sent and the answer received, for CAISO support (the page saves them).
+        append(
+            &result,
+            el(
+                &doc,
+                "button",
+                &[("type", "button"), ("id", "save-exchange")],
+                "Save exchange",
+            )?,
+        )?;
+    }
     Ok(())
 }

@@ -108,8 +108,35 @@ async function main() {
       await runCall();
     } else if (event.target.closest('#save-sc-id')) {
       await saveScId();
+    } else if (event.target.closest('#save-exchange') && lastReport) {
+      saveExchange(lastReport);
     }
   });
+
+  // The last call's report, with its exchange (request sent, answer received) for CAISO support.
+  let lastReport = null;
+  function saveExchange(report) {
+    const attempts = report.exchange.map((x) => [
+      `# attempt ${x.attempt}`,
+      `POST ${x.url}`,
+      `SOAPAction: ${x.soap_action}`,
+      'Content-Type: text/xml; charset=utf-8',
+      '',
+      x.request,
+      '',
+      x.status ? `HTTP ${x.status}\nContent-Type: ${x.content_type}\nContent-Length: ${x.answer_bytes}` : 'no answer',
+      '',
+      x.answer + (x.cut ? '\n[cut here: the full answer is longer; caiso-access call ... --save <folder> keeps it whole]' : ''),
+    ].join('\n'));
+    const head = `caiso-access test call: ${report.system} ${report.service} in ${report.environment} as ${report.identity}\n`
+      + `${report.class}: ${report.title}\n${report.explanation}\n`;
+    const blob = new Blob([[head, ...attempts].join('\n\n')], { type: 'text/plain' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = `caiso-access-exchange-${report.service}.txt`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
 
   // The SC ID is kept by the host (checked there: letters and digits); an empty field clears it.
   async function saveScId() {
@@ -169,10 +196,12 @@ async function main() {
       system,
       service,
       environment: document.getElementById('call-environment').value,
+      keep_exchange: true,
     };
     button.disabled = true;
     renderCallProgress(root, { stage: 'running', message: 'calling' });
     const answer = await hostRequest('call', args);
+    lastReport = answer?.ok ?? null;
     renderCallResult(root, answer ?? { error: { code: 'internal', message: 'no answer' } });
     button.disabled = false;
     // Still disabled when the selected certificate's key cannot be opened here.

@@ -648,7 +648,8 @@ fn the_extension_reads_only_keys_the_host_sends() {
         keys_of(&session.receive().expect("answer"), &mut sent);
     }
     session.send(&json!({"v": 1, "id": 5, "command": "call", "args": {
-        "identity": "prod", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox"
+        "identity": "prod", "system": AWARDS.0, "service": AWARDS.1, "environment": "sandbox",
+        "keep_exchange": true
     }}));
     loop {
         let message = session.receive().expect("message");

@@ -50,7 +50,57 @@ pub struct CallRequest {
     pub service: String,
     /// Where to call.
     pub environment: CallEnvironment,
+    /// Return each request as sent and each answer as received with the report (for CAISO
+    /// support; the popup's "save exchange").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_exchange: bool,
 }
+
+/// One attempt of a call as it went over the wire: the signed request (the certificate and the
+/// signature, never the key) and CAISO's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The attempt (1 for the first).
+    pub attempt: u32,
+    /// The address.
+    pub url: String,
+    /// The SOAPAction sent.
+    pub soap_action: String,
+    /// The signed request document.
+    pub request: String,
+    /// The HTTP status, when an answer came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The answer's Content-Type.
+    #[serde(default)]
+    pub content_type: String,
+    /// The answer's body as text (bytes that are not UTF-8 replaced), cut at [`Exchange::cut`].
+    #[serde(default)]
+    pub answer: String,
+    /// The answer's length in bytes, as received.
+    #[serde(default)]
+    pub answer_bytes: u64,
+    /// Whether `answer` was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut: bool,
+}
+
+impl Exchange {
+    /// Cuts the answer to at most `limit` bytes (at a character), marking it cut.
+    pub fn cut(&mut self, limit: usize) {
+        if self.answer.len() > limit {
+            let mut end = limit;
+            while !self.answer.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.answer.truncate(end);
+            self.cut = true;
+        }
+    }
+}
+
+/// How much of an answer an exchange sent to the extension holds.
+pub const MAX_EXCHANGE_ANSWER_BYTES: usize = 256 * 1024;
 
 /// One test call on offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +256,9 @@ pub struct CallReport {
     /// secrets, and support asks for the full response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// Every attempt as it went over the wire, when the request asked for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange: Vec<Exchange>,
 }
 
 /// A rung of what a call can prove, in the order CAISO checks them.
@@ -299,3 +352,39 @@ pub fn ladder(at: Rung, state: RungState, detail: &str) -> Vec<Step> {
 
 /// Longest response body kept in a [`CallReport`].
 pub const MAX_RESPONSE_CHARS: usize = 8 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exchange_is_cut_at_a_character_and_says_so() {
+        let mut exchange = Exchange {
+            attempt: 1,
+            url: "https://ws.prod.caiso.com/sst/cmri/X_AP".into(),
+            soap_action: "http://www.caiso.com/soa/x".into(),
+            request: "<x/>".into(),
+            status: Some(200),
+            content_type: "text/xml".into(),
+            answer: "aé".repeat(10),
+            answer_bytes: 30,
+            cut: false,
+        };
+        exchange.cut(100);
+        assert!(!exchange.cut);
+        exchange.cut(4); // inside the second 'é'
+        assert_eq!(exchange.answer, "aé");
+        assert!(exchange.cut);
+        assert_eq!(exchange.answer_bytes, 30, "the length as received stays");
+    }
+
+    #[test]
+    fn ladders_pass_below_the_rung_and_leave_the_rest_unknown() {
+        let steps = ladder(Rung::UserName, RungState::Failed, "mismatch");
+        let states: Vec<RungState> = steps.iter().map(|s| s.state).collect();
+        use RungState::*;
+        assert_eq!(states, [Passed, Passed, Passed, Failed, Unknown, Unknown]);
+        assert_eq!(steps[3].detail, "mismatch");
+        assert!(steps[0].detail.is_empty());
+    }
+}

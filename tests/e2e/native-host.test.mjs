@@ -218,6 +218,14 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     const rungs = await screen.locator('#call-result .ladder li').evaluateAll((items) => items.map((li) => li.dataset.state));
     assert.deepEqual(rungs, ['passed', 'passed', 'passed', 'passed', 'passed', 'passed']);
     assert.match(await screen.locator('#call-result .ladder').innerText(), /data: 3 MarketResultRecord records/);
+    // "Save exchange": the requests sent and the answers received, nothing secret.
+    const [download] = await Promise.all([screen.waitForEvent('download'), screen.click('#save-exchange')]);
+    const saved = readFileSync(await download.path(), 'utf8');
+    assert.match(saved, /<RequestMarketAwards xmlns="http:\/\/www\.caiso\.com\/soa\/RequestMarketAwards_v4\.xsd#">/);
+    assert.match(saved, /# attempt 2/);
+    assert.match(saved, /ISOAttachment/);
+    assert.doesNotMatch(saved, /PRIVATE KEY/);
+    assert.ok(!saved.includes(testPassphrase()), 'no passphrase');
     assert.match(await screen.locator('#call-result').innerText(), /2 attempt\(s\)/);
     const stagesSeen = await screen.evaluate(() => globalThis.seenStages);
     assert.ok(stagesSeen.includes('retrying') && stagesSeen.includes('waiting'), stagesSeen.join(' '));

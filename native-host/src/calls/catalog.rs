@@ -35,6 +35,7 @@ pub fn probe_call(
         system: operation.system.clone(),
         service: operation.service.clone(),
         environment,
+        keep_exchange: false,
     };
     let report = engine
         .run(config, vec![request], |_, _| {})

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use caiso_shared::calls::{CallClass, CallEnvironment, CallReport, CallRequest};
+use caiso_shared::calls::{CallClass, CallEnvironment, CallReport, CallRequest, Exchange};
 use caiso_shared::operations::Level;
 use caiso_shared::protocol::Event;
 use caiso_shared::{Catalog, Environment};
@@ -32,30 +32,6 @@ const WORKERS: usize = 6;
 pub struct Engine {
     scheduler: Shared,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
-    /// Exchanges kept for saving (`call --save`), when asked for.
-    exchanges: Mutex<Option<Vec<Exchange>>>,
-}
-
-/// One request as sent and its answer as received, for CAISO support (nothing secret: the
-/// signed message carries the certificate, never the key).
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    /// The operation id.
-    pub operation: String,
-    /// The attempt (1 for the first).
-    pub attempt: u32,
-    /// The address.
-    pub url: String,
-    /// The SOAPAction sent.
-    pub soap_action: String,
-    /// The signed request document.
-    pub request: String,
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// The answer's Content-Type.
-    pub content_type: String,
-    /// The answer's body, byte for byte.
-    pub answer: Vec<u8>,
 }
 
 /// What to call: the request and its resolved target.
@@ -64,9 +40,10 @@ struct Planned {
     target: HostResult<Target>,
 }
 
-/// The result of one attempt.
+/// The result of one attempt, and the attempt as it went over the wire (when asked for).
 struct Outcome {
     report: CallReport,
+    exchange: Option<Exchange>,
 }
 
 impl Engine {
@@ -81,31 +58,6 @@ impl Engine {
         Engine {
             scheduler: Shared::with_ledger(Ledger::in_folder(dir)),
             prepared: Mutex::default(),
-            exchanges: Mutex::default(),
-        }
-    }
-
-    /// Keeps every exchange from now on, until [`Engine::take_exchanges`].
-    pub fn keep_exchanges(&self) {
-        if let Ok(mut kept) = self.exchanges.lock() {
-            kept.get_or_insert_with(Vec::new);
-        }
-    }
-
-    /// The exchanges kept since [`Engine::keep_exchanges`] (and stops keeping them).
-    pub fn take_exchanges(&self) -> Vec<Exchange> {
-        self.exchanges
-            .lock()
-            .ok()
-            .and_then(|mut kept| kept.take())
-            .unwrap_or_default()
-    }
-
-    fn keep(&self, exchange: impl FnOnce() -> Exchange) {
-        if let Ok(mut kept) = self.exchanges.lock()
-            && let Some(list) = kept.as_mut()
-        {
-            list.push(exchange());
         }
     }
 
@@ -172,6 +124,8 @@ impl Engine {
         // Per call: when it first started, its attempts, and whether the next goes on a fresh
         // connection (after the gateway's logout page).
         let started: Mutex<HashMap<usize, (Instant, u32, bool)>> = Mutex::new(HashMap::new());
+        // Per call: its attempts as they went over the wire, when asked for.
+        let exchanges: Mutex<HashMap<usize, Vec<Exchange>>> = Mutex::new(HashMap::new());
         let hold = config
             .calls
             .timeout_seconds
@@ -195,13 +149,20 @@ impl Engine {
                     })
                     .unwrap_or((1, false));
                 let waited = attempt_started.duration_since(queued_at);
-                let attempt = self.attempt(config, &plan.request, target, attempts, waited, fresh);
+                let mut attempt =
+                    self.attempt(config, &plan.request, target, attempts, waited, fresh);
                 if let Attempt::RetryAfter(_, outcome) = &attempt
                     && outcome.report.class == CallClass::GatewayLogout
                     && let Ok(mut s) = started.lock()
                     && let Some(entry) = s.get_mut(&index)
                 {
                     entry.2 = true;
+                }
+                let (Attempt::Done(outcome) | Attempt::RetryAfter(_, outcome)) = &mut attempt;
+                if let Some(exchange) = outcome.exchange.take()
+                    && let Ok(mut kept) = exchanges.lock()
+                {
+                    kept.entry(index).or_default().push(exchange);
                 }
                 attempt
             },
@@ -216,6 +177,11 @@ impl Engine {
             .zip(outcomes)
             .filter_map(|(i, o)| o.map(|o| (i, o.report)))
             .collect();
+        if let Ok(mut kept) = exchanges.lock() {
+            for (index, report) in by_index.iter_mut() {
+                report.exchange = kept.remove(index).unwrap_or_default();
+            }
+        }
         planned
             .into_iter()
             .enumerate()
@@ -281,12 +247,14 @@ impl Engine {
             message_id: None,
             signature: String::new(),
             response: None,
+            exchange: Vec::new(),
         };
         let prepared = match self.prepare(config, &request.identity, target) {
             Ok(p) => p,
             Err(e) => {
                 return Attempt::Done(Outcome {
                     report: fill(report, unavailable(&e)),
+                    exchange: None,
                 });
             }
         };
@@ -309,41 +277,41 @@ impl Engine {
                         report,
                         unavailable(&HostError::Internal(format!("signing failed: {}", e.0))),
                     ),
+                    exchange: None,
                 });
             }
         };
         report.message_id = Some(message.message_id.clone());
-        let sent = self
-            .exchanges
-            .lock()
-            .is_ok_and(|k| k.is_some())
-            .then(|| message.xml.clone());
+        let sent = request.keep_exchange.then(|| message.xml.clone());
         let answer = prepared.client.post_soap(
             &target.url,
             &target.operation.soap_action,
             message.xml,
             fresh,
         );
-        if let Some(sent) = sent {
-            self.keep(|| Exchange {
-                operation: target.operation.id.clone(),
-                attempt: attempts,
-                url: target.url.clone(),
-                soap_action: target.operation.soap_action.clone(),
-                request: sent,
-                status: answer.as_ref().ok().map(|a| a.status),
-                content_type: answer
-                    .as_ref()
-                    .map(|a| a.content_type.clone())
-                    .unwrap_or_default(),
-                answer: answer.as_ref().map(|a| a.body.clone()).unwrap_or_default(),
-            });
-        }
+        let exchange = sent.map(|sent| Exchange {
+            attempt: attempts,
+            url: target.url.clone(),
+            soap_action: target.operation.soap_action.clone(),
+            request: sent,
+            status: answer.as_ref().ok().map(|a| a.status),
+            content_type: answer
+                .as_ref()
+                .map(|a| a.content_type.clone())
+                .unwrap_or_default(),
+            answer: answer
+                .as_ref()
+                .map(|a| String::from_utf8_lossy(&a.body).into_owned())
+                .unwrap_or_default(),
+            answer_bytes: answer.as_ref().map_or(0, |a| a.body.len() as u64),
+            cut: false,
+        });
         match answer {
             Err(failure) => {
                 report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 Attempt::Done(Outcome {
                     report: fill(report, explain::failure(&failure, &cx)),
+                    exchange,
                 })
             }
             Ok(answer) => {
@@ -367,14 +335,17 @@ impl Engine {
                 report.attachment_bytes = reading.attachment().map(|a| a.bytes);
                 let explained = explain::answer(&answer, &reading, &cx);
                 let retry = explained.retry;
-                let report = fill(report, explained);
+                let outcome = Outcome {
+                    report: fill(report, explained),
+                    exchange,
+                };
                 match retry {
-                    Some(Retry::After(wait)) => Attempt::RetryAfter(wait, Outcome { report }),
+                    Some(Retry::After(wait)) => Attempt::RetryAfter(wait, outcome),
                     // The gateway's logout page: once more, at once, on a new connection.
                     Some(Retry::FreshConnection) if attempts == 1 => {
-                        Attempt::RetryAfter(Duration::ZERO, Outcome { report })
+                        Attempt::RetryAfter(Duration::ZERO, outcome)
                     }
-                    _ => Attempt::Done(Outcome { report }),
+                    _ => Attempt::Done(outcome),
                 }
             }
         }

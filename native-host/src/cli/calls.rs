@@ -83,6 +83,7 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             .ok_or_else(|| usage("--repeat takes 1 to 1000"))?,
         None => 1,
     };
+    let save = args.value("save").map(PathBuf::from);
     let requests: Vec<CallRequest> = (0..repeat)
         .flat_map(|_| operations.iter())
         .map(|(system, service)| CallRequest {
@@ -90,13 +91,10 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
             system: system.clone(),
             service: service.clone(),
             environment,
+            keep_exchange: save.is_some(),
         })
         .collect();
     let engine = &workspace.calls;
-    let save = args.value("save").map(PathBuf::from);
-    if save.is_some() {
-        engine.keep_exchanges();
-    }
     let json = args.flag("json");
     let mut progress_out = std::io::stderr();
     let results = engine.run(&config, requests, |index, event| {
@@ -126,7 +124,16 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         }
     }
     if json {
-        let text = serde_json::to_string_pretty(&reports).map_err(|e| e.to_string())?;
+        // The exchanges go to the folder, not to the screen.
+        let shown: Vec<CallReport> = reports
+            .iter()
+            .cloned()
+            .map(|r| CallReport {
+                exchange: Vec::new(),
+                ..r
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")?;
     } else {
         for report in &reports {
@@ -134,7 +141,7 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         }
     }
     if let Some(folder) = save {
-        let written = crate::calls::exchange::save(&folder, &engine.take_exchanges(), &reports)?;
+        let written = crate::calls::exchange::save(&folder, &reports)?;
         writeln!(
             out,
             "saved {written} files in {} (the requests sent and the answers received, for CAISO support)",

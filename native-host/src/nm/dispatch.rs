@@ -255,7 +255,13 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
             later(Box::new(move |events| {
                 let mut results = engine.run(&config, vec![request], |_, event| events(event));
                 match results.pop() {
-                    Some(Ok(report)) => to_value(&report),
+                    Some(Ok(mut report)) => {
+                        // The answers kept for "save exchange" stay within a reply's size cap.
+                        for exchange in &mut report.exchange {
+                            exchange.cut(caiso_shared::calls::MAX_EXCHANGE_ANSWER_BYTES);
+                        }
+                        to_value(&report)
+                    }
                     Some(Err(error)) => Err(protocol_error(&error)),
                     None => Err(ProtocolError::new(ErrorCode::Internal, "no result")),
                 }
