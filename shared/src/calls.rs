@@ -372,8 +372,8 @@ mod tests {
         };
         exchange.cut(100);
         assert!(!exchange.cut);
-        exchange.cut(4); // inside the second 'é'
-        assert_eq!(exchange.answer, "aé");
+        exchange.cut(5); // inside the second "é"
+        assert_eq!(exchange.answer, "aéa");
         assert!(exchange.cut);
         assert_eq!(exchange.answer_bytes, 30, "the length as received stays");
     }
