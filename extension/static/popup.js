@@ -65,6 +65,9 @@ async function main() {
     if (!askedRenewal) return;
     const guide = document.getElementById(`renewal-${askedRenewal}`);
     if (guide) {
+      // A certificate that is fine shows one line: open it too.
+      const line = guide.parentElement?.closest('details.fine');
+      if (line) line.open = true;
       guide.open = true;
       guide.scrollIntoView();
       guide.querySelector('button, input')?.focus();

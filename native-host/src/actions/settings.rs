@@ -49,9 +49,7 @@ pub fn set_call_parameter(
         .transpose()?;
     edit(workspace, |config| {
         let identity = config
-            .identities
-            .iter_mut()
-            .find(|i| i.label == label)
+            .identity_mut(label)
             .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
         match &value {
             Some(v) => identity
@@ -208,9 +206,7 @@ pub fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostR
 pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<bool> {
     edit(workspace, |config| {
         let identity = config
-            .identities
-            .iter_mut()
-            .find(|i| i.label == label)
+            .identity_mut(label)
             .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
         let passphrase = custody::stored_passphrase(label, &identity.passphrase)?;
         let unlocked = custody::unlock(&identity.source, passphrase.as_ref().map(|p| p.as_str()))?;

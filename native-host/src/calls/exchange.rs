@@ -35,17 +35,22 @@ pub fn save(folder: &Path, reports: &[CallReport]) -> HostResult<usize> {
             written += 2;
         }
     }
-    let bare: Vec<CallReport> = reports
+    let json = serde_json::to_vec_pretty(&without_exchanges(reports))
+        .map_err(|e| HostError::Internal(e.to_string()))?;
+    write(folder, "report.json", &json)?;
+    Ok(written + 1)
+}
+
+/// The reports without their exchanges (those go to files of their own).
+pub fn without_exchanges(reports: &[CallReport]) -> Vec<CallReport> {
+    reports
         .iter()
         .cloned()
         .map(|r| CallReport {
             exchange: Vec::new(),
             ..r
         })
-        .collect();
-    let json = serde_json::to_vec_pretty(&bare).map_err(|e| HostError::Internal(e.to_string()))?;
-    write(folder, "report.json", &json)?;
-    Ok(written + 1)
+        .collect()
 }
 
 /// The request (`request`) or the answer of an exchange as a text file: what the extension's

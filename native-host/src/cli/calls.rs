@@ -125,14 +125,7 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     }
     if json {
         // The exchanges go to the folder, not to the screen.
-        let shown: Vec<CallReport> = reports
-            .iter()
-            .cloned()
-            .map(|r| CallReport {
-                exchange: Vec::new(),
-                ..r
-            })
-            .collect();
+        let shown = crate::calls::exchange::without_exchanges(&reports);
         let text = serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")?;
     } else {

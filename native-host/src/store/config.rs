@@ -241,6 +241,11 @@ impl Config {
     pub fn identity(&self, label: &str) -> Option<&IdentityConfig> {
         self.identities.iter().find(|i| i.label == label)
     }
+
+    /// The identity `label`, to change it.
+    pub fn identity_mut(&mut self, label: &str) -> Option<&mut IdentityConfig> {
+        self.identities.iter_mut().find(|i| i.label == label)
+    }
 }
 
 #[cfg(test)]
