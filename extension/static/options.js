@@ -1,6 +1,6 @@
 // caiso-access options page: environment, reminder thresholds, redirection (each shown as set
-// by the organisation when policy manages it), the native host's version and the history of
-// test calls.
+// by the organisation when policy manages it), the native host's version, the SC ID test calls
+// query per certificate (kept and checked by the host) and the history of test calls.
 import { parseThresholds } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, saveSetting } from './settings.js';
@@ -42,6 +42,57 @@ async function showHost() {
     state.textContent = `The native host is not reachable (${answer?.error?.message ?? 'no answer'}). Install it and run \`caiso-access install\`.`;
     state.dataset.code = answer?.error?.code ?? 'host_unreachable';
   }
+}
+
+const hostRequest = (command, args) => api.runtime.sendMessage({ type: 'host-request', command, args });
+
+/** The host's `tests` answer (or a `call_parameter` answer, the same shape) as SC ID rows. */
+function showScIds(answer) {
+  const body = document.querySelector('#sc-ids-table tbody');
+  body.replaceChildren();
+  const identities = answer?.ok?.identities ?? [];
+  $('sc-ids-state').textContent = answer?.ok
+    ? (identities.length ? '' : 'No certificate configured in the host yet.')
+    : `The host did not answer (${answer?.error?.message ?? 'no answer'}).`;
+  $('sc-ids-state').hidden = Boolean(answer?.ok && identities.length);
+  for (const identity of identities) {
+    const row = document.createElement('tr');
+    row.dataset.label = identity.label;
+    const name = document.createElement('td');
+    name.textContent = `${identity.label} (${identity.environment})`;
+    const cell = document.createElement('td');
+    const input = document.createElement('input');
+    input.className = 'sc-id';
+    input.maxLength = 12;
+    input.autocomplete = 'off';
+    input.spellcheck = false;
+    input.placeholder = 'none set';
+    input.value = identity.parameters?.sc_id ?? '';
+    input.setAttribute('aria-label', `SC ID for ${identity.label}`);
+    cell.append(input);
+    const action = document.createElement('td');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'save-sc-id';
+    button.textContent = 'Set';
+    button.setAttribute('aria-label', `Set the SC ID for ${identity.label}`);
+    action.append(button);
+    row.append(name, cell, action);
+    body.append(row);
+  }
+  $('sc-ids-table').hidden = identities.length === 0;
+}
+
+async function saveScId(row) {
+  const value = row.querySelector('.sc-id').value.trim();
+  const answer = await hostRequest('call_parameter', { identity: row.dataset.label, parameter: 'sc_id', value: value || null });
+  if (!answer?.ok) {
+    $('sc-ids-error').textContent = answer?.error?.message ?? 'The host did not answer.';
+    return; // nothing changed: the host refused it
+  }
+  $('sc-ids-error').textContent = '';
+  showScIds(answer);
+  said(value ? `${row.dataset.label}: test calls query SC ID ${value.toUpperCase()}.` : `${row.dataset.label}: no SC ID.`);
 }
 
 async function showHistory() {
@@ -103,7 +154,11 @@ async function main() {
     if (area === 'managed') showSettings();
     if (area === 'local' && changes.callHistory) showHistory();
   });
-  await Promise.all([showHost(), showHistory()]);
+  document.getElementById('sc-ids').addEventListener('click', async (event) => {
+    const row = event.target.closest('.save-sc-id')?.closest('tr');
+    if (row) await saveScId(row);
+  });
+  await Promise.all([showHost(), showHistory(), hostRequest('tests', {}).then(showScIds)]);
   document.body.dataset.ready = 'true';
 }
 

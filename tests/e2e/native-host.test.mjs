@@ -174,6 +174,18 @@ describe('a one-click test call against the local CAISO sandbox', () => {
     await options.locator('#thresholds').dispatchEvent('change');
     await options.waitForFunction(() => document.getElementById('saved').textContent.includes('60, 20, 10'));
     assert.deepEqual((await browser.worker.evaluate(() => chrome.storage.local.get('thresholds'))).thresholds, [60, 20, 10]);
+    // The SC IDs, per certificate through the host: a bad one is refused and changes nothing.
+    const scRow = options.locator('#sc-ids-table tr[data-label="map-stage"]');
+    await scRow.waitFor();
+    assert.equal(await scRow.locator('.sc-id').inputValue(), 'DEMO');
+    await scRow.locator('.sc-id').fill('no/path');
+    await scRow.locator('.save-sc-id').click();
+    await options.waitForFunction(() => /letters and digits/.test(document.getElementById('sc-ids-error').textContent));
+    assert.equal((await send({ type: 'host-request', command: 'tests', args: {} })).ok.identities.find((i) => i.label === 'map-stage').parameters.sc_id, 'DEMO');
+    await scRow.locator('.sc-id').fill('xmp2');
+    await scRow.locator('.save-sc-id').click();
+    await options.waitForFunction(() => document.getElementById('saved').textContent.includes('SC ID XMP2'));
+    assert.equal((await send({ type: 'host-request', command: 'tests', args: {} })).ok.identities.find((i) => i.label === 'map-stage').parameters.sc_id, 'XMP2');
     await options.screenshot({ path: join(artifacts, 'options.png'), fullPage: true });
     await options.close();
     // The same from the popup's API test section: progress (the AUP wait) and the result.
