@@ -48,7 +48,7 @@ try {
   console.log('Certificates, as the native host reports them over native messaging:');
   for (const card of await popup.locator('.identity').all()) {
     const [label, severity, days] = await Promise.all([card.getAttribute('data-label'), card.getAttribute('data-severity'),
-      card.locator('.days').innerText()]);
+      card.locator('.days').textContent()]);
     console.log(`  ${label.padEnd(12)} ${severity.padEnd(8)} ${days}`);
   }
   await popup.screenshot({ path: join(out, 'popup.png'), fullPage: true });
