@@ -235,6 +235,20 @@ fn the_gateway_logout_page_is_retried_once_on_a_fresh_connection() {
             .contains("BIG-IP logout page"),
         "the page is kept for support"
     );
+    let output = host.cli(&[
+        "call",
+        "prod",
+        "sibr",
+        "RetrieveCleanBidSet_SIBRv4_AP",
+        "--environment",
+        "sandbox",
+    ]);
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        progress.contains("reconnecting: CAISO's gateway answered its logout page"),
+        "{progress}"
+    );
+    assert!(!progress.contains("Acceptable Use Policy"), "{progress}");
 }
 
 #[test]

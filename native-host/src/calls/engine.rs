@@ -168,7 +168,21 @@ impl Engine {
             },
             |job, p| {
                 let index = runnable[job];
-                progress(index, event(p));
+                // A retry after the gateway's logout page is no rate-limit wait.
+                let reconnecting = matches!(p, Progress::Retrying(_))
+                    && started
+                        .lock()
+                        .is_ok_and(|s| s.get(&index).is_some_and(|entry| entry.2));
+                let event = if reconnecting {
+                    Event {
+                        stage: "reconnecting".into(),
+                        message: "CAISO's gateway answered its logout page; trying again on a new connection".into(),
+                        expected_at: None,
+                    }
+                } else {
+                    event(p)
+                };
+                progress(index, event);
             },
         );
         let mut by_index: HashMap<usize, CallReport> = runnable
