@@ -191,7 +191,7 @@ pub fn page(status: u16, title: &str, text: &str) -> Answer {
 pub fn big_ip_logout() -> Answer {
     page(
         200,
-        "BIG-IP logout page",
+        caiso_soap::response::BIG_IP_LOGOUT_TEXT,
         "Your session could not be established. Thank you for using BIG-IP. To open a new session, please click here.",
     )
 }

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use caiso_shared::limits::LimitTable;
 use caiso_shared::operations::{Operation, OperationCatalog};
+use caiso_soap::response::{
+    AUP_TEXT, NOT_AUTHORIZED_TEXT, ROLE_TEXT, SIGNATURE_TEXT, USERNAME_TEXT,
+};
 use time::OffsetDateTime;
 
 use crate::answers::{self, Answer, Hash};
@@ -16,9 +19,7 @@ use crate::http::Request;
 
 /// The AUP fault text, exactly as CAISO writes it.
 pub fn aup_text(seconds: u64) -> String {
-    format!(
-        "429: CAISO Acceptable Use Policy Violation. Please retry your request after {seconds} seconds."
-    )
+    format!("429: {AUP_TEXT}. Please retry your request after {seconds} seconds.")
 }
 
 /// How the sandbox treats calls of one operation.
@@ -277,7 +278,7 @@ impl Service {
         match behaviour {
             Behaviour::Forbidden => return done(Reply::html(403, "403 Forbidden"), "forbidden"),
             Behaviour::NotAuthorized => {
-                let page = answers::page(403, "403 - Forbidden", crate::service::NOT_AUTHORIZED);
+                let page = answers::page(403, "403 - Forbidden", NOT_AUTHORIZED_TEXT);
                 return done(Reply::Respond(page), "not-authorized");
             }
             Behaviour::NotFound => return done(Reply::html(404, "404 Not Found"), "not-found"),
@@ -291,7 +292,7 @@ impl Service {
         }
         let op = Some(operation);
         let document = String::from_utf8_lossy(&exchange.request.body);
-        let signature_fault = || Reply::fault(op, "Signature validation status: false");
+        let signature_fault = || Reply::fault(op, SIGNATURE_TEXT);
         let verified = match caiso_soap::verify(&document) {
             Ok(_) if behaviour == Behaviour::BadSignature => {
                 return done(signature_fault(), "signature");
@@ -318,10 +319,7 @@ impl Service {
             || expected_user.as_deref() != Some(&verified.username)
             || behaviour == Behaviour::UsernameMismatch
         {
-            return done(
-                Reply::fault(op, "CAISOUsernameToken Validation Error."),
-                "username",
-            );
+            return done(Reply::fault(op, &format!("{USERNAME_TEXT}.")), "username");
         }
         let lanes = match self.limits.lanes(operation, host) {
             Ok(lanes) => lanes,
@@ -456,11 +454,6 @@ impl Service {
         None
     }
 }
-
-/// CAISO's words for a certificate without rights to the SC or entity queried.
-pub const ROLE_TEXT: &str = "Invalid role and/or Entity list identifier.";
-/// CAISO's words for a certificate without access to a page.
-pub const NOT_AUTHORIZED: &str = "You are not authorized to access this page.";
 
 #[cfg(test)]
 mod tests {

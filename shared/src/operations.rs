@@ -151,10 +151,14 @@ pub struct RequestDocument {
 }
 
 impl RequestDocument {
-    /// The parameters the document uses.
+    /// The parameters the document uses, each once, in document order.
     pub fn parameters(&self) -> Vec<&str> {
-        let mut found: Vec<&str> = self.payload.iter().flat_map(Node::parameters).collect();
-        found.dedup();
+        let mut found: Vec<&str> = Vec::new();
+        for id in self.payload.iter().flat_map(Node::parameters) {
+            if !found.contains(&id) {
+                found.push(id);
+            }
+        }
         found
     }
 }

@@ -21,6 +21,20 @@ pub const NS_ATTACHMENT_INFO: &str =
     "http://www.caiso.com/soa/2006-06-13/StandardAttachmentInfor.xsd";
 /// Namespace of CMRI's `outputDataType` (faults, "no data", errors).
 pub const NS_STANDARD_OUTPUT: &str = "http://www.caiso.com/soa/2006-06-13/StandardOutput.xsd";
+/// CAISO's words for a bad signature (anywhere in the answer).
+pub const SIGNATURE_TEXT: &str = "Signature validation status: false";
+/// CAISO's words for a user name that does not match the certificate (CAISO ends it with a
+/// full stop).
+pub const USERNAME_TEXT: &str = "CAISOUsernameToken Validation Error";
+/// CAISO's words for a certificate without rights to the SC or entity queried.
+pub const ROLE_TEXT: &str = "Invalid role and/or Entity list identifier.";
+/// CAISO's Acceptable Use Policy words (XML fault or HTML page).
+pub const AUP_TEXT: &str = "CAISO Acceptable Use Policy Violation";
+/// CAISO's HTML page for a certificate without access to the page.
+pub const NOT_AUTHORIZED_TEXT: &str = "You are not authorized to access this page.";
+/// The title of the F5 gateway page CAISO's gateway intermittently answered to API calls
+/// (the ADR forum's "Intermittent HTML Response 'BIG-IP logout page'").
+pub const BIG_IP_LOGOUT_TEXT: &str = "BIG-IP logout page";
 /// CMRI's event result for "the request returned no data".
 pub const NO_DATA_RESULT: &str = "FMWK0008";
 
@@ -188,10 +202,9 @@ pub fn read(content_type: &str, body: &[u8]) -> Reading {
         return reading;
     }
     reading.text = head_text(body);
-    let looks_xml = reading.text.trim_start().starts_with('<') && !looks_html(&reading.text);
     if media.contains("html") || looks_html(&reading.text) {
         reading.form = Form::Html;
-    } else if looks_xml {
+    } else if reading.text.trim_start().starts_with('<') {
         reading.form = Form::Soap;
         match std::str::from_utf8(body)
             .map_err(|_| ResponseError("the answer is not UTF-8".into()))
@@ -237,8 +250,8 @@ fn read_multipart(
         .unwrap_or(0);
     let soap_text = std::str::from_utf8(parts[soap_index].body)
         .map_err(|_| ResponseError("the SOAP part is not UTF-8".into()))?;
-    let mut envelope = parse(soap_text)?;
     let root = xml::parse(soap_text).map_err(|e| ResponseError(e.to_string()))?;
+    let mut envelope = read_envelope(&root)?;
     // The attachment: the part an `xop:Include` names, else the next part after the SOAP one.
     let named = root
         .find("Include")
@@ -299,6 +312,11 @@ impl std::error::Error for ResponseError {}
 /// Reads a SOAP response document.
 pub fn parse(document: &str) -> Result<Response, ResponseError> {
     let envelope = xml::parse(document).map_err(|e| ResponseError(e.to_string()))?;
+    read_envelope(&envelope)
+}
+
+/// Reads a parsed SOAP response document.
+fn read_envelope(envelope: &Element) -> Result<Response, ResponseError> {
     if !envelope.is(NS_SOAP, "Envelope") {
         return Err(ResponseError(
             "the answer is not a SOAP 1.1 envelope".to_owned(),

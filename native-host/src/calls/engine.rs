@@ -332,12 +332,15 @@ impl Engine {
                 report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 report.http_status = Some(answer.status);
                 let reading = caiso_soap::response::read(&answer.content_type, &answer.body);
-                report.response = Some(
-                    String::from_utf8_lossy(&answer.body)
-                        .chars()
-                        .take(caiso_shared::calls::MAX_RESPONSE_CHARS)
-                        .collect(),
-                );
+                // A character is 4 bytes at most: convert only what the excerpt can use.
+                let max = caiso_shared::calls::MAX_RESPONSE_CHARS;
+                let mut head = &answer.body[..answer.body.len().min(max * 4)];
+                if let Err(e) = std::str::from_utf8(head)
+                    && e.error_len().is_none()
+                {
+                    head = &head[..e.valid_up_to()]; // a character cut at the end
+                }
+                report.response = Some(String::from_utf8_lossy(head).chars().take(max).collect());
                 if let Some(envelope) = &reading.envelope {
                     report.fault = envelope.fault.as_ref().map(|f| f.string.clone());
                     report.events = envelope

@@ -4,23 +4,12 @@
 use std::time::Duration;
 
 use caiso_shared::calls::{CallClass, Rung, RungState, Step, ladder};
-use caiso_soap::response::{Document, Form, HashCheck, Reading};
+use caiso_soap::response::{
+    AUP_TEXT, BIG_IP_LOGOUT_TEXT, Document, Form, HashCheck, NOT_AUTHORIZED_TEXT, ROLE_TEXT,
+    Reading, SIGNATURE_TEXT, USERNAME_TEXT,
+};
 
 use super::https::{Answer, Failure};
-
-/// CAISO's words for a bad signature (anywhere in the answer).
-pub const SIGNATURE_TEXT: &str = "Signature validation status: false";
-/// CAISO's words for a user name that does not match the certificate.
-pub const USERNAME_TEXT: &str = "CAISOUsernameToken Validation Error";
-/// CAISO's words for a certificate without rights to the SC or entity queried.
-pub const ROLE_TEXT: &str = "Invalid role and/or Entity list identifier.";
-/// CAISO's Acceptable Use Policy words (XML fault or HTML page).
-pub const AUP_TEXT: &str = "CAISO Acceptable Use Policy Violation";
-/// CAISO's HTML page for a certificate without access to the page.
-pub const NOT_AUTHORIZED_TEXT: &str = "You are not authorized to access this page.";
-/// The title of the F5 gateway page CAISO's gateway intermittently answered to API calls
-/// (the ADR forum's "Intermittent HTML Response 'BIG-IP logout page'").
-pub const BIG_IP_LOGOUT_TEXT: &str = "BIG-IP logout page";
 
 /// The wait after an Acceptable Use Policy refusal that names none.
 const DEFAULT_AUP_WAIT: Duration = Duration::from_secs(5);
