@@ -161,27 +161,22 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
         ],
         "",
     )?;
-    let title = el(doc, "div", &[("class", "row")], "")?;
-    append(&title, el(doc, "strong", &[], &label)?)?;
+    // First line: label and environment, with the days left on the right; second: the
+    // certificate's common name and its CA; third: the validity bar between its dates.
+    let title = el(doc, "div", &[("class", "row head")], "")?;
+    let name = el(doc, "span", &[], "")?;
+    append(&name, el(doc, "strong", &[], &label)?)?;
     let environment = crate::environment(&text(identity, "environment"))
         .map(|e| e.display_name())
         .unwrap_or("");
     append(
-        &title,
-        el(doc, "span", &[("class", "detail")], environment)?,
+        &name,
+        el(doc, "span", &[("class", "detail environment")], environment)?,
     )?;
-    append(&card, title)?;
+    append(&title, name)?;
+    append(&card, title.clone())?;
     let cert = field(identity, "certificate");
     if cert.is_object() {
-        append(
-            &card,
-            el(
-                doc,
-                "p",
-                &[("class", "subject")],
-                &text(&cert, "common_name"),
-            )?,
-        )?;
         // Whole days (the host sends an integer); no float formatting in the module.
         let days_left = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
         let until = text(&cert, "not_after");
@@ -189,13 +184,13 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
         let days = if field(&cert, "expired").as_bool() == Some(true) {
             format!("Expired on {until}")
         } else {
-            format!("{days_left} days left (until {until})")
+            format!("{days_left} days left")
         };
         append(
-            &card,
+            &title,
             el(
                 doc,
-                "p",
+                "span",
                 &[
                     ("class", &format!("days pill sev-{severity}")),
                     ("data-days-left", &days_left.to_string()),
@@ -205,32 +200,32 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
         )?;
         let family = text(&cert, "ca_family");
         let ca = match family.as_str() {
-            "verizon_cybertrust" => "Verizon Cybertrust: retired CA, renew",
+            "verizon_cybertrust" => "Cybertrust (retired CA)",
             "entrust" => "Entrust",
             _ => "Other CA",
         };
+        let line = el(doc, "div", &[("class", "row")], "")?;
         append(
-            &card,
+            &line,
             el(
                 doc,
                 "p",
+                &[("class", "subject")],
+                &text(&cert, "common_name"),
+            )?,
+        )?;
+        append(
+            &line,
+            el(
+                doc,
+                "span",
                 &[("class", "detail ca"), ("data-ca", &family)],
                 &format!("Issued by {ca}"),
             )?,
         )?;
+        append(&card, line)?;
         append(&card, validity_bar(doc, &cert, now_ms)?)?;
     }
-    let stage_id = text(&field(identity, "renewal"), "stage");
-    let stage = RenewalStage::ALL.into_iter().find(|s| s.id() == stage_id);
-    append(
-        &card,
-        el(
-            doc,
-            "p",
-            &[("class", "detail renewal"), ("data-stage", &stage_id)],
-            stage.map_or("", RenewalStage::checklist_text),
-        )?,
-    )?;
     append(&card, renewal_guide(doc, identity, &label, &severity)?)?;
     // As the browser's own host judges it: whether a signed call could open the key.
     let access = field(identity, "key_access");
@@ -325,17 +320,15 @@ fn validity_bar(doc: &Document, cert: &JsValue, now_ms: f64) -> Result<Element, 
             "",
         )?,
     )?;
-    let dates = el(doc, "div", &[("class", "row detail validity-dates")], "")?;
-    append(&dates, el(doc, "span", &[], &from)?)?;
-    append(&dates, el(doc, "span", &[], &until)?)?;
-    let wrap = el(doc, "div", &[], "")?;
-    append(&wrap, bar)?;
-    append(&wrap, dates)?;
-    Ok(wrap)
+    let line = el(doc, "div", &[("class", "validity-line detail")], "")?;
+    append(&line, el(doc, "span", &[], &from)?)?;
+    append(&line, bar)?;
+    append(&line, el(doc, "span", &[], &until)?)?;
+    Ok(line)
 }
 
 /// CAISO's renewal steps as a checklist with the current one marked, the collect-by date and
-/// the control for the next step. Open when a renewal is under way or the expiry is near.
+/// the control for the next step.
 fn renewal_guide(
     doc: &Document,
     identity: &JsValue,
@@ -351,11 +344,31 @@ fn renewal_guide(
     let mut attributes = vec![("class", "renewal-guide"), ("data-label", label)];
     let id = format!("renewal-{label}");
     attributes.push(("id", &id));
-    if current > 0 || severity != "ok" {
+    // Open while a renewal is under way or the expiry is near. Once expired, the card's problem
+    // line says what to do and the guide opens on demand: the popup's first screen is kept for
+    // what can still be saved.
+    if current > 0 || !matches!(severity, "ok" | "expired") {
         attributes.push(("open", ""));
     }
     let guide = el(doc, "details", &attributes, "")?;
-    append(&guide, el(doc, "summary", &[], "Renewal guide")?)?;
+    let summary = el(doc, "summary", &[], "Renewal guide ")?;
+    let stage = RenewalStage::ALL.get(current).copied();
+    append(
+        &summary,
+        el(
+            doc,
+            "span",
+            &[
+                ("class", "detail renewal"),
+                ("data-stage", &stage_id),
+                ("title", stage.map_or("", RenewalStage::checklist_text)),
+            ],
+            &format!("\u{b7} {}", stage.map_or("", RenewalStage::short_name)),
+        )?,
+    )?;
+    append(&guide, summary)?;
+    // The steps on one line by their short names; each one's full text is its tooltip, and
+    // the next step is explained in full below.
     let steps = el(doc, "ol", &[("class", "steps")], "")?;
     for (index, step) in RenewalStage::ALL.iter().enumerate().skip(1) {
         let state = if index <= current {
@@ -370,8 +383,12 @@ fn renewal_guide(
             el(
                 doc,
                 "li",
-                &[("data-step", step.id()), ("data-state", state)],
-                step.checklist_text(),
+                &[
+                    ("data-step", step.id()),
+                    ("data-state", state),
+                    ("title", step.checklist_text()),
+                ],
+                step.short_name(),
             )?,
         )?;
     }

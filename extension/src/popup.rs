@@ -39,7 +39,7 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
     let section = el(
         doc,
         "section",
-        &[("class", "card"), ("aria-labelledby", "tab-heading")],
+        &[("class", "card tab"), ("aria-labelledby", "tab-heading")],
         "",
     )?;
     append(

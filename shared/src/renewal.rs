@@ -47,6 +47,17 @@ impl RenewalStage {
         }
     }
 
+    /// The step in one or two words, for a compact step list (the checklist text says it in full).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            RenewalStage::NotStarted => "Not started",
+            RenewalStage::Approved => "Approved",
+            RenewalStage::Registered => "Registered",
+            RenewalStage::Installed => "Installed",
+            RenewalStage::Retired => "Retired",
+        }
+    }
+
     /// The step in plain words, as a checklist item.
     pub fn checklist_text(self) -> &'static str {
         match self {
@@ -183,6 +194,18 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<RenewalAction>(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn short_names_are_distinct_and_short() {
+        // The popup lays the four steps out on one line of its 340 px.
+        let names: Vec<&str> = RenewalStage::ALL.iter().map(|s| s.short_name()).collect();
+        let total: usize = names[1..].iter().map(|n| n.len()).sum();
+        assert!(total <= 40, "{names:?}");
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
     }
 
     #[test]

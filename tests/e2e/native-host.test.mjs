@@ -65,9 +65,12 @@ describe('with the host registered', () => {
     assert.ok((await elapsed('production')) < 10, 'three weeks into a year');
     assert.ok((await elapsed('map-stage')) > 95, 'nine days before the end of a year');
     assert.equal(await elapsed('old'), 100);
-    // The renewal guide is open where it matters: near expiry and expired, not for a fresh one.
+    // The renewal guide is open where it matters, near expiry; not for a fresh one, nor for an
+    // expired one, whose problem line says what to do (its guide opens with a click).
     assert.equal(await card('map-stage').locator('details.renewal-guide').getAttribute('open'), '');
     assert.equal(await card('production').locator('details.renewal-guide').getAttribute('open'), null);
+    assert.equal(await card('old').locator('details.renewal-guide').getAttribute('open'), null);
+    assert.match(await card('old').locator(':scope > .problem').first().innerText(), /User Access Administrator/);
     for (const [label, file] of [['production', 'valid'], ['map-stage', 'near-expiry'], ['old', 'expired']]) {
       await card(label).screenshot({ path: join(artifacts, `popup-card-${file}.png`) });
     }
@@ -86,6 +89,7 @@ describe('with the host registered', () => {
     const popup = await browser.openPopup(tabId);
     await popup.waitForSelector('#certificates[data-source="host"]');
     const guide = popup.locator('#renewal-old');
+    await guide.locator('summary').click();
     await guide.locator('button[data-action="approved"]').click();
     await popup.waitForSelector('#renewal-old li[data-step="approved"][data-state="done"]');
     // Registering needs the transaction ID: an empty one is refused in place.
