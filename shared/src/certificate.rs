@@ -67,7 +67,7 @@ pub struct KeyAccess {
 pub enum KeySourceKind {
     /// The key file is not encrypted.
     Unencrypted,
-    /// The operating system's keyring (Windows Credential Manager, macOS Keychain).
+    /// The operating system's keyring (Windows Credential Manager, macOS Keychain, a Linux desktop's Secret Service).
     Keyring,
     /// An environment variable of the host process.
     Environment,

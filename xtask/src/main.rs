@@ -33,12 +33,17 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_CRATE: &str = "caiso_access_extension";
-const APT_PACKAGES: [&str; 10] = [
+const APT_PACKAGES: [&str; 13] = [
     "chromium",
     "chromium-driver",
     "firefox-esr",
     "libnss3-tools",
     "xmlsec1",
+    // A real Secret Service on a private session bus, and libsecret's client to read it back
+    // (native-host/tests/secret_service.rs).
+    "dbus-daemon",
+    "gnome-keyring",
+    "libsecret-tools",
     // The Windows and macOS compile checks of the native host (see cross_check.rs).
     "gcc-mingw-w64-x86-64",
     "clang",

@@ -24,8 +24,9 @@ usage:
                       [--passphrase-env <VAR> | --passphrase-stdin] [--no-keyring] [--replace]
                                       add a certificate and its key (the files stay where they are;
                                       the label is made from the certificate's name if not given);
-                                      a typed passphrase goes to the Windows Credential Manager or
-                                      the macOS Keychain, elsewhere it is not kept
+                                      a typed passphrase goes to the OS keyring (Windows Credential
+                                      Manager, macOS Keychain, Linux Secret Service) where one
+                                      answers, else it is not kept
   caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
   caiso-access verify <label>         open the certificate file with its kept passphrase, check the
                                       key still fits and refresh what the host knows of it

@@ -1,7 +1,11 @@
-//! Passphrases in the operating system's keyring: the Windows Credential Manager and the macOS
-//! Keychain, under the service `caiso-access` and the identity's label. Elsewhere (Linux
-//! desktops differ too much, and a browser-started host has no session to unlock one) there is
-//! no keyring, and the user chooses an environment variable instead.
+//! Passphrases in the operating system's keyring, under the service `caiso-access` and the
+//! identity's label: the Windows Credential Manager, the macOS Keychain, and on Linux and the
+//! BSDs the desktop's Secret Service (GNOME Keyring, KWallet, KeePassXC) over the session bus.
+//!
+//! Windows and macOS always have theirs. A Secret Service runs only in a desktop session, so on
+//! Linux this process asks whether one answers (once per process, without unlocking anything or
+//! prompting); where none does (a server, a shell without a session bus), there is no keyring
+//! and the user chooses an environment variable instead.
 
 use zeroize::Zeroizing;
 
@@ -18,83 +22,93 @@ impl std::fmt::Display for KeyringError {
 impl std::error::Error for KeyringError {}
 
 /// The keyring service name entries are stored under.
-#[cfg_attr(not(any(windows, target_os = "macos")), allow(dead_code))]
 pub const SERVICE: &str = "caiso-access";
 
-/// Whether this system has a keyring caiso-access uses.
+/// The keyring this system has, as the user knows it.
+pub const NAME: &str = if cfg!(windows) {
+    "the Windows Credential Manager"
+} else if cfg!(target_os = "macos") {
+    "the macOS Keychain"
+} else {
+    "the desktop keyring (Secret Service)"
+};
+
+/// Whether this process can use the keyring now. On Windows and macOS, always; elsewhere,
+/// whether a Secret Service answers on the session bus (asked once per process).
 pub fn available() -> bool {
-    cfg!(any(windows, target_os = "macos"))
+    imp::available()
 }
 
 /// Why the keyring cannot be used here.
-#[cfg_attr(any(windows, target_os = "macos"), allow(dead_code))]
-pub const UNAVAILABLE: &str = "this system has no keyring caiso-access can use (it uses the Windows Credential Manager and the macOS Keychain): give --passphrase-env <VAR> instead";
+pub const UNAVAILABLE: &str = "no keyring answers in this session (caiso-access uses the Windows Credential Manager, the macOS Keychain, or a desktop Secret Service such as GNOME Keyring or KWallet over the session bus): give --passphrase-env <VAR> instead";
 
 /// Stores the passphrase of identity `label`.
 pub fn store(label: &str, passphrase: &str) -> Result<(), KeyringError> {
-    imp::store(label, passphrase)
+    if !available() {
+        return Err(KeyringError(UNAVAILABLE.into()));
+    }
+    entry(label)?
+        .set_password(passphrase)
+        .map_err(|e| KeyringError(format!("cannot store the passphrase in {NAME}: {e}")))
 }
 
 /// Reads the passphrase of identity `label`.
 pub fn fetch(label: &str) -> Result<Zeroizing<String>, KeyringError> {
-    imp::fetch(label)
+    if !available() {
+        return Err(KeyringError(format!(
+            "the passphrase of {label} is in {NAME}, which this process cannot reach (no Secret Service answers on its session bus): start it from the desktop session, or import the file again with --passphrase-env <VAR>"
+        )));
+    }
+    entry(label)?
+        .get_password()
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            KeyringError(format!(
+                "cannot read the passphrase of {label} from {NAME}: {e}"
+            ))
+        })
 }
 
-/// Deletes the passphrase of identity `label` (nothing stored is fine).
+/// Deletes the passphrase of identity `label` (nothing stored is fine, and so is a keyring
+/// that is not there: nothing can be stored in it).
 pub fn delete(label: &str) -> Result<(), KeyringError> {
-    imp::delete(label)
+    if !available() {
+        return Ok(());
+    }
+    match entry(label)?.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(KeyringError(format!(
+            "cannot delete the passphrase of {label} from {NAME}: {e}"
+        ))),
+    }
+}
+
+fn entry(label: &str) -> Result<keyring::Entry, KeyringError> {
+    keyring::Entry::new(SERVICE, label).map_err(|e| KeyringError(format!("{NAME}: {e}")))
 }
 
 #[cfg(any(windows, target_os = "macos"))]
 mod imp {
-    use super::{KeyringError, SERVICE};
-    use zeroize::Zeroizing;
-
-    fn entry(label: &str) -> Result<keyring::Entry, KeyringError> {
-        keyring::Entry::new(SERVICE, label).map_err(|e| KeyringError(format!("keyring: {e}")))
-    }
-
-    pub fn store(label: &str, passphrase: &str) -> Result<(), KeyringError> {
-        entry(label)?
-            .set_password(passphrase)
-            .map_err(|e| KeyringError(format!("cannot store the passphrase in the keyring: {e}")))
-    }
-
-    pub fn fetch(label: &str) -> Result<Zeroizing<String>, KeyringError> {
-        entry(label)?
-            .get_password()
-            .map(Zeroizing::new)
-            .map_err(|e| {
-                KeyringError(format!(
-                    "cannot read the passphrase of {label} from the keyring: {e}"
-                ))
-            })
-    }
-
-    pub fn delete(label: &str) -> Result<(), KeyringError> {
-        match entry(label)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(KeyringError(format!(
-                "cannot delete the passphrase of {label} from the keyring: {e}"
-            ))),
-        }
+    pub fn available() -> bool {
+        true
     }
 }
 
 #[cfg(not(any(windows, target_os = "macos")))]
 mod imp {
-    use super::{KeyringError, UNAVAILABLE};
-    use zeroize::Zeroizing;
+    use std::sync::OnceLock;
 
-    pub fn store(_label: &str, _passphrase: &str) -> Result<(), KeyringError> {
-        Err(KeyringError(UNAVAILABLE.into()))
-    }
+    /// An entry nobody stores: looking it up needs no unlock and never prompts.
+    const PROBE: &str = "caiso-access availability probe";
 
-    pub fn fetch(_label: &str) -> Result<Zeroizing<String>, KeyringError> {
-        Err(KeyringError(UNAVAILABLE.into()))
-    }
-
-    pub fn delete(_label: &str) -> Result<(), KeyringError> {
-        Ok(())
+    pub fn available() -> bool {
+        static ANSWER: OnceLock<bool> = OnceLock::new();
+        *ANSWER.get_or_init(|| {
+            // Without a session bus the connection fails at once.
+            match keyring::Entry::new(super::SERVICE, PROBE).and_then(|e| e.get_password()) {
+                Ok(_) | Err(keyring::Error::NoEntry) => true,
+                Err(_) => false,
+            }
+        })
     }
 }

@@ -31,11 +31,20 @@ pub fn key_access(identity: &IdentityConfig) -> KeyAccess {
             "the key file is not encrypted".to_owned(),
             String::new(),
         ),
-        PassphraseSource::Keyring => (
+        PassphraseSource::Keyring if keyring => (
             true,
             KeySourceKind::Keyring,
-            "the passphrase is in the operating system's keyring".to_owned(),
+            format!("the passphrase is in {}", super::keyring::NAME),
             String::new(),
+        ),
+        PassphraseSource::Keyring => (
+            false,
+            KeySourceKind::Keyring,
+            format!(
+                "the passphrase is in {}, which this process cannot reach",
+                super::keyring::NAME
+            ),
+            "Start the browser from your desktop session, where the keyring runs and is unlocked at login; or import the file again with --passphrase-env <VAR>, a variable set where the browser is started.".to_owned(),
         ),
         PassphraseSource::Env { var } => {
             let set = std::env::var_os(var).is_some();

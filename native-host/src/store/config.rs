@@ -190,8 +190,8 @@ impl KeySource {
 pub enum PassphraseSource {
     /// The key is not encrypted.
     None,
-    /// Kept in the operating system's keyring (Windows Credential Manager, macOS Keychain)
-    /// under the service `caiso-access` and the identity's label.
+    /// Kept in the operating system's keyring (Windows Credential Manager, macOS Keychain, a
+    /// Linux desktop's Secret Service) under the service `caiso-access` and the identity's label.
     Keyring,
     /// Read from this environment variable of the host process.
     Env {

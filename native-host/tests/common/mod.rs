@@ -36,14 +36,18 @@ pub fn passphrase() -> String {
 pub struct Sandbox {
     /// Holds the folder.
     pub temp: tempfile::TempDir,
+    /// The D-Bus session bus the binary sees (Linux: where it looks for a Secret Service).
+    /// By default one that does not exist, so no test touches the keyring of the desktop it
+    /// runs on.
+    pub session_bus: String,
 }
 
 impl Sandbox {
     /// A fresh, empty one.
     pub fn new() -> Sandbox {
-        Sandbox {
-            temp: tempfile::tempdir().expect("tempdir"),
-        }
+        let temp = tempfile::tempdir().expect("tempdir");
+        let session_bus = format!("unix:path={}", temp.path().join("no-session-bus").display());
+        Sandbox { temp, session_bus }
     }
 
     /// The configuration folder.
@@ -64,6 +68,7 @@ impl Sandbox {
             .env("CAISO_ACCESS_TEST_NOW", NOW)
             .env("CAISO_P12_PASS", passphrase())
             .env("HOME", self.home())
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.session_bus)
             .env_remove("XDG_CONFIG_HOME");
         command
     }
