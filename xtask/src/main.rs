@@ -23,6 +23,7 @@ use std::time::Instant;
 
 mod call_bench;
 mod cross_check;
+mod fuzz;
 mod host_bench;
 mod windows_test;
 
@@ -81,9 +82,11 @@ fn main() {
         Some("demo") => setup().and_then(|()| build()).and_then(|()| demo()),
         Some("bench") => setup().and_then(|()| build()).and_then(|()| bench()),
         Some("codegen") => codegen(),
-        _ => {
-            Err("usage: cargo xtask <setup|build|test [--skip-browsers]|demo|bench|codegen>".into())
-        }
+        Some("fuzz") => fuzz_command(&args[1..]),
+        _ => Err(
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
+                .into(),
+        ),
     };
     match result {
         Ok(()) => eprintln!("xtask: done in {:.0} s", started.elapsed().as_secs_f64()),
@@ -92,6 +95,25 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// `cargo xtask fuzz [--seconds N] [target...]` (60 s per target unless told).
+fn fuzz_command(args: &[String]) -> Result {
+    let mut seconds = 60;
+    let mut targets = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--seconds" {
+            seconds = rest
+                .next()
+                .and_then(|n| n.parse().ok())
+                .filter(|n| *n > 0)
+                .ok_or("--seconds takes a whole number of seconds above 0")?;
+        } else {
+            targets.push(arg.clone());
+        }
+    }
+    fuzz::run_targets(seconds, &targets)
 }
 
 fn root() -> PathBuf {
@@ -160,6 +182,7 @@ fn setup() -> Result {
     }
     apt_packages()?;
     wasm_bindgen_cli()?;
+    fuzz::install()?;
     npm_packages()
 }
 
@@ -509,6 +532,7 @@ fn test(args: &[String]) -> Result {
     run(&mut wasm_test("node"))?;
     cross_check::check()?;
     windows_test::run_tests()?;
+    fuzz::run_targets(fuzz::SMOKE_SECONDS, &[])?;
     if skip_browsers {
         eprintln!("(browser tests skipped)");
         return Ok(());

@@ -192,6 +192,14 @@ fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {
 fn p12_error(path: &Path, e: p12_keystore::error::Error) -> CustodyError {
     match e {
         p12_keystore::error::Error::MacError(_) => CustodyError::WrongPassphrase,
+        // p12-keystore checks the MAC's and every encryption's key derivation before deriving
+        // anything (PBKDF2 and PKCS#12 KDF at most 1,000,000 iterations, scrypt at most 1 GiB
+        // and parallelism 16), and says "invalid parameters" for a cost beyond that or for
+        // parameters it cannot read.
+        p12_keystore::error::Error::InvalidParameters => CustodyError::Format(format!(
+            "{}: unusual key encryption (key-derivation parameters beyond what real exports use, at most {MAX_PBKDF2_ITERATIONS} iterations, or unreadable ones): export it again with your tool's usual settings",
+            crate::store::shown(path)
+        )),
         other => CustodyError::Format(format!(
             "{} is not a readable PKCS#12 file ({other}); export it again as .pfx/.p12",
             crate::store::shown(path)
@@ -563,6 +571,29 @@ mod tests {
                 }
                 other => panic!("{name}: {other:?}"),
             }
+        }
+    }
+
+    /// PKCS#12 files made by openssl with 2,000,000 iterations: once for the encryption of the
+    /// certificates and the key (the MAC at 1), once for the MAC as well. Both are refused as
+    /// unusual before any derivation (which would take seconds each in a debug build).
+    #[test]
+    fn unusual_pkcs12_key_derivation_is_refused_before_any_work() {
+        for fixture in ["unusual-kdf.p12", "unusual-mac.p12"] {
+            let source = KeySource::Pkcs12 { path: pki(fixture) };
+            let started = std::time::Instant::now();
+            match unlock(&source, Some(&passphrase())) {
+                Err(CustodyError::Format(m)) => {
+                    assert!(m.contains("unusual key encryption"), "{fixture}: {m}");
+                    assert!(m.starts_with(fixture), "{fixture}: {m}");
+                }
+                other => panic!("{fixture}: {other:?}"),
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(500),
+                "{fixture}: {:?}",
+                started.elapsed()
+            );
         }
     }
 
