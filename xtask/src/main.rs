@@ -183,7 +183,28 @@ fn setup() -> Result {
     apt_packages()?;
     wasm_bindgen_cli()?;
     fuzz::install()?;
+    cargo_deny()?;
     npm_packages()
+}
+
+/// The cargo-deny release installed into `tools/` (the dependency policy, `deny.toml`).
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+fn cargo_deny() -> Result {
+    let installed =
+        output(Command::new(tools_bin("cargo-deny")).arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION) {
+        return Ok(());
+    }
+    run(cargo().args([
+        "install",
+        "cargo-deny",
+        "--version",
+        CARGO_DENY_VERSION,
+        "--locked",
+        "--root",
+        "tools",
+    ]))
 }
 
 fn is_root() -> bool {
@@ -525,6 +546,15 @@ fn test(args: &[String]) -> Result {
         "--",
         "-D",
         "warnings",
+    ]))?;
+    step("dependency policy (deny.toml: licenses, banned crates, sources; duplicates listed)");
+    run(Command::new(tools_bin("cargo-deny")).args([
+        "--offline",
+        "check",
+        "--hide-inclusion-graph",
+        "bans",
+        "licenses",
+        "sources",
     ]))?;
     step("unit and integration tests");
     run(cargo().args(["test", "--workspace"]))?;
