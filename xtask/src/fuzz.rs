@@ -14,7 +14,7 @@ use caiso_sandbox::answers::{self, Hash};
 use caiso_shared::operations::OperationCatalog;
 use caiso_shared::{Classifier, Environment, Interface};
 
-use crate::{Result, cargo, root, run, step, tools_bin};
+use crate::{Result, root, run, step, tools_bin};
 
 /// The cargo-fuzz release installed into `tools/`.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -33,20 +33,7 @@ pub const SMOKE_SECONDS: u64 = 10;
 
 /// Installs cargo-fuzz into `tools/` unless that version is there.
 pub fn install() -> Result {
-    let installed =
-        crate::output(Command::new(tools_bin("cargo-fuzz")).arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION) {
-        return Ok(());
-    }
-    run(cargo().args([
-        "install",
-        "cargo-fuzz",
-        "--version",
-        CARGO_FUZZ_VERSION,
-        "--locked",
-        "--root",
-        "tools",
-    ]))
+    crate::cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION)
 }
 
 /// Runs `targets` (all when empty) for `seconds` each.

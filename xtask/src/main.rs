@@ -191,16 +191,21 @@ fn setup() -> Result {
 const CARGO_DENY_VERSION: &str = "0.20.2";
 
 fn cargo_deny() -> Result {
-    let installed =
-        output(Command::new(tools_bin("cargo-deny")).arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().nth(1) == Some(CARGO_DENY_VERSION) {
+    cargo_tool("cargo-deny", CARGO_DENY_VERSION)
+}
+
+/// Installs the cargo subcommand `name` at `version` into `tools/` (from its own lockfile)
+/// unless that version is there.
+fn cargo_tool(name: &str, version: &str) -> Result {
+    let installed = output(Command::new(tools_bin(name)).arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(version) {
         return Ok(());
     }
     run(cargo().args([
         "install",
-        "cargo-deny",
+        name,
         "--version",
-        CARGO_DENY_VERSION,
+        version,
         "--locked",
         "--root",
         "tools",
