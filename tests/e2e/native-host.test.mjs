@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { hostBinary, launchChromium } from './lib/chromium.mjs';
+import { startDesktopKeyring } from './lib/desktop.mjs';
 import { DEMO_CARDS, hostConfig, pki, startSandbox, testPassphrase } from './lib/host.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -292,6 +293,44 @@ describe("a certificate whose key the browser's host cannot open", () => {
     assert.equal(await popup.locator('#certificates article[data-label="production"] .key-access').count(), 0);
     await popup.selectOption('#call-identity', 'production');
     assert.ok(await popup.locator('#run-call').isEnabled(), 'back to a certificate that opens');
+  });
+});
+
+describe('a certificate whose passphrase the desktop keyring keeps (Linux Secret Service)', () => {
+  let browser;
+  let own;
+  let desktop;
+  before(async () => {
+    desktop = await startDesktopKeyring();
+    own = hostConfig([['valid-legacy.p12', 'production', 'production']]);
+    // Typed at import, in the desktop session: it goes to the Secret Service.
+    execFileSync(hostBinary, ['import', pki('renewed.p12'), '--label', 'desktop', '--passphrase-stdin'], {
+      env: { ...process.env, ...desktop.env, CAISO_ACCESS_CONFIG_DIR: own.dir, CAISO_ACCESS_TEST_NOW: own.nativeHost.now },
+      input: `${testPassphrase()}\n`,
+      stdio: 'pipe',
+    });
+    assert.equal(desktop.lookup('desktop'), testPassphrase());
+    // The browser runs in that session; its host has no passphrase variable for this one.
+    browser = await launchChromium({ port: server.port, nativeHost: { ...own.nativeHost, env: { ...own.nativeHost.env, ...desktop.env } } });
+  });
+  after(async () => {
+    await browser?.close();
+    own?.remove();
+    desktop?.stop();
+  });
+
+  test("the popup says the browser's host opens the key from the keyring", async () => {
+    const { tabId } = await browser.newTab();
+    const popup = await browser.openPopup(tabId);
+    await popup.waitForSelector('#api-tests[data-state="ok"]');
+    await popup.selectOption('#call-identity', 'desktop');
+    assert.equal(await popup.locator('#call-key').getAttribute('data-available'), 'true');
+    assert.ok(await popup.locator('#run-call').isEnabled());
+    assert.equal(await popup.locator('#certificates article[data-label="desktop"] .key-access').count(), 0);
+    const status = await popup.evaluate(() => chrome.runtime.sendMessage({ type: 'host-request', command: 'status', args: {} }));
+    const desktopStatus = status.ok.identities.find((i) => i.label === 'desktop');
+    assert.equal(desktopStatus.key_access.source, 'keyring', JSON.stringify(desktopStatus.key_access));
+    assert.match(desktopStatus.key_access.detail, /desktop keyring \(Secret Service\)/);
   });
 });
 
