@@ -543,6 +543,7 @@ fn test(args: &[String]) -> Result {
     let skip_browsers = args.iter().any(|a| a == "--skip-browsers");
     step("formatting");
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]))?;
     step("lints");
     run(cargo().args([
         "clippy",
