@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
             host: "ws.example.test",
             sc_id_given,
             request_inferred: false,
+            proxy: None,
         };
         let explained = explain::answer(&answer, &reading, &cx);
         if explained.class == CallClass::Success {

@@ -33,7 +33,8 @@ pub enum Verdict {
 /// One stage of one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
-    /// `dns`, `address_range`, `tcp`, `tls`, `client_certificate`, `answer`, `soap`.
+    /// `dns`, `address_range`, `tcp` (or `proxy`: the tunnel through the proxy in use), `tls`,
+    /// `client_certificate`, `answer`, `soap`.
     pub stage: String,
     /// How it went.
     pub verdict: Verdict,

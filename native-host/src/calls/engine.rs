@@ -229,12 +229,18 @@ impl Engine {
             .map(|i| i.call_parameters.clone())
             .unwrap_or_default();
         let request_evidence = target.operation.evidence.request.level;
+        // The proxy this call goes through, as reqwest decides it (never for the sandbox).
+        let proxy = match target.environment {
+            CallEnvironment::Sandbox => None,
+            _ => super::proxy::for_host(&target.host).map(|p| p.shown),
+        };
         let cx = Context {
             system: &system_name,
             environment: environment_name,
             host: &target.host,
             sc_id_given: parameters.contains_key("sc_id"),
             request_inferred: request_evidence == Level::Inferred,
+            proxy: proxy.as_deref(),
         };
         let mut report = CallReport {
             identity: request.identity.clone(),

@@ -55,6 +55,8 @@ pub struct Context<'a> {
     pub sc_id_given: bool,
     /// Whether the request document's shape is inferred (no public schema).
     pub request_inferred: bool,
+    /// The proxy the call went through (`http://host:port`), if any.
+    pub proxy: Option<&'a str>,
 }
 
 fn explained(class: CallClass, title: &str, explanation: String, next_step: String) -> Explained {
@@ -84,6 +86,31 @@ impl Explained {
 /// Explains a transport failure.
 pub fn failure(failure: &Failure, cx: &Context<'_>) -> Explained {
     let host = cx.host;
+    // Through a proxy, it is the proxy that resolves CAISO's name and connects to it: a failure
+    // to get there is the proxy's, not the local DNS's.
+    if let Some(proxy) = cx.proxy
+        && matches!(
+            failure,
+            Failure::NameNotResolved(_) | Failure::Connection(_) | Failure::Timeout
+        )
+    {
+        let (class, state) = match failure {
+            Failure::Timeout => (CallClass::Timeout, RungState::Unknown),
+            Failure::NameNotResolved(_) => (CallClass::NameNotResolved, RungState::Failed),
+            _ => (CallClass::ConnectionFailed, RungState::Failed),
+        };
+        let detail = match failure {
+            Failure::NameNotResolved(d) | Failure::Connection(d) => d.as_str(),
+            _ => "no answer in time",
+        };
+        return explained(
+            class,
+            "No way to CAISO through the proxy",
+            format!("The call to {host} goes through the proxy {proxy} (from HTTPS_PROXY, ALL_PROXY or the system's proxy settings), and it did not get there ({detail})."),
+            format!("Run `caiso-access diagnose`: its proxy stage says whether {proxy} answers and lets the tunnel to {host} through. Check the proxy setting, its authentication, or ask your network team to allow 45.42.16.0/21 on port 443 through it."),
+        )
+        .at(Rung::Connected, state, "not through the proxy");
+    }
     match failure {
         Failure::NameNotResolved(detail) => explained(
             CallClass::NameNotResolved,
@@ -367,6 +394,7 @@ mod tests {
             host: "mapstage-ws.caiso.com",
             sc_id_given,
             request_inferred: true,
+            proxy: None,
         }
     }
 
@@ -602,5 +630,32 @@ mod tests {
         assert_eq!(states(&e), [P, F, U, U, U, U]);
         let e = failure(&Failure::NameNotResolved("no such host".into()), &cx);
         assert_eq!(states(&e), [F, U, U, U, U, U]);
+    }
+
+    /// Through a proxy, a failure to get to CAISO is the proxy's: never "the CAISO host name
+    /// does not resolve", which sends people to their DNS.
+    #[test]
+    fn a_failure_through_a_proxy_names_the_proxy_not_dns() {
+        let cx = Context {
+            proxy: Some("http://proxy.example.test:3128"),
+            ..cx(true)
+        };
+        for f in [
+            Failure::NameNotResolved("dns error".into()),
+            Failure::Connection("tunnel refused".into()),
+            Failure::Timeout,
+        ] {
+            let e = failure(&f, &cx);
+            assert_eq!(e.title, "No way to CAISO through the proxy", "{f:?}");
+            assert!(
+                e.explanation.contains("http://proxy.example.test:3128"),
+                "{f:?}"
+            );
+            assert!(e.next_step.contains("proxy stage"), "{f:?}");
+            assert!(!e.next_step.contains("DNS"), "{f:?}");
+        }
+        // Certificate trouble stays certificate trouble.
+        let e = failure(&Failure::ServerNotTrusted("UnknownIssuer".into()), &cx);
+        assert_eq!(e.class, CallClass::ServerNotTrusted);
     }
 }

@@ -1,7 +1,7 @@
 //! Signed test calls to CAISO's web services: the [`engine`] (from "identity, system, service,
 //! environment" to an explained result), the identity made ready to call ([`prepared`]), what
 //! can be called ([`catalog`]), the endpoint allowlist ([`endpoint`]), the rate-limit
-//! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]), server [`trust`], the words for every outcome
+//! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]) and the [`proxy`] it goes through, server [`trust`], the words for every outcome
 //! ([`explain`]) and the exchanges saved for CAISO support ([`exchange`]).
 
 pub mod catalog;
@@ -12,6 +12,7 @@ pub mod explain;
 pub mod https;
 pub mod ledger;
 pub mod prepared;
+pub mod proxy;
 pub mod scheduler;
 pub mod trust;
 

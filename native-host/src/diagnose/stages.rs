@@ -18,6 +18,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
+use crate::calls::proxy::{self, TunnelError};
 use crate::calls::trust::{self, TrustStore};
 use crate::calls::{Engine, catalog, prepared};
 use crate::error::{HostError, HostResult};
@@ -240,72 +241,68 @@ fn check(
         with_certificate: probe.with_certificate,
         stages,
     };
-    // 1. Name resolution.
-    let resolved = timed(|| match sandbox {
-        Some(address) => Ok(vec![address]),
-        None => (probe.host, 443)
-            .to_socket_addrs()
-            .map(|a| a.collect::<Vec<_>>())
-            .map_err(|e| e.to_string()),
-    });
-    let addresses = match resolved.value {
-        Ok(addresses) if !addresses.is_empty() => addresses,
-        Ok(_) | Err(_) => {
-            stages.push(stage(
-                "dns",
-                Verdict::Failed,
-                Some(resolved.ms),
-                format!("{} did not resolve", probe.host),
-                "Check this computer's DNS and proxy settings; CAISO's names are public.",
-            ));
-            return finish(stages);
-        }
+    // Through a proxy (never for the sandbox): the proxy resolves CAISO's names and connects;
+    // what is tested is the tunnel, then TLS and HTTP through it, as the calls go.
+    let through = match sandbox {
+        Some(_) => None,
+        None => proxy::for_host(probe.host),
     };
-    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
-    let detail = if sandbox.is_some() {
-        format!("{} (the configured sandbox)", shown.join(", "))
-    } else {
-        shown.join(", ")
-    };
-    stages.push(stage("dns", Verdict::Ok, Some(resolved.ms), detail, ""));
-    // 2. CAISO's address range.
-    let inside = addresses.iter().all(|a| in_caiso_range(a.ip()));
-    stages.push(match (sandbox.is_some(), inside) {
-        (true, _) => stage("address_range", Verdict::Skipped, None, "the sandbox is not at CAISO".into(), ""),
-        (false, true) => stage("address_range", Verdict::Ok, None, "inside 45.42.16.0/21".into(), ""),
-        (false, false) => stage(
-            "address_range",
-            Verdict::Warning,
+    let mut tcp = if let Some(proxy) = through {
+        stages.push(stage(
+            "dns",
+            Verdict::Skipped,
             None,
-            "outside 45.42.16.0/21".into(),
-            "CAISO publishes 45.42.16.0/21 for its services: a different address means a proxy, a split-horizon DNS or an old host entry is in the way.",
-        ),
-    });
-    // 3. TCP.
-    let address = addresses[0];
-    let connected = timed(|| TcpStream::connect_timeout(&address, STAGE_TIMEOUT));
-    let mut tcp = match connected.value {
-        Ok(tcp) => tcp,
-        Err(e) => {
-            stages.push(stage(
-                "tcp",
-                Verdict::Failed,
-                Some(connected.ms),
-                format!("{address}: {e}"),
-                "Nothing answers on port 443: firewalls must allow 45.42.16.0/21 on ports 80 and 443.",
-            ));
-            return finish(stages);
+            format!("resolved by the proxy {}", proxy.shown),
+            "",
+        ));
+        stages.push(stage(
+            "address_range",
+            Verdict::Skipped,
+            None,
+            format!("behind the proxy {}", proxy.shown),
+            "",
+        ));
+        let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT));
+        match tunnel.value {
+            Ok(tcp) => {
+                stages.push(stage(
+                    "proxy",
+                    Verdict::Ok,
+                    Some(tunnel.ms),
+                    format!("{}: tunnel to {}:443 open", proxy.shown, probe.host),
+                    "",
+                ));
+                tcp
+            }
+            Err(e) => {
+                let fix = match e {
+                    TunnelError::Unreachable(_) => format!(
+                        "The proxy {} (from HTTPS_PROXY, ALL_PROXY or the system's proxy settings) does not answer: check that setting, or that the proxy runs.",
+                        proxy.shown
+                    ),
+                    TunnelError::Refused(_) => format!(
+                        "The proxy refused to connect to {}: it may want authentication or block CAISO's hosts; ask your network team to allow 45.42.16.0/21 on port 443 through it.",
+                        probe.host
+                    ),
+                };
+                stages.push(stage(
+                    "proxy",
+                    Verdict::Failed,
+                    Some(tunnel.ms),
+                    e.to_string(),
+                    &fix,
+                ));
+                return finish(stages);
+            }
+        }
+    } else {
+        match direct(probe, sandbox, &mut stages) {
+            Some(tcp) => tcp,
+            None => return finish(stages),
         }
     };
     let _ = tcp.set_read_timeout(Some(STAGE_TIMEOUT));
     let _ = tcp.set_write_timeout(Some(STAGE_TIMEOUT));
-    stages.push(stage(
-        "tcp",
-        Verdict::Ok,
-        Some(connected.ms),
-        address.to_string(),
-        "",
-    ));
     // 4. TLS, recording the server's chain.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = match WebPkiServerVerifier::builder_with_provider(
@@ -469,6 +466,80 @@ fn check(
     finish(stages)
 }
 
+/// Stages 1 to 3 without a proxy: name resolution, CAISO's address range, TCP. The connection,
+/// or `None` once a stage failed (its stage is in `stages`).
+fn direct(
+    probe: &Probe,
+    sandbox: Option<SocketAddr>,
+    stages: &mut Vec<Stage>,
+) -> Option<TcpStream> {
+    // 1. Name resolution.
+    let resolved = timed(|| match sandbox {
+        Some(address) => Ok(vec![address]),
+        None => (probe.host, 443)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
+            .map_err(|e| e.to_string()),
+    });
+    let addresses = match resolved.value {
+        Ok(addresses) if !addresses.is_empty() => addresses,
+        Ok(_) | Err(_) => {
+            stages.push(stage(
+                "dns",
+                Verdict::Failed,
+                Some(resolved.ms),
+                format!("{} did not resolve", probe.host),
+                "Check this computer's DNS and proxy settings; CAISO's names are public.",
+            ));
+            return None;
+        }
+    };
+    let shown: Vec<String> = addresses.iter().map(|a| a.ip().to_string()).collect();
+    let detail = if sandbox.is_some() {
+        format!("{} (the configured sandbox)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    };
+    stages.push(stage("dns", Verdict::Ok, Some(resolved.ms), detail, ""));
+    // 2. CAISO's address range.
+    let inside = addresses.iter().all(|a| in_caiso_range(a.ip()));
+    stages.push(match (sandbox.is_some(), inside) {
+        (true, _) => stage("address_range", Verdict::Skipped, None, "the sandbox is not at CAISO".into(), ""),
+        (false, true) => stage("address_range", Verdict::Ok, None, "inside 45.42.16.0/21".into(), ""),
+        (false, false) => stage(
+            "address_range",
+            Verdict::Warning,
+            None,
+            "outside 45.42.16.0/21".into(),
+            "CAISO publishes 45.42.16.0/21 for its services: a different address means a proxy, a split-horizon DNS or an old host entry is in the way.",
+        ),
+    });
+    // 3. TCP.
+    let address = addresses[0];
+    let connected = timed(|| TcpStream::connect_timeout(&address, STAGE_TIMEOUT));
+    let tcp = match connected.value {
+        Ok(tcp) => tcp,
+        Err(e) => {
+            stages.push(stage(
+                "tcp",
+                Verdict::Failed,
+                Some(connected.ms),
+                format!("{address}: {e}"),
+                "Nothing answers on port 443: firewalls must allow 45.42.16.0/21 on ports 80 and 443.",
+            ));
+            return None;
+        }
+    };
+    stages.push(stage(
+        "tcp",
+        Verdict::Ok,
+        Some(connected.ms),
+        address.to_string(),
+        "",
+    ));
+    Some(tcp)
+}
+
 fn describe_chain(chain: &[CertificateDer<'_>]) -> String {
     if chain.is_empty() {
         return "none presented".to_owned();
@@ -527,6 +598,9 @@ fn conclude(endpoints: &[EndpointDiagnosis]) -> String {
     let network = |stage: &str| stage == "dns" || stage == "tcp";
     if service_failures.is_empty() && control_failure.is_none() {
         return "Everything works: CAISO is reachable, its servers are trusted, your certificate is accepted and a signed call got through.".to_owned();
+    }
+    if control_failure == Some("proxy") || service_failures.contains(&"proxy") {
+        return "The proxy this computer sends CAISO's traffic through does not give a way to CAISO: see the proxy stage (its setting, authentication, or CAISO's hosts blocked there). This is not a certificate problem.".to_owned();
     }
     if control_failure.is_some_and(network) && service_failures.iter().all(|s| network(s)) {
         return "Nothing at CAISO can be reached, not even public OASIS: this is a network problem (DNS, proxy or firewall for 45.42.16.0/21), not a certificate problem.".to_owned();
