@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod calls;
+pub mod proxy;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
