@@ -19,50 +19,35 @@ fn reg(args: &[&str]) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Sets the value `name` of the user's Internet Settings.
+fn set(name: &str, kind: &str, data: &str) -> bool {
+    reg(&[
+        "add",
+        INTERNET_SETTINGS,
+        "/v",
+        name,
+        "/t",
+        kind,
+        "/d",
+        data,
+        "/f",
+    ])
+}
+
 /// The system proxy set for as long as the value lives.
 struct SystemProxy;
 
 impl SystemProxy {
     fn set(server: &str) -> SystemProxy {
-        assert!(reg(&[
-            "add",
-            INTERNET_SETTINGS,
-            "/v",
-            "ProxyServer",
-            "/t",
-            "REG_SZ",
-            "/d",
-            server,
-            "/f"
-        ]));
-        assert!(reg(&[
-            "add",
-            INTERNET_SETTINGS,
-            "/v",
-            "ProxyEnable",
-            "/t",
-            "REG_DWORD",
-            "/d",
-            "1",
-            "/f"
-        ]));
+        assert!(set("ProxyServer", "REG_SZ", server));
+        assert!(set("ProxyEnable", "REG_DWORD", "1"));
         SystemProxy
     }
 }
 
 impl Drop for SystemProxy {
     fn drop(&mut self) {
-        reg(&[
-            "add",
-            INTERNET_SETTINGS,
-            "/v",
-            "ProxyEnable",
-            "/t",
-            "REG_DWORD",
-            "/d",
-            "0",
-            "/f",
-        ]);
+        set("ProxyEnable", "REG_DWORD", "0");
         reg(&["delete", INTERNET_SETTINGS, "/v", "ProxyServer", "/f"]);
     }
 }

@@ -138,6 +138,13 @@ fn frame(body: &str) -> Vec<u8> {
     bytes
 }
 
+/// A `caiso_answer` input: `<status> <Content-Type>`, a line feed, the body.
+fn answer_seed(answer: &answers::Answer) -> Vec<u8> {
+    let mut seed = format!("{} {}\n", answer.status, answer.content_type).into_bytes();
+    seed.extend(&answer.body);
+    seed
+}
+
 fn write_seeds(seeds: &Path) -> Result {
     let fixtures = root().join("tests").join("fixtures");
 
@@ -201,9 +208,8 @@ fn write_seeds(seeds: &Path) -> Result {
         for (kind, document) in &documents {
             for (hash, hash_name) in [(Hash::Right, "hash"), (Hash::Wrong, "bad-hash")] {
                 let answer = answers::with_attachment(operation, document, hash);
-                let mut seed = format!("{} {}\n", answer.status, answer.content_type).into_bytes();
-                seed.extend(&answer.body);
-                write(&dir, &format!("{}-{kind}-{hash_name}", operation.id), &seed)?;
+                let name = format!("{}-{kind}-{hash_name}", operation.id);
+                write(&dir, &name, &answer_seed(&answer))?;
             }
             write(
                 &attachment_dir,
@@ -228,9 +234,7 @@ fn write_seeds(seeds: &Path) -> Result {
             ),
         ),
     ] {
-        let mut seed = format!("{} {}\n", answer.status, answer.content_type).into_bytes();
-        seed.extend(&answer.body);
-        write(&dir, name, &seed)?;
+        write(&dir, name, &answer_seed(&answer))?;
     }
 
     // Tab addresses: every address of the catalog, with a path and a query.

@@ -229,18 +229,13 @@ impl Engine {
             .map(|i| i.call_parameters.clone())
             .unwrap_or_default();
         let request_evidence = target.operation.evidence.request.level;
-        // The proxy this call goes through, as reqwest decides it (never for the sandbox).
-        let proxy = match target.environment {
-            CallEnvironment::Sandbox => None,
-            _ => super::proxy::for_host(&target.host).map(|p| p.shown),
-        };
         let cx = Context {
             system: &system_name,
             environment: environment_name,
             host: &target.host,
             sc_id_given: parameters.contains_key("sc_id"),
             request_inferred: request_evidence == Level::Inferred,
-            proxy: proxy.as_deref(),
+            proxy: None,
         };
         let mut report = CallReport {
             identity: request.identity.clone(),
@@ -329,6 +324,16 @@ impl Engine {
         match answer {
             Err(failure) => {
                 report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                // Only a failure's words depend on the proxy the call went through, as reqwest
+                // chose it (never one for the sandbox): looked up here, off the answered path.
+                let proxy = match target.environment {
+                    CallEnvironment::Sandbox => None,
+                    _ => super::proxy::for_host(&target.host).map(|p| p.shown),
+                };
+                let cx = Context {
+                    proxy: proxy.as_deref(),
+                    ..cx
+                };
                 Attempt::Done(Outcome {
                     report: fill(report, explain::failure(&failure, &cx)),
                     exchange,

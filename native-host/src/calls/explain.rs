@@ -88,21 +88,17 @@ pub fn failure(failure: &Failure, cx: &Context<'_>) -> Explained {
     let host = cx.host;
     // Through a proxy, it is the proxy that resolves CAISO's name and connects to it: a failure
     // to get there is the proxy's, not the local DNS's.
-    if let Some(proxy) = cx.proxy
-        && matches!(
-            failure,
-            Failure::NameNotResolved(_) | Failure::Connection(_) | Failure::Timeout
-        )
-    {
-        let (class, state) = match failure {
-            Failure::Timeout => (CallClass::Timeout, RungState::Unknown),
-            Failure::NameNotResolved(_) => (CallClass::NameNotResolved, RungState::Failed),
-            _ => (CallClass::ConnectionFailed, RungState::Failed),
-        };
-        let detail = match failure {
-            Failure::NameNotResolved(d) | Failure::Connection(d) => d.as_str(),
-            _ => "no answer in time",
-        };
+    let getting_there = match failure {
+        Failure::NameNotResolved(d) => {
+            Some((CallClass::NameNotResolved, RungState::Failed, d.as_str()))
+        }
+        Failure::Connection(d) => {
+            Some((CallClass::ConnectionFailed, RungState::Failed, d.as_str()))
+        }
+        Failure::Timeout => Some((CallClass::Timeout, RungState::Unknown, "no answer in time")),
+        _ => None,
+    };
+    if let (Some(proxy), Some((class, state, detail))) = (cx.proxy, getting_there) {
         return explained(
             class,
             "No way to CAISO through the proxy",

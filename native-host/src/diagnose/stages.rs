@@ -247,59 +247,12 @@ fn check(
         Some(_) => None,
         None => proxy::for_host(probe.host),
     };
-    let mut tcp = if let Some(proxy) = through {
-        stages.push(stage(
-            "dns",
-            Verdict::Skipped,
-            None,
-            format!("resolved by the proxy {}", proxy.shown),
-            "",
-        ));
-        stages.push(stage(
-            "address_range",
-            Verdict::Skipped,
-            None,
-            format!("behind the proxy {}", proxy.shown),
-            "",
-        ));
-        let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT));
-        match tunnel.value {
-            Ok(tcp) => {
-                stages.push(stage(
-                    "proxy",
-                    Verdict::Ok,
-                    Some(tunnel.ms),
-                    format!("{}: tunnel to {}:443 open", proxy.shown, probe.host),
-                    "",
-                ));
-                tcp
-            }
-            Err(e) => {
-                let fix = match e {
-                    TunnelError::Unreachable(_) => format!(
-                        "The proxy {} (from HTTPS_PROXY, ALL_PROXY or the system's proxy settings) does not answer: check that setting, or that the proxy runs.",
-                        proxy.shown
-                    ),
-                    TunnelError::Refused(_) => format!(
-                        "The proxy refused to connect to {}: it may want authentication or block CAISO's hosts; ask your network team to allow 45.42.16.0/21 on port 443 through it.",
-                        probe.host
-                    ),
-                };
-                stages.push(stage(
-                    "proxy",
-                    Verdict::Failed,
-                    Some(tunnel.ms),
-                    e.to_string(),
-                    &fix,
-                ));
-                return finish(stages);
-            }
-        }
-    } else {
-        match direct(probe, sandbox, &mut stages) {
-            Some(tcp) => tcp,
-            None => return finish(stages),
-        }
+    let connected = match through {
+        Some(proxy) => tunnel(probe, &proxy, &mut stages),
+        None => direct(probe, sandbox, &mut stages),
+    };
+    let Some(mut tcp) = connected else {
+        return finish(stages);
     };
     let _ = tcp.set_read_timeout(Some(STAGE_TIMEOUT));
     let _ = tcp.set_write_timeout(Some(STAGE_TIMEOUT));
@@ -464,6 +417,59 @@ fn check(
         }
     }
     finish(stages)
+}
+
+/// Stages 1 to 3 through a proxy: CAISO's name and address are the proxy's business, the tunnel
+/// is what is tested. The tunnel, or `None` when it could not be opened (its stage is in
+/// `stages`).
+fn tunnel(probe: &Probe, proxy: &proxy::Proxy, stages: &mut Vec<Stage>) -> Option<TcpStream> {
+    stages.push(stage(
+        "dns",
+        Verdict::Skipped,
+        None,
+        format!("resolved by the proxy {}", proxy.shown),
+        "",
+    ));
+    stages.push(stage(
+        "address_range",
+        Verdict::Skipped,
+        None,
+        format!("behind the proxy {}", proxy.shown),
+        "",
+    ));
+    let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT));
+    match tunnel.value {
+        Ok(tcp) => {
+            stages.push(stage(
+                "proxy",
+                Verdict::Ok,
+                Some(tunnel.ms),
+                format!("{}: tunnel to {}:443 open", proxy.shown, probe.host),
+                "",
+            ));
+            Some(tcp)
+        }
+        Err(e) => {
+            let fix = match e {
+                TunnelError::Unreachable(_) => format!(
+                    "The proxy {} (from HTTPS_PROXY, ALL_PROXY or the system's proxy settings) does not answer: check that setting, or that the proxy runs.",
+                    proxy.shown
+                ),
+                TunnelError::Refused(_) => format!(
+                    "The proxy refused to connect to {}: it may want authentication or block CAISO's hosts; ask your network team to allow 45.42.16.0/21 on port 443 through it.",
+                    probe.host
+                ),
+            };
+            stages.push(stage(
+                "proxy",
+                Verdict::Failed,
+                Some(tunnel.ms),
+                e.to_string(),
+                &fix,
+            ));
+            None
+        }
+    }
 }
 
 /// Stages 1 to 3 without a proxy: name resolution, CAISO's address range, TCP. The connection,
