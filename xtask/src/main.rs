@@ -4,12 +4,13 @@
 //!   the wasm-bindgen CLI matching `Cargo.lock` into `tools/`, Debian's Chromium, ChromeDriver,
 //!   Firefox ESR, certutil and xmlsec1, MinGW, clang and Wine for the Windows and macOS builds,
 //!   the npm packages from `package-lock.json`).
-//! - `build`: the native host, the extension's WebAssembly module (size-optimised), loadable
+//! - `build`: the native host, its Windows installers (MSI), the extension's WebAssembly module (size-optimised), loadable
 //!   extension folders `dist/chromium` and `dist/firefox`, store zips, and the end-to-end test
 //!   cases derived from the catalog.
 //! - `test`: set-up, build, then every check: formatting, lints, unit and integration tests,
 //!   the host's tests as a Windows program under Wine, wasm-bindgen tests under Node and in
 //!   headless Chromium, and the real-browser end-to-end tests in Chromium and Firefox.
+//! - `windows [installers]`: the Windows job of `test` alone (or only its installer test).
 //! - `demo`: set-up, build, and the newcomer's walk-through in Chromium with the extension.
 //! - `bench`: classifier throughput and WebAssembly size against the targets.
 //! - `codegen`: rewrites generated files that are committed (the redirect ruleset).
@@ -25,6 +26,7 @@ mod call_bench;
 mod cross_check;
 mod fuzz;
 mod host_bench;
+mod installer;
 mod windows_test;
 
 use caiso_shared::catalog::Location;
@@ -34,7 +36,7 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_CRATE: &str = "caiso_access_extension";
-const APT_PACKAGES: [&str; 13] = [
+const APT_PACKAGES: [&str; 15] = [
     "chromium",
     "chromium-driver",
     "firefox-esr",
@@ -52,6 +54,9 @@ const APT_PACKAGES: [&str; 13] = [
     // The Windows build's tests, run for real under Wine (see windows_test.rs).
     "wine",
     "wine64",
+    // The MSI installers: wixl builds them (see installer.rs); msitools reads them.
+    "wixl",
+    "msitools",
 ];
 /// Static files of the extension, from `extension/static/`.
 const STATIC_FILES: [&str; 11] = [
@@ -80,11 +85,14 @@ fn main() {
             .and_then(|()| build())
             .and_then(|()| test(&args[1..])),
         Some("demo") => setup().and_then(|()| build()).and_then(|()| demo()),
+        Some("windows") => setup()
+            .and_then(|()| build())
+            .and_then(|()| windows_test::job(args.get(1).map(String::as_str))),
         Some("bench") => setup().and_then(|()| build()).and_then(|()| bench()),
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
                 .into(),
         ),
     };
@@ -442,6 +450,8 @@ fn build() -> Result {
             zip_path.display()
         );
     }
+
+    installer::build()?;
 
     step("end-to-end cases from the catalog");
     let cases = e2e_cases();

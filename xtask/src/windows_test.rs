@@ -13,15 +13,21 @@ use std::process::Command;
 use crate::{Result, cargo, root, run, step};
 
 /// The Windows target.
-const TARGET: &str = "x86_64-pc-windows-gnu";
+pub const TARGET: &str = "x86_64-pc-windows-gnu";
 
 /// A Wine prefix for one run; its server is stopped and the prefix removed when dropped.
-struct Prefix {
+pub struct Prefix {
     dir: std::path::PathBuf,
 }
 
 impl Prefix {
-    fn command(&self, program: &str) -> Command {
+    /// The prefix's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `program` with this prefix's environment.
+    pub fn command(&self, program: &str) -> Command {
         let mut command = Command::new(program);
         command
             .env("WINEPREFIX", &self.dir)
@@ -67,10 +73,24 @@ fn stand_in_process_prng(system32: &Path) -> Result {
         .arg("-ladvapi32"))
 }
 
-/// Runs the host's and the shared crate's tests as Windows programs under Wine.
+/// `cargo xtask windows [installers]`: the Windows job alone, or only its installer test.
+pub fn job(only: Option<&str>) -> Result {
+    match only {
+        None => run_tests(),
+        Some("installers") => crate::installer::test(&fresh_prefix()?),
+        Some(other) => Err(format!(
+            "unknown part of the Windows job: {other} (installers)"
+        )),
+    }
+}
+
+/// Tests the installers, then runs the host's and the shared crate's tests as Windows programs,
+/// under Wine.
 pub fn run_tests() -> Result {
-    step("native host tests on Windows (the Windows build under Wine)");
     let prefix = fresh_prefix()?;
+    // First, while the prefix is fresh: the installer test checks that nothing is left behind.
+    crate::installer::test(&prefix)?;
+    step("native host tests on Windows (the Windows build under Wine)");
     let mut command = cargo();
     command
         .args([

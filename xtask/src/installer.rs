@@ -1,0 +1,508 @@
+//! The Windows installers (MSI) of the native host, and their test under Wine.
+//!
+//! `cargo xtask build` builds the host for Windows (release) and, with `wixl` (Debian's
+//! `wixl`, from msitools), two packages from `native-host/installer/caiso-access.wxs` into
+//! `dist/`: one per user (no administrator rights) and one per machine (IT roll-outs). The two
+//! host manifests they carry come from the host's own code, with a `"path"` relative to their
+//! folder, so the same files serve wherever the package is installed.
+//!
+//! The test (part of the Windows job, in its fresh Wine prefix) installs each package with
+//! `msiexec /i /qn`, checks the files and keys, that the installed program's `doctor` finds every
+//! browser correctly registered in the scope's hive, and that the registration starts the host
+//! the way the browsers do (Chrome and Edge through `cmd.exe /d /c`, Firefox directly) and it
+//! answers a `hello`; then uninstalls with `msiexec /x /qn` and checks that nothing is left, on
+//! disk or in the registry.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use caiso_access_host::registration::{Browser, Os, Place, UserDirs, manifest, places};
+use caiso_shared::protocol::{CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID, chromium_origin};
+
+use crate::windows_test::{Prefix, TARGET};
+use crate::{Result, cargo, root, run, step, write};
+
+/// The program's name inside the installation folder; the manifests name it relatively.
+const EXE: &str = "caiso-access.exe";
+
+/// One of the two installation scopes.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// `%LOCALAPPDATA%\Programs\caiso-access`, keys under `HKEY_CURRENT_USER`.
+    PerUser,
+    /// `%ProgramFiles%\caiso-access`, keys under `HKEY_LOCAL_MACHINE` (64-bit view).
+    PerMachine,
+}
+
+impl Scope {
+    const ALL: [Scope; 2] = [Scope::PerUser, Scope::PerMachine];
+
+    /// The value of the installer source's `Scope` variable.
+    fn wix_scope(self) -> &'static str {
+        match self {
+            Scope::PerUser => "perUser",
+            Scope::PerMachine => "perMachine",
+        }
+    }
+
+    /// The package's file name in `dist/`.
+    fn package(self) -> PathBuf {
+        let kind = match self {
+            Scope::PerUser => "per-user",
+            Scope::PerMachine => "per-machine",
+        };
+        root().join("dist").join(format!(
+            "caiso-access-{}-x64-{kind}.msi",
+            env!("CARGO_PKG_VERSION")
+        ))
+    }
+
+    /// The registry hive its keys are in, as `reg` and `doctor` name it.
+    fn hive(self) -> &'static str {
+        match self {
+            Scope::PerUser => "HKEY_CURRENT_USER",
+            Scope::PerMachine => "HKEY_LOCAL_MACHINE",
+        }
+    }
+
+    /// How `doctor` shows the place a browser of this scope is registered in.
+    fn doctor_place(self, key: &str) -> String {
+        match self {
+            Scope::PerUser => format!("HKEY_CURRENT_USER\\{key}"),
+            Scope::PerMachine => format!("HKEY_LOCAL_MACHINE\\{key} (64-bit view)"),
+        }
+    }
+}
+
+/// The registry key (below the hive) where `browser` looks for the host: the host's own table of
+/// places (what `doctor` checks), not a copy.
+fn browser_key(browser: Browser) -> String {
+    let dirs = UserDirs {
+        home: PathBuf::from("C:\\Users\\user"),
+        xdg_config_home: None,
+        local_app_data: None,
+    };
+    places(browser, Os::Windows, &dirs)
+        .into_iter()
+        .find_map(|place| match place {
+            Place::RegistryKey { key, .. } => Some(key),
+            Place::Folder { .. } => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Builds the Windows program and both packages into `dist/`.
+pub fn build() -> Result {
+    step("Windows installers (MSI per user and per machine, with wixl)");
+    run(cargo().args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "-p",
+        "caiso-access",
+    ]))?;
+    let stage = root().join("target").join("installer");
+    let _ = fs::remove_dir_all(&stage);
+    let exe = root().join("target").join(TARGET).join("release").join(EXE);
+    let bytes = fs::read(&exe).map_err(|e| format!("{}: {e}", exe.display()))?;
+    write(&stage.join(EXE), &bytes)?;
+    for (browser, name) in [
+        (Browser::Chrome, "chromium.json"),
+        (Browser::Firefox, "firefox.json"),
+    ] {
+        let mut text = serde_json::to_vec_pretty(&manifest::manifest(browser, Path::new(EXE), &[]))
+            .map_err(|e| e.to_string())?;
+        text.push(b'\n');
+        write(&stage.join(name), &text)?;
+    }
+    // wixl finds the files named in the source beside the source: a copy goes with them.
+    let template = root()
+        .join("native-host")
+        .join("installer")
+        .join("caiso-access.wxs");
+    let source = stage.join("caiso-access.wxs");
+    write(
+        &source,
+        &fs::read(&template).map_err(|e| format!("{}: {e}", template.display()))?,
+    )?;
+    for scope in Scope::ALL {
+        run(Command::new("wixl")
+            .args(["-a", "x64", "-D"])
+            .arg(format!("Scope={}", scope.wix_scope()))
+            .arg("-D")
+            .arg(format!("Version={}", env!("CARGO_PKG_VERSION")))
+            .arg("-o")
+            .arg(scope.package())
+            .arg(&source))?;
+        eprintln!(
+            "{}: {} bytes",
+            scope.package().display(),
+            fs::metadata(scope.package()).map_or(0, |m| m.len())
+        );
+    }
+    Ok(())
+}
+
+/// Installs, checks and uninstalls each package in `prefix`, which must be fresh: nothing of
+/// caiso-access may be there before, and nothing may be after.
+pub fn test(prefix: &Prefix) -> Result {
+    step("Windows installers: install, doctor, start as the browsers do, uninstall (under Wine)");
+    let drive = prefix.dir().join("drive_c");
+    for scope in Scope::ALL {
+        let files_before = files_under(&drive)?;
+        let registry_before = registry_mentions(prefix)?;
+        if !registry_before.is_empty() {
+            return Err(format!(
+                "the prefix is not fresh: the registry mentions caiso-access before installing ({registry_before:?})"
+            ));
+        }
+        let package = scope.package();
+        let started = std::time::Instant::now();
+        run(prefix
+            .command("wine")
+            .args(["msiexec", "/i"])
+            .arg(&package)
+            .arg("/qn"))?;
+        eprintln!(
+            "installed {} in {:.1} s",
+            package.display(),
+            started.elapsed().as_secs_f64()
+        );
+        let installed = check_installed(prefix, scope)?;
+        check_doctor(prefix, scope, &installed)?;
+        for browser in [Browser::Edge, Browser::Firefox] {
+            check_browser_start(prefix, scope, browser)?;
+        }
+        run(prefix
+            .command("wine")
+            .args(["msiexec", "/x"])
+            .arg(&package)
+            .arg("/qn"))?;
+        let left_in_registry = registry_mentions(prefix)?;
+        if !left_in_registry.is_empty() {
+            return Err(format!(
+                "{:?} uninstall left registry entries: {left_in_registry:?}",
+                scope
+            ));
+        }
+        // Windows Installer's own cache folder (there on every real Windows) may stay, empty.
+        let installer_cache = drive.join("windows").join("Installer");
+        let left_on_disk: Vec<PathBuf> = files_under(&drive)?
+            .difference(&files_before)
+            .filter(|path| **path != installer_cache)
+            .cloned()
+            .collect();
+        if !left_on_disk.is_empty() {
+            return Err(format!("{scope:?} uninstall left files: {left_on_disk:?}"));
+        }
+        if installed.unix.exists() {
+            return Err(format!(
+                "{scope:?} uninstall left the folder {}",
+                installed.unix.display()
+            ));
+        }
+        eprintln!("{scope:?}: installed, registered with every browser, uninstalled cleanly");
+    }
+    Ok(())
+}
+
+/// Where a package put the program.
+struct Installed {
+    /// The installation folder as Windows names it (`C:\...\caiso-access\`).
+    windows: String,
+    /// The same folder in the prefix, as this machine names it.
+    unix: PathBuf,
+}
+
+impl Installed {
+    fn exe(&self) -> String {
+        format!("{}{EXE}", self.windows)
+    }
+}
+
+/// The files, the installation key, and the browser keys' values.
+fn check_installed(prefix: &Prefix, scope: Scope) -> Result<Installed> {
+    let key = format!("{}\\Software\\caiso-access", scope.hive());
+    let windows = reg_value(prefix, &key, Some("InstallDir"))?
+        .ok_or_else(|| format!("{key} has no InstallDir after installing"))?;
+    let expected_tail = match scope {
+        Scope::PerUser => "\\appdata\\local\\programs\\caiso-access\\",
+        Scope::PerMachine => "\\program files\\caiso-access\\",
+    };
+    if !windows.to_lowercase().ends_with(expected_tail) {
+        return Err(format!(
+            "{scope:?} installed into {windows}, expected a folder ending in {expected_tail}"
+        ));
+    }
+    let unix = unix_path(prefix, &windows)?;
+    for name in [EXE, "chromium.json", "firefox.json"] {
+        if !unix.join(name).is_file() {
+            return Err(format!("{scope:?}: {name} is not in {windows}"));
+        }
+    }
+    for browser in Browser::ALL {
+        let key = format!("{}\\{}", scope.hive(), browser_key(browser));
+        let manifest = if browser == Browser::Firefox {
+            "firefox.json"
+        } else {
+            "chromium.json"
+        };
+        let value = reg_value(prefix, &key, None)?;
+        if value.as_deref() != Some(format!("{windows}{manifest}").as_str()) {
+            return Err(format!("{key} is {value:?}, expected {windows}{manifest}"));
+        }
+    }
+    let version = capture(
+        prefix
+            .command("wine")
+            .arg(format!("{windows}{EXE}"))
+            .arg("--version"),
+    )?;
+    if !version.contains(env!("CARGO_PKG_VERSION")) {
+        return Err(format!("the installed program says {version:?}"));
+    }
+    Ok(Installed { windows, unix })
+}
+
+/// `doctor` run from the installed program: every browser correctly registered, in the scope's
+/// hive, and nothing wrong anywhere.
+fn check_doctor(prefix: &Prefix, scope: Scope, installed: &Installed) -> Result {
+    let output = prefix
+        .command("wine")
+        .arg(installed.exe())
+        .arg("doctor")
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("doctor: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    if !output.status.success() || text.contains("WRONG") {
+        return Err(format!(
+            "{scope:?}: doctor is not clean ({}):\n{text}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    for browser in Browser::ALL {
+        let line = format!("  ok      {}", scope.doctor_place(&browser_key(browser)));
+        if !text.lines().any(|l| l == line) {
+            return Err(format!("{scope:?}: doctor does not show {line:?}:\n{text}"));
+        }
+    }
+    Ok(())
+}
+
+/// Starts the host as `browser` would from the installed registration: the registry key's
+/// manifest, its `"path"` taken relative to the manifest's folder, Chrome's and Edge's
+/// `cmd.exe /d /c "<path>" <origin> --parent-window=0` or Firefox's direct start with the
+/// manifest and the add-on id; then a `hello` must be answered in native messaging frames.
+fn check_browser_start(prefix: &Prefix, scope: Scope, browser: Browser) -> Result {
+    let key = format!("{}\\{}", scope.hive(), browser_key(browser));
+    let manifest_path = reg_value(prefix, &key, None)?.ok_or_else(|| format!("{key} is gone"))?;
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(unix_path(prefix, &manifest_path)?)
+            .map_err(|e| format!("{manifest_path}: {e}"))?,
+    )
+    .map_err(|e| format!("{manifest_path}: {e}"))?;
+    let relative = manifest["path"]
+        .as_str()
+        .ok_or_else(|| format!("{manifest_path} has no \"path\""))?;
+    let folder = manifest_path
+        .rsplit_once('\\')
+        .map(|(folder, _)| folder)
+        .unwrap_or_default();
+    let program = format!("{folder}\\{relative}");
+    let mut command = prefix.command("wine");
+    if browser == Browser::Firefox {
+        command
+            .arg(&program)
+            .arg(&manifest_path)
+            .arg(FIREFOX_ADDON_ID);
+    } else {
+        // Wine joins the arguments into one command line and quotes the path when it holds a
+        // space, giving the line Chrome and Edge run: cmd.exe /d /c "<path>" <origin> ...
+        command
+            .args(["cmd", "/d", "/c"])
+            .arg(&program)
+            .arg(chromium_origin(CHROMIUM_EXTENSION_ID))
+            .arg("--parent-window=0");
+    }
+    let mut child = command
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting {program}: {e}"))?;
+    let hello = serde_json::json!({
+        "v": 1, "id": 1, "command": "hello",
+        "args": {"protocol": 1, "client": "installer-test/1"},
+    })
+    .to_string();
+    {
+        let mut stdin = child.stdin.take().ok_or("no stdin")?;
+        let length = u32::try_from(hello.len()).map_err(|e| e.to_string())?;
+        stdin
+            .write_all(&length.to_le_bytes())
+            .and_then(|()| stdin.write_all(hello.as_bytes()))
+            .map_err(|e| format!("writing hello: {e}"))?;
+        // Closing stdin ends the session after the answer, as a browser closing the port does.
+    }
+    let mut answer = Vec::new();
+    child
+        .stdout
+        .take()
+        .ok_or("no stdout")?
+        .read_to_end(&mut answer)
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let frame = answer
+        .get(4..)
+        .filter(|_| answer.len() >= 4)
+        .and_then(|rest| {
+            let length = u32::from_le_bytes([answer[0], answer[1], answer[2], answer[3]]);
+            rest.get(..usize::try_from(length).ok()?)
+        })
+        .ok_or_else(|| {
+            format!(
+                "{browser:?} start of {program}: no answer frame ({status}); stdout {} bytes",
+                answer.len()
+            )
+        })?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(frame).map_err(|e| format!("answer is not JSON: {e}"))?;
+    if reply["id"] != 1 || reply["ok"]["host_version"] != env!("CARGO_PKG_VERSION") {
+        return Err(format!("{browser:?} start: hello answered {reply}"));
+    }
+    eprintln!(
+        "{scope:?}: started as {} does, hello answered",
+        browser.display_name()
+    );
+    Ok(())
+}
+
+/// A registry value (`None`: the default value) via Wine's `reg query`; `Ok(None)` when the key
+/// or value does not exist.
+fn reg_value(prefix: &Prefix, key: &str, name: Option<&str>) -> Result<Option<String>> {
+    let mut command = prefix.command("wine");
+    command.args(["reg", "query", key]);
+    match name {
+        Some(name) => command.args(["/v", name]),
+        None => command.arg("/ve"),
+    };
+    let output = command
+        .output()
+        .map_err(|e| format!("reg query {key}: {e}"))?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    Ok(text.lines().find_map(|line| {
+        line.split_once("REG_SZ")
+            .map(|(_, value)| value.trim().to_owned())
+    }))
+}
+
+/// Every line of the current user's and the machine's registry that mentions caiso-access.
+fn registry_mentions(prefix: &Prefix) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for hive in ["HKEY_CURRENT_USER", "HKEY_LOCAL_MACHINE"] {
+        let file = prefix.dir().join(format!("export-{hive}.reg"));
+        let windows_file = format!("Z:{}", file.display()).replace('/', "\\");
+        run(prefix
+            .command("wine")
+            .args(["reg", "export", hive])
+            .arg(&windows_file)
+            .arg("/y"))?;
+        let bytes = fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let _ = fs::remove_file(&file);
+        let text = decode_reg_file(&bytes);
+        let mut section = String::new();
+        for line in text.lines() {
+            if line.starts_with('[') {
+                section = line.to_owned();
+            }
+            if line.to_lowercase().contains("caiso") {
+                found.push(format!("{section} {line}"));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `reg export` writes UTF-16 (little-endian, with a byte-order mark).
+fn decode_reg_file(bytes: &[u8]) -> String {
+    match bytes {
+        [0xff, 0xfe, rest @ ..] => {
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Every file and folder below `dir`.
+fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let path = entry.path();
+            // Wine's drive letters and special folders link out of the prefix: not followed.
+            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+                pending.push(path.clone());
+            }
+            found.insert(path);
+        }
+    }
+    Ok(found)
+}
+
+/// The prefix's file for a Windows path on drive C.
+fn unix_path(prefix: &Prefix, windows: &str) -> Result<PathBuf> {
+    let rest = windows
+        .strip_prefix("C:\\")
+        .or_else(|| windows.strip_prefix("c:\\"))
+        .ok_or_else(|| format!("{windows} is not on drive C"))?;
+    let mut path = prefix.dir().join("drive_c");
+    for part in rest.split('\\').filter(|p| !p.is_empty()) {
+        // Wine keeps the case it created; Windows names are case-insensitive.
+        let exact = path.join(part);
+        path = if exact.exists() {
+            exact
+        } else {
+            fs::read_dir(&path)
+                .ok()
+                .and_then(|entries| {
+                    entries.flatten().map(|e| e.path()).find(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(part))
+                    })
+                })
+                .unwrap_or(exact)
+        };
+    }
+    Ok(path)
+}
+
+fn capture(command: &mut Command) -> Result<String> {
+    let output = command
+        .current_dir(root())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "{:?} failed: {}",
+            command.get_args().collect::<Vec<_>>(),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
