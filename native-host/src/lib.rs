@@ -45,10 +45,20 @@ mod layout_tests {
 
     /// The `crate::<room>` paths the files of `room` name.
     fn rooms_named_by(room: &str) -> Vec<(String, String)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(room);
+        let mut pending = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(room)];
+        let mut files = Vec::new();
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("room folder") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
         let mut found = Vec::new();
-        for entry in std::fs::read_dir(&dir).expect("room folder") {
-            let path = entry.expect("entry").path();
+        for path in files {
             let text = std::fs::read_to_string(&path).expect("source");
             for (i, _) in text.match_indices("crate::") {
                 let name: String = text[i + 7..]

@@ -490,3 +490,44 @@ fn status_says_whether_the_key_opens_here_and_from_where() {
         String::from_utf8_lossy(&text.stdout)
     );
 }
+
+#[test]
+fn a_thumbprint_that_is_not_one_is_a_usage_error_and_saves_nothing() {
+    let sandbox = Sandbox::new();
+    for bad in ["12 34", &"Z".repeat(40)] {
+        let output = sandbox.cli(&["import", "--store", bad, "--label", "prod"]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("is not a thumbprint"), "{message}");
+    }
+    let both = sandbox.cli(&[
+        "import",
+        pki("valid-modern.p12").to_str().expect("path"),
+        "--store",
+        &"AB".repeat(20),
+    ]);
+    assert_eq!(both.status.code(), Some(2), "a file and --store at once");
+    assert!(!sandbox.config_dir().join("config.json").exists());
+}
+
+#[cfg(not(windows))]
+#[test]
+fn the_windows_certificate_store_is_said_to_be_windows_only_elsewhere() {
+    let sandbox = Sandbox::new();
+    for args in [
+        vec!["store"],
+        vec![
+            "import",
+            "--store",
+            "ABABABABABABABABABABABABABABABABABABABAB",
+        ],
+    ] {
+        let output = sandbox.cli(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            message.contains("the Windows certificate store exists only on Windows"),
+            "{args:?}: {message}"
+        );
+    }
+}

@@ -73,6 +73,8 @@ pub enum KeySourceKind {
     Environment,
     /// Typed at import and not kept.
     NotStored,
+    /// No passphrase: the key is in the Windows certificate store and used there.
+    WindowsStore,
 }
 
 /// Public facts about a certificate.

@@ -14,5 +14,7 @@ pub mod username;
 pub mod verify;
 pub mod xml;
 
-pub use message::{CaisoHeader, SignatureAlgorithm, SignedMessage, Signer, sign};
+pub use message::{
+    CaisoHeader, RsaKey, SignError, SignatureAlgorithm, SignedMessage, Signer, sign,
+};
 pub use verify::{Verified, VerifyError, verify};

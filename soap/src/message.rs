@@ -107,9 +107,25 @@ impl std::fmt::Display for SignError {
 
 impl std::error::Error for SignError {}
 
+/// A private key held elsewhere (the Windows certificate store, a token) that makes RSA
+/// PKCS#1 v1.5 signatures: it is given the bytes to sign and the algorithm, never hands out the
+/// key.
+pub trait RsaKey: Send + Sync {
+    /// The PKCS#1 v1.5 signature of `data` with the digest of `algorithm`.
+    fn sign_pkcs1(&self, algorithm: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>, SignError>;
+}
+
+/// Where a signer's key is.
+enum Key {
+    /// In this process.
+    Memory(Box<RsaPrivateKey>),
+    /// Held elsewhere.
+    Held(std::sync::Arc<dyn RsaKey>),
+}
+
 /// The private key and certificate that sign messages. The key never leaves this value.
 pub struct Signer {
-    key: RsaPrivateKey,
+    key: Key,
     certificate: Vec<u8>,
     algorithm: SignatureAlgorithm,
 }
@@ -138,10 +154,23 @@ impl Signer {
                 )
             })?;
         Ok(Signer {
-            key,
+            key: Key::Memory(Box::new(key)),
             certificate,
             algorithm,
         })
+    }
+
+    /// A signer whose RSA key is held elsewhere, and its certificate (DER).
+    pub fn held(
+        key: std::sync::Arc<dyn RsaKey>,
+        certificate: Vec<u8>,
+        algorithm: SignatureAlgorithm,
+    ) -> Signer {
+        Signer {
+            key: Key::Held(key),
+            certificate,
+            algorithm,
+        }
     }
 
     /// The algorithm this signer uses.
@@ -149,18 +178,22 @@ impl Signer {
         self.algorithm
     }
 
-    fn sign_bytes(&self, data: &[u8]) -> Vec<u8> {
+    fn sign_bytes(&self, data: &[u8]) -> Result<Vec<u8>, SignError> {
+        let key = match &self.key {
+            Key::Memory(key) => key,
+            Key::Held(key) => return key.sign_pkcs1(self.algorithm, data),
+        };
         // Randomized signing uses RSA blinding: the key's timing does not show.
-        match self.algorithm {
-            SignatureAlgorithm::RsaSha1 => rsa::pkcs1v15::SigningKey::<Sha1>::new(self.key.clone())
+        Ok(match self.algorithm {
+            SignatureAlgorithm::RsaSha1 => rsa::pkcs1v15::SigningKey::<Sha1>::new((**key).clone())
                 .sign_with_rng(&mut OsRng, data)
                 .to_vec(),
             SignatureAlgorithm::RsaSha256 => {
-                rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone())
+                rsa::pkcs1v15::SigningKey::<Sha256>::new((**key).clone())
                     .sign_with_rng(&mut OsRng, data)
                     .to_vec()
             }
-        }
+        })
     }
 }
 
@@ -303,7 +336,7 @@ pub fn sign(
         .find(|e| e.is(NS_DS, "SignedInfo"))
         .ok_or_else(|| SignError("internal: no SignedInfo".to_owned()))?;
     let canonical = c14n::canonicalize(signed_info_element);
-    let value = BASE64.encode(signer.sign_bytes(canonical.as_bytes()));
+    let value = BASE64.encode(signer.sign_bytes(canonical.as_bytes())?);
     Ok(SignedMessage {
         xml: envelope(&header_xml, &security(&value), &body_xml),
         message_id: header.message_id.clone(),

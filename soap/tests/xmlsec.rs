@@ -150,3 +150,64 @@ fn refuses_a_non_rsa_key_clearly() {
     let error = Signer::new(b"not a key", vec![], SignatureAlgorithm::RsaSha1).expect_err("no key");
     assert!(error.to_string().contains("RSA"));
 }
+
+/// A key held elsewhere (as the Windows certificate store holds one): it is handed only the
+/// bytes to sign, and xmlsec1 accepts what it signed, for both algorithms; a refusal to sign is
+/// an error, not a message without a signature.
+#[test]
+fn a_key_held_elsewhere_signs_what_xmlsec1_accepts_and_its_refusal_is_an_error() {
+    use caiso_soap::{RsaKey, SignError};
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer as _};
+
+    struct Held {
+        key: rsa::RsaPrivateKey,
+        refuse: bool,
+    }
+    impl RsaKey for Held {
+        fn sign_pkcs1(
+            &self,
+            algorithm: SignatureAlgorithm,
+            data: &[u8],
+        ) -> Result<Vec<u8>, SignError> {
+            if self.refuse {
+                return Err(SignError("the token is locked".to_owned()));
+            }
+            Ok(match algorithm {
+                SignatureAlgorithm::RsaSha1 => {
+                    rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(self.key.clone())
+                        .sign(data)
+                        .to_vec()
+                }
+                SignatureAlgorithm::RsaSha256 => {
+                    rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(self.key.clone())
+                        .sign(data)
+                        .to_vec()
+                }
+            })
+        }
+    }
+    let key = rsa::RsaPrivateKey::from_pkcs8_der(&pem_der(&pki().join("valid.key"))).expect("key");
+    let now = time::macros::datetime!(2026-11-22 12:00:00.250 UTC);
+    let header = CaisoHeader::new("CN=janedoex1234,OU=people,O=CAISO,C=US", now);
+    for algorithm in [SignatureAlgorithm::RsaSha1, SignatureAlgorithm::RsaSha256] {
+        let signer = Signer::held(
+            std::sync::Arc::new(Held {
+                key: key.clone(),
+                refuse: false,
+            }),
+            pem_der(&pki().join("valid.crt")),
+            algorithm,
+        );
+        let document = sign(&header, OPERATION, &signer).expect("signs").xml;
+        assert!(xmlsec1_verifies(&document), "{algorithm:?}: {document}");
+        assert!(verify(&document).is_ok(), "our verifier agrees");
+    }
+    let refusing = Signer::held(
+        std::sync::Arc::new(Held { key, refuse: true }),
+        pem_der(&pki().join("valid.crt")),
+        SignatureAlgorithm::RsaSha1,
+    );
+    let error = sign(&header, OPERATION, &refusing).expect_err("refused");
+    assert!(error.to_string().contains("the token is locked"), "{error}");
+}

@@ -62,6 +62,101 @@ fn fresh_prefix() -> Result<Prefix> {
     Ok(prefix)
 }
 
+/// Builds `store-fixture.exe` (xtask/windows/store-fixture.c), which provisions certificate
+/// store identities for the host's Windows tests, into `target/`; returns its path.
+fn store_fixture_tool() -> Result<std::path::PathBuf> {
+    let exe = root()
+        .join("target")
+        .join("windows-tools")
+        .join("store-fixture.exe");
+    if let Some(parent) = exe.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    run(Command::new("x86_64-w64-mingw32-gcc")
+        .args(["-municode", "-O2", "-Wall", "-o"])
+        .arg(&exe)
+        .arg(root().join("xtask").join("windows").join("store-fixture.c"))
+        .args(["-lcrypt32", "-ladvapi32"]))?;
+    Ok(exe)
+}
+
+/// Checks every request the store tests saved with xmlsec1 (an independent implementation):
+/// the signatures made by keys in the Windows store, RSA-SHA1 and RSA-SHA256.
+fn verify_saved_requests(dir: &Path) -> Result {
+    step("signatures made with Windows store keys, checked by xmlsec1");
+    let mut checked = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.to_string_lossy().ends_with("-request.txt") {
+                checked.push(path);
+            }
+        }
+    }
+    checked.sort();
+    let algorithms = ["xmldsig#rsa-sha1", "xmldsig-more#rsa-sha256"];
+    let store_requests: Vec<&std::path::PathBuf> = checked
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("prod-"))
+        .collect();
+    for algorithm in algorithms {
+        let signed_so = store_requests
+            .iter()
+            .any(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(algorithm)));
+        if !signed_so {
+            return Err(format!(
+                "no request signed with {algorithm} by a store key was saved in {}",
+                dir.display()
+            ));
+        }
+    }
+    for path in &checked {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let document = text
+            .find("<?xml")
+            .map(|start| &text[start..])
+            .ok_or_else(|| format!("{}: no XML request in it", path.display()))?;
+        let file = path.with_extension("xml");
+        std::fs::write(&file, document).map_err(|e| format!("{}: {e}", file.display()))?;
+        let output = Command::new("xmlsec1")
+            .args([
+                "--verify",
+                "--enabled-key-data",
+                "rsa,x509",
+                "--pubkey-cert-pem",
+            ])
+            .arg(root().join("tests/fixtures/pki/valid.crt"))
+            .args([
+                "--id-attr:Id",
+                "http://schemas.xmlsoap.org/soap/envelope/:Body",
+                "--id-attr:Id",
+                "http://www.caiso.com/soa/2006-09-30/CAISOWSHeader.xsd:CAISOWSHeader",
+            ])
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("xmlsec1: {e}"))?;
+        let log = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() || !log.contains("OK") || log.contains("FAIL") {
+            return Err(format!("xmlsec1 rejects {}:\n{log}", path.display()));
+        }
+    }
+    eprintln!(
+        "xmlsec1 verified {} signed requests ({} by Windows store keys)",
+        checked.len(),
+        store_requests.len()
+    );
+    if let Ok(figure) = std::fs::read_to_string(dir.join("latency.txt")) {
+        eprintln!("{figure}");
+    }
+    Ok(())
+}
+
 /// Builds `bcryptprimitives.dll` with `ProcessPrng` into `system32`.
 fn stand_in_process_prng(system32: &Path) -> Result {
     let sources = root().join("xtask").join("windows");
@@ -91,6 +186,9 @@ pub fn run_tests() -> Result {
     // First, while the prefix is fresh: the installer test checks that nothing is left behind.
     crate::installer::test(&prefix)?;
     step("native host tests on Windows (the Windows build under Wine)");
+    let fixture = store_fixture_tool()?;
+    let signed = root().join("target").join("store-signed-requests");
+    let _ = std::fs::remove_dir_all(&signed);
     let mut command = cargo();
     command
         .args([
@@ -114,6 +212,9 @@ pub fn run_tests() -> Result {
         )
         .env("WINEPREFIX", &prefix.dir)
         .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
-    run(&mut command)
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env("CAISO_ACCESS_STORE_FIXTURE", &fixture)
+        .env("CAISO_ACCESS_SIGNED_REQUESTS", &signed);
+    run(&mut command)?;
+    verify_saved_requests(&signed)
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use crate::identity::call_key::CallKey;
 
 use super::trust::TrustStore;
 use crate::error::{HostError, HostResult};
@@ -86,21 +86,18 @@ impl Client {
     /// A client presenting `chain` (leaf first) with `key`, trusting `trust`; `connect_to`
     /// sends connections for `host` to that address instead of resolving it.
     pub fn new(
-        chain: Vec<Vec<u8>>,
-        key: PrivateKeyDer<'static>,
+        chain: &[Vec<u8>],
+        key: &CallKey,
         trust: &TrustStore,
         connect_to: Option<(&str, SocketAddr)>,
         timeout: Duration,
     ) -> HostResult<Client> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let chain: Vec<CertificateDer<'static>> =
-            chain.into_iter().map(CertificateDer::from).collect();
         let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(key.protocol_versions())
             .map_err(|e| HostError::Internal(e.to_string()))?
             .with_root_certificates(trust.roots.clone())
-            .with_client_auth_cert(chain, key)
-            .map_err(|e| HostError::TlsSetup(e.to_string()))?;
+            .with_client_cert_resolver(key.client_certificate(chain)?);
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         let settings = Settings {
             tls,

@@ -56,18 +56,7 @@ pub fn prepare(config: &Config, label: &str, target: &Target) -> HostResult<Prep
         .as_deref()
         .and_then(SignatureAlgorithm::from_id)
         .unwrap_or_default();
-    let key_der = match &opened.key {
-        rustls::pki_types::PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
-        rustls::pki_types::PrivateKeyDer::Pkcs1(k) => k.secret_pkcs1_der().to_vec(),
-        _ => {
-            return Err(HostError::Custody(custody::CustodyError::UnsupportedKey(
-                "CAISO signs messages with RSA keys; this key is not RSA".to_owned(),
-            )));
-        }
-    };
-    let key_der = zeroize::Zeroizing::new(key_der);
-    let signer = Signer::new(&key_der, leaf.der.clone(), algorithm)
-        .map_err(|e| HostError::Custody(custody::CustodyError::UnsupportedKey(e.0)))?;
+    let signer = opened.key.signer(leaf.der.clone(), algorithm)?;
     let store = trust::load(&config.calls, target.environment);
     let timeout = config
         .calls
@@ -77,7 +66,7 @@ pub fn prepare(config: &Config, label: &str, target: &Target) -> HostResult<Prep
     let connect_to = target
         .connect_to
         .map(|address| (target.host.as_str(), address));
-    let client = Client::new(opened.chain.ders, opened.key, &store, connect_to, timeout)?;
+    let client = Client::new(&opened.chain.ders, &opened.key, &store, connect_to, timeout)?;
     Ok(Prepared {
         client,
         signer,

@@ -13,7 +13,7 @@ use super::{Failure, usage};
 use crate::actions::import::{ImportRequest, import as import_identity};
 use crate::actions::{self, Workspace};
 use crate::clock;
-use crate::identity::custody;
+use crate::identity::{custody, windows_store};
 use crate::store::config::{KeySource, PassphraseSource};
 
 /// `caiso-access import <file> [--label NAME] [--key FILE] [--environment ENV] [--kind KIND]
@@ -22,10 +22,24 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
         args,
         &["passphrase-stdin", "replace", "no-keyring"],
-        &["label", "key", "environment", "kind", "passphrase-env"],
+        &[
+            "label",
+            "key",
+            "environment",
+            "kind",
+            "passphrase-env",
+            "store",
+        ],
     )?;
-    let [file] = args.positional.as_slice() else {
-        return Err(usage("import takes one certificate file"));
+    let store = args.value("store");
+    let file = match (args.positional.as_slice(), store) {
+        ([file], None) => Some(file),
+        ([], Some(_)) if args.value("key").is_none() => None,
+        _ => {
+            return Err(usage(
+                "import takes one certificate file, or --store <thumbprint> (no file, no --key)",
+            ));
+        }
     };
     let label = args.value("label");
     if let Some(label) = label
@@ -49,17 +63,29 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some(k) => return Err(usage(format!("unknown kind {k:?} (user or application)"))),
     };
     let absolute = |p: &str| dunce::canonicalize(p).map_err(|e| Failure::from(format!("{p}: {e}")));
-    let file = absolute(file)?;
-    let source = match args.value("key") {
-        Some(key) => KeySource::Pem {
-            certificate: file,
-            key: absolute(key)?,
+    let source = match (file, store) {
+        (None, Some(thumbprint)) => KeySource::WindowsStore {
+            thumbprint: windows_store::normalise_thumbprint(thumbprint).ok_or_else(|| {
+                usage(format!(
+                    "{thumbprint:?} is not a thumbprint (40 hex digits, as `caiso-access store` lists them)"
+                ))
+            })?,
         },
-        None if starts_with_pem(&file) => KeySource::Pem {
-            certificate: file.clone(),
-            key: file,
-        },
-        None => KeySource::Pkcs12 { path: file },
+        (Some(file), _) => {
+            let file = absolute(file)?;
+            match args.value("key") {
+                Some(key) => KeySource::Pem {
+                    certificate: file,
+                    key: absolute(key)?,
+                },
+                None if starts_with_pem(&file) => KeySource::Pem {
+                    certificate: file.clone(),
+                    key: file,
+                },
+                None => KeySource::Pkcs12 { path: file },
+            }
+        }
+        (None, None) => return Err(usage("import takes one certificate file")),
     };
     let passphrase = if custody::needs_passphrase(&source).map_err(crate::HostError::from)? {
         Some(read_passphrase(&args, &source)?)
@@ -303,6 +329,85 @@ pub fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         out,
         "{label}: the file opens and the key fits the certificate"
     )?;
+    Ok(())
+}
+
+/// `caiso-access store [--json]`: CAISO's certificates in the Windows certificate store, and
+/// which are identities already.
+pub fn store(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &["json"], &[])?;
+    if !args.positional.is_empty() {
+        return Err(usage("store takes no arguments"));
+    }
+    let found = windows_store::caiso_certificates().map_err(crate::HostError::from)?;
+    let mut workspace = Workspace::open()?;
+    let config = workspace.config()?;
+    let adopted_as = |thumbprint: &str| {
+        config
+            .identities
+            .iter()
+            .find(|i| {
+                matches!(&i.source, KeySource::WindowsStore { thumbprint: t } if t == thumbprint)
+            })
+            .map(|i| i.label.clone())
+    };
+    let now = clock::now();
+    if args.flag("json") {
+        let listed: Vec<serde_json::Value> = found
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "thumbprint": c.thumbprint,
+                    "common_name": c.leaf.common_name,
+                    "subject": c.leaf.caiso_username,
+                    "issuer": c.leaf.issuer,
+                    "ca_family": c.leaf.ca_family,
+                    "not_before": crate::identity::certificate::rfc3339(c.leaf.not_before),
+                    "not_after": crate::identity::certificate::rfc3339(c.leaf.not_after),
+                    "has_key": c.key.is_some(),
+                    "identity": adopted_as(&c.thumbprint),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &listed).map_err(|e| e.to_string())?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if found.is_empty() {
+        writeln!(out, "no CAISO certificate in {}", windows_store::STORE_NAME)?;
+        return Ok(());
+    }
+    writeln!(out, "CAISO certificates in {}:", windows_store::STORE_NAME)?;
+    for c in &found {
+        let days = (c.leaf.not_after - now).whole_days();
+        let left = if days < 0 {
+            "expired".to_owned()
+        } else {
+            format!("{days} days left")
+        };
+        writeln!(
+            out,
+            "{}  {}  {}, valid to {} ({left}){}",
+            c.thumbprint,
+            c.leaf.common_name.as_deref().unwrap_or("(no common name)"),
+            c.leaf.ca_family.describe(),
+            &crate::identity::certificate::rfc3339(c.leaf.not_after)[..10],
+            if c.key.is_some() {
+                ""
+            } else {
+                ", no private key here"
+            }
+        )?;
+        match adopted_as(&c.thumbprint) {
+            Some(label) => writeln!(out, "    identity {label}")?,
+            None if c.key.is_some() => writeln!(
+                out,
+                "    use it: caiso-access import --store {} [--label <name>] [--environment map-stage]",
+                c.thumbprint
+            )?,
+            None => {}
+        }
+    }
     Ok(())
 }
 

@@ -27,6 +27,10 @@ usage:
                                       a typed passphrase goes to the OS keyring (Windows Credential
                                       Manager, macOS Keychain, Linux Secret Service) where one
                                       answers, else it is not kept
+  caiso-access import --store <thumbprint> [--label <name>] [--environment ...] [--kind ...]
+                                      use a certificate of the Windows certificate store: its key
+                                      stays there (never exported) and signs in place
+  caiso-access store [--json]         CAISO's certificates in the Windows certificate store
   caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
   caiso-access verify <label>         open the certificate file with its kept passphrase, check the
                                       key still fits and refresh what the host knows of it
@@ -116,6 +120,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("help" | "--help" | "-h") => Ok(out.write_all(USAGE.as_bytes())?),
         Some("import") => identities::import(rest, out),
         Some("status") => identities::status(rest, out),
+        Some("store") => identities::store(rest, out),
         Some("renewal") => identities::renewal_step(rest, out),
         Some("remove") => identities::remove(rest, out),
         Some("rename") => identities::rename(rest, out),

@@ -280,8 +280,12 @@ fn check(
         inner: verifier,
         chain: Mutex::new(Vec::new()),
     });
+    let versions = match (probe.with_certificate, identity) {
+        (true, Some(id)) => id.key.protocol_versions(),
+        _ => rustls::DEFAULT_VERSIONS,
+    };
     let builder = match rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
     {
         Ok(b) => b
             .dangerous()
@@ -292,15 +296,11 @@ fn check(
         }
     };
     let tls_config = match (probe.with_certificate, identity) {
-        (true, Some(id)) => builder.with_client_auth_cert(
-            id.chain
-                .ders
-                .iter()
-                .cloned()
-                .map(CertificateDer::from)
-                .collect(),
-            id.key.clone_key(),
-        ),
+        (true, Some(id)) => id
+            .key
+            .client_certificate(&id.chain.ders)
+            .map(|resolver| builder.with_client_cert_resolver(resolver))
+            .map_err(|e| e.to_string()),
         _ => Ok(builder.with_no_client_auth()),
     };
     let tls_config = match tls_config {

@@ -157,6 +157,40 @@ impl Chain {
     }
 }
 
+/// The issuers of `leaf` found in `pool`, nearest first, up to a self-signed root (a store's
+/// intermediates and roots: whichever certificates are there, the ones that chain).
+pub fn issuers_of(leaf: &[u8], pool: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let parsed: Vec<(usize, X509Certificate<'_>)> = pool
+        .iter()
+        .enumerate()
+        .filter_map(|(i, der)| parse(der).ok().map(|c| (i, c)))
+        .collect();
+    let Ok(mut current) = parse(leaf) else {
+        return Vec::new();
+    };
+    let mut chain: Vec<usize> = Vec::new();
+    while current.subject() != current.issuer() && chain.len() < 8 {
+        let Some((index, next)) = parsed.iter().find(|(i, c)| {
+            !chain.contains(i)
+                && c.subject() == current.issuer()
+                && current.verify_signature(Some(c.public_key())).is_ok()
+        }) else {
+            break;
+        };
+        chain.push(*index);
+        current = next.clone();
+    }
+    chain.into_iter().map(|i| pool[i].clone()).collect()
+}
+
+/// The RSA public key (PKCS#1 `RSAPublicKey`) of a certificate; `None` for other key types.
+pub fn rsa_public_key(der: &[u8]) -> Option<Vec<u8>> {
+    let cert = parse(der).ok()?;
+    let spki = cert.public_key();
+    (spki.algorithm.algorithm == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION)
+        .then(|| spki.subject_public_key.data.to_vec())
+}
+
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertificateError> {
     match X509Certificate::from_der(der) {
         Ok(([], cert)) => Ok(cert),

@@ -15,7 +15,9 @@ use pkcs8::der::Decode;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
 use zeroize::Zeroizing;
 
+use super::call_key::CallKey;
 use super::certificate::{CertificateError, Chain};
+use super::windows_store;
 use crate::store::config::{KeySource, PassphraseSource};
 
 /// Files above this size are not certificates (PKCS#12 exports are a few KiB).
@@ -109,6 +111,7 @@ pub fn stored_passphrase(
 /// Whether opening `source` needs a passphrase.
 pub fn needs_passphrase(source: &KeySource) -> Result<bool, CustodyError> {
     match source {
+        KeySource::WindowsStore { .. } => Ok(false),
         KeySource::Pkcs12 { path } => {
             let data = read(path)?;
             match Pkcs12Archive::from_pkcs12(&data, "") {
@@ -138,7 +141,7 @@ pub struct ForUse {
     /// The certificate and its issuers, leaf first.
     pub chain: Chain,
     /// The private key.
-    pub key: PrivateKeyDer<'static>,
+    pub key: CallKey,
 }
 
 /// Opens `source` for making calls; refuses a key that does not belong to the certificate.
@@ -155,11 +158,16 @@ pub fn open_for_use(source: &KeySource, passphrase: Option<&str>) -> Result<ForU
 fn open_parts(
     source: &KeySource,
     passphrase: Option<&str>,
-) -> Result<(Chain, bool, PrivateKeyDer<'static>), CustodyError> {
+) -> Result<(Chain, bool, CallKey), CustodyError> {
     let (certificates, key) = match source {
         KeySource::Pkcs12 { path } => open_pkcs12(path, passphrase)?,
         KeySource::Pem { certificate, key } => {
             (pem_certificates(certificate)?, pem_key(key, passphrase)?)
+        }
+        KeySource::WindowsStore { thumbprint } => {
+            let opened = windows_store::open(thumbprint)?;
+            let (chain, _) = Chain::assemble(opened.chain, None)?;
+            return Ok((chain, opened.key_matches, CallKey::Store(opened.key)));
         }
     };
     let signing_key = rustls::crypto::ring::sign::any_supported_type(&key)
@@ -169,7 +177,7 @@ fn open_parts(
         return Err(CustodyError::NoCertificate);
     }
     let (chain, key_matches) = Chain::assemble(certificates, public.as_deref())?;
-    Ok((chain, key_matches, key))
+    Ok((chain, key_matches, CallKey::File(key)))
 }
 
 fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, CustodyError> {

@@ -1,13 +1,16 @@
 //! One certificate's life: where it is kept and how it is opened ([`custody`], [`keyring`]), what
 //! it says ([`certificate`], the one parsed form), its status ([`status`]), CAISO's renewal
-//! procedure ([`renewal`]) and the business-day calendar it counts in ([`calendar`]).
+//! procedure ([`renewal`]) and the business-day calendar it counts in ([`calendar`]); certificates
+//! kept in the Windows certificate store ([`windows_store`]).
 
 pub mod calendar;
+pub mod call_key;
 pub mod certificate;
 pub mod custody;
 pub mod keyring;
 pub mod renewal;
 pub mod status;
+pub mod windows_store;
 
 use certificate::{CertificateError, Chain};
 

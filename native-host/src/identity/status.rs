@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::Identity;
 use super::renewal;
-use crate::store::config::{IdentityConfig, PassphraseSource};
+use crate::store::config::{IdentityConfig, KeySource, PassphraseSource};
 use crate::store::renewal_book::RenewalRecord;
 
 /// Whether this process can open `identity`'s key without a prompt, and from where.
@@ -24,6 +24,17 @@ pub fn key_access(identity: &IdentityConfig) -> KeyAccess {
             ""
         }
     );
+    if let KeySource::WindowsStore { .. } = &identity.source {
+        return KeyAccess {
+            available: true,
+            source: KeySourceKind::WindowsStore,
+            detail: format!(
+                "the key is in {}, used there (never exported)",
+                super::windows_store::STORE_NAME
+            ),
+            fix: String::new(),
+        };
+    }
     let (available, source, detail, fix) = match &identity.passphrase {
         PassphraseSource::None => (
             true,
@@ -100,6 +111,9 @@ pub fn identity_status(
             ));
         }
     }
+    if let KeySource::WindowsStore { thumbprint } = &identity.source {
+        problems.extend(store_problems(loaded, thumbprint));
+    }
     let certificate = match &loaded.chain {
         Ok(chain) => Some(chain.summary(identity.key_matches, now)),
         Err(e) => {
@@ -146,4 +160,43 @@ pub fn identity_status(
         problems,
         key_access: key_access(identity),
     }
+}
+
+/// What the Windows certificate store says about a store identity: its certificate gone, or a
+/// newer one with the same common name there (CAISO's renewal put it there), to be adopted.
+fn store_problems(loaded: &Identity, thumbprint: &str) -> Vec<String> {
+    use super::windows_store;
+    let Ok(in_store) = windows_store::caiso_certificates() else {
+        return vec![format!(
+            "{} cannot be read by this process",
+            windows_store::STORE_NAME
+        )];
+    };
+    let mut problems = Vec::new();
+    if !in_store.iter().any(|c| c.thumbprint == thumbprint) {
+        problems.push(format!(
+            "its certificate is no longer in {} (removed or replaced): adopt the current one (caiso-access store)",
+            windows_store::STORE_NAME
+        ));
+    }
+    let Ok(chain) = &loaded.chain else {
+        return problems;
+    };
+    let newer = in_store.iter().find(|c| {
+        c.key.is_some()
+            && chain.leaf.common_name.is_some()
+            && c.leaf.common_name == chain.leaf.common_name
+            && c.leaf.not_after > chain.leaf.not_after
+    });
+    if let Some(newer) = newer {
+        problems.push(format!(
+            "a renewed certificate for {} is in {} (valid to {}): use it with caiso-access import --store {} --label {}",
+            chain.leaf.common_name.as_deref().unwrap_or_default(),
+            windows_store::STORE_NAME,
+            &super::certificate::rfc3339(newer.leaf.not_after)[..10],
+            newer.thumbprint,
+            loaded.config.label
+        ));
+    }
+    problems
 }

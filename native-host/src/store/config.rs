@@ -172,6 +172,12 @@ pub enum KeySource {
         /// Absolute path of the key file.
         key: PathBuf,
     },
+    /// A certificate in the current user's Windows certificate store (`My`), its key used
+    /// where the store keeps it.
+    WindowsStore {
+        /// Its SHA-1 thumbprint, 40 upper-case hex digits.
+        thumbprint: String,
+    },
 }
 
 impl KeySource {
@@ -180,6 +186,7 @@ impl KeySource {
         match self {
             KeySource::Pkcs12 { path } => vec![path],
             KeySource::Pem { certificate, key } => vec![certificate, key],
+            KeySource::WindowsStore { .. } => Vec::new(),
         }
     }
 }
