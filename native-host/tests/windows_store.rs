@@ -219,10 +219,14 @@ fn a_store_identity_makes_signed_calls_with_mutual_tls_and_both_signatures() {
         medians.push(format!("{label} {signature}: median {:.1} ms", times[1]));
     }
     // The figure for the note: a store key next to a file key, same run, same sandbox.
-    eprintln!(
-        "call latency against the sandbox (5 calls each): {}",
+    let figure = format!(
+        "call latency against the sandbox (3 calls each, debug build under Wine): {}",
         medians.join("; ")
     );
+    eprintln!("{figure}");
+    if let Some(dir) = &saved {
+        std::fs::write(dir.join("latency.txt"), &figure).expect("latency figure");
+    }
     // diagnose: TLS with the store key's certificate and the signed call, stage by stage.
     let diagnosis: Value = serde_json::from_str(&host.cli_ok(&[
         "diagnose",
