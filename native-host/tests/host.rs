@@ -34,7 +34,9 @@ fn handshake_reports_versions_and_refuses_other_protocols() {
             "call",
             "diagnose",
             "report",
-            "call_parameter"
+            "call_parameter",
+            "store_certificates",
+            "adopt"
         ])
     );
     let future = host.request(2, "hello", json!({"protocol": 99, "client": "test/99"}));
@@ -551,4 +553,26 @@ fn the_sc_id_is_set_through_the_protocol_and_checked_by_the_host() {
         cleared["ok"]["identities"][0].get("parameters").is_none(),
         "{cleared}"
     );
+}
+
+#[cfg(not(windows))]
+#[test]
+fn the_windows_store_commands_say_they_are_windows_only_elsewhere() {
+    let sandbox = Sandbox::new();
+    let mut host = sandbox.host();
+    for (id, command, args) in [
+        (1, "store_certificates", json!({})),
+        (2, "adopt", json!({"thumbprint": "AB".repeat(20)})),
+    ] {
+        let answer = host.request(id, command, args);
+        assert_eq!(answer["error"]["code"], "certificate", "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("exists only on Windows")),
+            "{answer}"
+        );
+    }
+    let bad = host.request(3, "adopt", json!({"thumbprint": "../../cert.pfx"}));
+    assert_eq!(bad["error"]["code"], "bad_arguments", "{bad}");
 }

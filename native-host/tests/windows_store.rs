@@ -78,7 +78,12 @@ fn provision(leaf: &str) -> String {
 }
 
 fn listed(host: &Sandbox) -> Vec<Value> {
-    serde_json::from_str(&host.cli_ok(&["store", "--json"])).expect("store --json")
+    let listed: Value =
+        serde_json::from_str(&host.cli_ok(&["store", "--json"])).expect("store --json");
+    listed["certificates"]
+        .as_array()
+        .cloned()
+        .expect("certificates")
 }
 
 fn status_of(host: &Sandbox, label: &str) -> Value {
@@ -308,5 +313,81 @@ fn a_thumbprint_not_in_the_store_is_refused_with_the_way_to_list_them() {
                 .expect("config")
                 .contains("prod"),
         "nothing is saved"
+    );
+}
+
+/// What the popup offers: the store's CAISO certificates through the host, and "use this
+/// certificate", which names one by thumbprint; the host takes only CAISO's, and says why not.
+#[test]
+fn the_extension_lists_the_store_and_adopts_a_caiso_certificate_by_thumbprint_only() {
+    let caiso = provision("valid");
+    let foreign = provision("server");
+    let host = Sandbox::new();
+    let mut browser = host.host();
+    let hello = browser.request(1, "hello", json!({"protocol": 1, "client": "t/1"}));
+    let commands = hello["ok"]["commands"].to_string();
+    assert!(
+        commands.contains("store_certificates") && commands.contains("adopt"),
+        "{hello}"
+    );
+
+    let listed = browser.request(2, "store_certificates", json!({}));
+    let certificates = listed["ok"]["certificates"]
+        .as_array()
+        .expect("certificates");
+    let entry = certificates
+        .iter()
+        .find(|c| c["thumbprint"] == caiso.as_str())
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(entry["has_key"], true);
+    assert_eq!(entry["identity"], Value::Null);
+    assert_eq!(entry["days_left"], 343, "{entry}");
+    assert!(
+        !certificates
+            .iter()
+            .any(|c| c["thumbprint"] == foreign.as_str()),
+        "only CAISO's certificates are listed: {listed}"
+    );
+
+    // Not CAISO's: refused, nothing adopted.
+    let refused = browser.request(3, "adopt", json!({"thumbprint": foreign}));
+    assert_eq!(refused["error"]["code"], "bad_arguments", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is not CAISO's")),
+        "{refused}"
+    );
+    // Not a thumbprint, or no such certificate: refused with the reason.
+    let bad = browser.request(4, "adopt", json!({"thumbprint": "C:\\Users\\me\\cert.pfx"}));
+    assert_eq!(bad["error"]["code"], "bad_arguments", "{bad}");
+    let absent = browser.request(5, "adopt", json!({"thumbprint": "00".repeat(20)}));
+    assert!(
+        absent["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no certificate with the thumbprint")),
+        "{absent}"
+    );
+    let unknown_field = browser.request(6, "adopt", json!({"thumbprint": caiso, "path": "x"}));
+    assert_eq!(
+        unknown_field["error"]["code"], "bad_arguments",
+        "{unknown_field}"
+    );
+
+    let adopted = browser.request(7, "adopt", json!({"thumbprint": caiso}));
+    let identities = adopted["ok"]["identities"]
+        .as_array()
+        .expect("a status report");
+    assert_eq!(identities.len(), 1, "{adopted}");
+    assert_eq!(identities[0]["label"], "janedoex1234");
+    assert_eq!(identities[0]["key_access"]["source"], "windows_store");
+    let again = browser.request(8, "store_certificates", json!({}));
+    assert!(
+        again["ok"]["certificates"]
+            .as_array()
+            .expect("certificates")
+            .iter()
+            .any(|c| c["thumbprint"] == caiso.as_str() && c["identity"] == "janedoex1234"),
+        "{again}"
     );
 }

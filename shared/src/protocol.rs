@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Environment;
 use crate::calls::CallRequest;
 use crate::certificate::IdentityStatus;
 use crate::diagnostics::{DiagnoseRequest, ReportRequest};
@@ -90,6 +91,13 @@ pub enum Command {
     /// Sets or clears a value test calls need for an identity (the SC ID); answered with the
     /// updated [`crate::calls::TestCatalog`].
     CallParameter(CallParameterUpdate),
+    /// CAISO's certificates in the Windows certificate store (Windows hosts); answered with
+    /// [`StoreCertificates`].
+    StoreCertificates(NoArgs),
+    /// Makes a CAISO certificate of the Windows certificate store an identity, named by its
+    /// thumbprint (an identifier, never a path); its key stays in the store. Answered with the
+    /// new [`StatusReport`].
+    Adopt(AdoptRequest),
 }
 
 impl Command {
@@ -104,6 +112,8 @@ impl Command {
             Command::Diagnose(_) => "diagnose",
             Command::Report(_) => "report",
             Command::CallParameter(_) => "call_parameter",
+            Command::StoreCertificates(_) => "store_certificates",
+            Command::Adopt(_) => "adopt",
         }
     }
 }
@@ -134,6 +144,51 @@ pub struct CallParameterUpdate {
     pub parameter: String,
     /// The value, or `null` to clear it.
     pub value: Option<String>,
+}
+
+/// Arguments of [`Command::Adopt`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdoptRequest {
+    /// The certificate's SHA-1 thumbprint, as [`StoreCertificates`] lists it.
+    pub thumbprint: String,
+    /// The environment it is for (production when not given).
+    #[serde(default)]
+    pub environment: Option<Environment>,
+}
+
+/// The answer to [`Command::StoreCertificates`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCertificates {
+    /// The store, as people see it in Windows.
+    pub store: String,
+    /// CAISO's certificates there, latest expiry first.
+    pub certificates: Vec<StoreCertificate>,
+}
+
+/// One CAISO certificate of the Windows certificate store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCertificate {
+    /// SHA-1 thumbprint, 40 upper-case hex digits.
+    pub thumbprint: String,
+    /// The subject's common name.
+    pub common_name: Option<String>,
+    /// The subject as CAISO's web services expect it.
+    pub subject: String,
+    /// The issuer.
+    pub issuer: String,
+    /// Which CA family issued it.
+    pub ca_family: crate::certificate::CaFamily,
+    /// Start of validity (RFC 3339).
+    pub not_before: String,
+    /// End of validity (RFC 3339).
+    pub not_after: String,
+    /// Whole days until expiry (negative once expired).
+    pub days_left: i64,
+    /// Whether the store holds its private key (without it, it cannot be used).
+    pub has_key: bool,
+    /// The label of the identity it already is, if any.
+    pub identity: Option<String>,
 }
 
 /// Arguments of [`Command::Renewal`].

@@ -1,11 +1,13 @@
 //! The use cases both front ends call: the cached [`workspace`] (configuration, renewal book,
 //! parsed certificates, call engine), [`import`] with renewal detection, renewal steps
-//! ([`renewal`]) and settings edits ([`settings`]). Each returns typed results and
+//! ([`renewal`]), settings edits ([`settings`]) and the Windows certificate store's certificates
+//! ([`windows_store`]). Each returns typed results and
 //! [`crate::HostError`]s; wording and exit codes belong to the front ends.
 
 pub mod import;
 pub mod renewal;
 pub mod settings;
+pub mod windows_store;
 pub mod workspace;
 
 pub use workspace::Workspace;

@@ -339,68 +339,39 @@ pub fn store(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     if !args.positional.is_empty() {
         return Err(usage("store takes no arguments"));
     }
-    let found = windows_store::caiso_certificates().map_err(crate::HostError::from)?;
-    let mut workspace = Workspace::open()?;
-    let config = workspace.config()?;
-    let adopted_as = |thumbprint: &str| {
-        config
-            .identities
-            .iter()
-            .find(|i| {
-                matches!(&i.source, KeySource::WindowsStore { thumbprint: t } if t == thumbprint)
-            })
-            .map(|i| i.label.clone())
-    };
-    let now = clock::now();
+    let listed = actions::windows_store::list(&mut Workspace::open()?, clock::now())?;
     if args.flag("json") {
-        let listed: Vec<serde_json::Value> = found
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "thumbprint": c.thumbprint,
-                    "common_name": c.leaf.common_name,
-                    "subject": c.leaf.caiso_username,
-                    "issuer": c.leaf.issuer,
-                    "ca_family": c.leaf.ca_family,
-                    "not_before": crate::identity::certificate::rfc3339(c.leaf.not_before),
-                    "not_after": crate::identity::certificate::rfc3339(c.leaf.not_after),
-                    "has_key": c.key.is_some(),
-                    "identity": adopted_as(&c.thumbprint),
-                })
-            })
-            .collect();
         serde_json::to_writer_pretty(&mut *out, &listed).map_err(|e| e.to_string())?;
         writeln!(out)?;
         return Ok(());
     }
-    if found.is_empty() {
-        writeln!(out, "no CAISO certificate in {}", windows_store::STORE_NAME)?;
+    if listed.certificates.is_empty() {
+        writeln!(out, "no CAISO certificate in {}", listed.store)?;
         return Ok(());
     }
-    writeln!(out, "CAISO certificates in {}:", windows_store::STORE_NAME)?;
-    for c in &found {
-        let days = (c.leaf.not_after - now).whole_days();
-        let left = if days < 0 {
+    writeln!(out, "CAISO certificates in {}:", listed.store)?;
+    for c in &listed.certificates {
+        let left = if c.days_left < 0 {
             "expired".to_owned()
         } else {
-            format!("{days} days left")
+            format!("{} days left", c.days_left)
         };
         writeln!(
             out,
             "{}  {}  {}, valid to {} ({left}){}",
             c.thumbprint,
-            c.leaf.common_name.as_deref().unwrap_or("(no common name)"),
-            c.leaf.ca_family.describe(),
-            &crate::identity::certificate::rfc3339(c.leaf.not_after)[..10],
-            if c.key.is_some() {
+            c.common_name.as_deref().unwrap_or("(no common name)"),
+            c.ca_family.describe(),
+            &c.not_after[..10],
+            if c.has_key {
                 ""
             } else {
                 ", no private key here"
             }
         )?;
-        match adopted_as(&c.thumbprint) {
+        match &c.identity {
             Some(label) => writeln!(out, "    identity {label}")?,
-            None if c.key.is_some() => writeln!(
+            None if c.has_key => writeln!(
                 out,
                 "    use it: caiso-access import --store {} [--label <name>] [--environment map-stage]",
                 c.thumbprint

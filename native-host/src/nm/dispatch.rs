@@ -34,6 +34,7 @@ pub fn protocol_error(error: &HostError) -> ProtocolError {
         HostError::InvalidTransition(_) => ErrorCode::InvalidTransition,
         HostError::Storage(_) => ErrorCode::Storage,
         HostError::InvalidValue(_) | HostError::InvalidLabel(_) => ErrorCode::BadArguments,
+        HostError::Custody(_) | HostError::KeyMismatch => ErrorCode::Certificate,
         _ => ErrorCode::Internal,
     };
     ProtocolError::new(code, error.to_string())
@@ -168,7 +169,7 @@ fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)
 }
 
 /// The commands this host knows, as named on the wire.
-pub const COMMANDS: [&str; 8] = [
+pub const COMMANDS: [&str; 10] = [
     "hello",
     "status",
     "renewal",
@@ -177,6 +178,8 @@ pub const COMMANDS: [&str; 8] = [
     "diagnose",
     "report",
     "call_parameter",
+    "store_certificates",
+    "adopt",
 ];
 
 fn truncate(s: &str) -> String {
@@ -285,6 +288,23 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
             }))
         }
         Command::Status(_) => now(to_value(&workspace.status(clock::now())?)),
+        Command::StoreCertificates(_) => now(to_value(&actions::windows_store::list(
+            workspace,
+            clock::now(),
+        )?)),
+        Command::Adopt(request) => {
+            let adopted = actions::windows_store::adopt(
+                workspace,
+                &request.thumbprint,
+                request.environment,
+                None,
+            )?;
+            log::info(&format!(
+                "adopted a certificate of the Windows store as {}",
+                truncate(&adopted.label)
+            ));
+            now(to_value(&workspace.status(clock::now())?))
+        }
         Command::CallParameter(update) => {
             actions::settings::set_call_parameter(
                 workspace,
