@@ -10,7 +10,8 @@
 //! `msiexec /i /qn`, checks the files and keys, that the installed program's `doctor` finds every
 //! browser correctly registered in the scope's hive, and that the registration starts the host
 //! the way the browsers do (Chrome and Edge through `cmd.exe /d /c`, Firefox directly) and it
-//! answers a `hello`; then uninstalls with `msiexec /x /qn` and checks that nothing is left, on
+//! answers a `hello`; installs the next version's package over it (one product must be left,
+//! still registered); then uninstalls with `msiexec /x /qn` and checks that nothing is left, on
 //! disk or in the registry.
 
 use std::collections::BTreeSet;
@@ -177,10 +178,25 @@ pub fn test(prefix: &Prefix) -> Result {
         for browser in [Browser::Edge, Browser::Firefox] {
             check_browser_start(prefix, scope, browser)?;
         }
+        // A newer package replaces this one: one product left, the newer, still registered.
+        let (newer, newer_version) = upgrade_package(scope)?;
+        run(prefix
+            .command("wine")
+            .args(["msiexec", "/i"])
+            .arg(&newer)
+            .arg("/qn"))?;
+        let products = products(prefix)?;
+        if products.len() != 1 || !products[0].contains(&newer_version) {
+            return Err(format!(
+                "{scope:?}: after installing {newer_version} over {} the installed products are {products:?}",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        check_doctor(prefix, scope, &check_installed(prefix, scope)?)?;
         run(prefix
             .command("wine")
             .args(["msiexec", "/x"])
-            .arg(&package)
+            .arg(&newer)
             .arg("/qn"))?;
         let left_in_registry = registry_mentions(prefix)?;
         if !left_in_registry.is_empty() {
@@ -208,6 +224,53 @@ pub fn test(prefix: &Prefix) -> Result {
         eprintln!("{scope:?}: installed, registered with every browser, uninstalled cleanly");
     }
     Ok(())
+}
+
+/// The package of `scope` as the next patch version would build it (the same files), for the
+/// upgrade check; returns it and that version.
+fn upgrade_package(scope: Scope) -> Result<(PathBuf, String)> {
+    let mut parts: Vec<u64> = env!("CARGO_PKG_VERSION")
+        .split('.')
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    parts.resize(3, 0);
+    parts[2] += 1;
+    let version = format!("{}.{}.{}", parts[0], parts[1], parts[2]);
+    let stage = root().join("target").join("installer");
+    let package = stage.join(format!("upgrade-{}.msi", scope.wix_scope()));
+    run(Command::new("wixl")
+        .args(["-a", "x64", "-D"])
+        .arg(format!("Scope={}", scope.wix_scope()))
+        .arg("-D")
+        .arg(format!("Version={version}"))
+        .arg("-o")
+        .arg(&package)
+        .arg(stage.join("caiso-access.wxs")))?;
+    Ok((package, version))
+}
+
+/// The names of the caiso-access products Windows lists as installed (Apps / Programs and
+/// Features), for this user and for the machine.
+fn products(prefix: &Prefix) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for hive in ["HKEY_CURRENT_USER", "HKEY_LOCAL_MACHINE"] {
+        let output = prefix
+            .command("wine")
+            .args(["reg", "query"])
+            .arg(format!(
+                "{hive}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall"
+            ))
+            .arg("/s")
+            .output()
+            .map_err(|e| format!("reg query: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+        found.extend(text.lines().filter_map(|line| {
+            let (_, value) = line.split_once("DisplayName")?;
+            let value = value.trim().strip_prefix("REG_SZ")?.trim();
+            value.starts_with("caiso-access").then(|| value.to_owned())
+        }));
+    }
+    Ok(found)
 }
 
 /// Where a package put the program.
