@@ -48,8 +48,13 @@ pub struct StoredCertificate {
 /// An open system store of the current user, read-only.
 struct Store(HCERTSTORE);
 
+/// `ERROR_FILE_NOT_FOUND`: the store has never been written (a user who never had a
+/// certificate of that kind).
+const STORE_NOT_FOUND: u32 = 2;
+
 impl Store {
-    fn open(name: &str) -> Result<Store, String> {
+    /// Opens the store `name`; `None` when it does not exist yet.
+    fn open(name: &str) -> Result<Option<Store>, String> {
         let wide = wide(name);
         // SAFETY: `wide` is a NUL-terminated UTF-16 string that lives across the call; the flags
         // ask for an existing store, read-only.
@@ -64,11 +69,14 @@ impl Store {
                 wide.as_ptr().cast(),
             )
         };
-        if handle.is_null() {
-            Err(last_error(&format!("opening the certificate store {name}")))
-        } else {
-            Ok(Store(handle))
+        if !handle.is_null() {
+            return Ok(Some(Store(handle)));
         }
+        // SAFETY: reads the calling thread's last error, no arguments.
+        if unsafe { GetLastError() } == STORE_NOT_FOUND {
+            return Ok(None);
+        }
+        Err(last_error(&format!("opening the certificate store {name}")))
     }
 }
 
@@ -80,8 +88,11 @@ impl Drop for Store {
 }
 
 /// Every certificate in the current user's store `name` (`My`, `CA`, `Root`).
+/// A store that does not exist yet holds none.
 pub fn certificates(name: &str) -> Result<Vec<StoredCertificate>, String> {
-    let store = Store::open(name)?;
+    let Some(store) = Store::open(name)? else {
+        return Ok(Vec::new());
+    };
     let mut found = Vec::new();
     let mut context: *const CERT_CONTEXT = ptr::null();
     loop {
@@ -321,4 +332,17 @@ fn last_error(what: &str) -> String {
         _ => "",
     };
     format!("{what} failed: 0x{code:08X}{meaning}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A user who never had a certificate has no `My` store yet: that is an empty list, not an
+    /// error (found when a fresh Wine prefix was asked before any certificate was added).
+    #[test]
+    fn a_store_never_written_holds_no_certificates() {
+        let listed = certificates("caiso-access-test-never-written").expect("no error");
+        assert!(listed.is_empty());
+    }
 }
