@@ -14,7 +14,6 @@
 //! still registered); then uninstalls with `msiexec /x /qn` and checks that nothing is left, on
 //! disk or in the registry.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +23,7 @@ use caiso_access_host::registration::{Browser, Os, Place, UserDirs, manifest, pl
 use caiso_shared::protocol::{CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID, chromium_origin};
 
 use crate::windows_test::{Prefix, TARGET};
-use crate::{Result, cargo, root, run, step, write};
+use crate::{Result, cargo, files_under, output, root, run, step, write};
 
 /// The program's name inside the installation folder; the manifests name it relatively.
 const EXE: &str = "caiso-access.exe";
@@ -163,11 +162,7 @@ pub fn test(prefix: &Prefix) -> Result {
         }
         let package = scope.package();
         let started = std::time::Instant::now();
-        run(prefix
-            .command("wine")
-            .args(["msiexec", "/i"])
-            .arg(&package)
-            .arg("/qn"))?;
+        msiexec(prefix, "/i", &package)?;
         eprintln!(
             "installed {} in {:.1} s",
             package.display(),
@@ -180,11 +175,7 @@ pub fn test(prefix: &Prefix) -> Result {
         }
         // A newer package replaces this one: one product left, the newer, still registered.
         let (newer, newer_version) = upgrade_package(scope)?;
-        run(prefix
-            .command("wine")
-            .args(["msiexec", "/i"])
-            .arg(&newer)
-            .arg("/qn"))?;
+        msiexec(prefix, "/i", &newer)?;
         let products = products(prefix)?;
         if products.len() != 1 || !products[0].contains(&newer_version) {
             return Err(format!(
@@ -193,11 +184,7 @@ pub fn test(prefix: &Prefix) -> Result {
             ));
         }
         check_doctor(prefix, scope, &check_installed(prefix, scope)?)?;
-        run(prefix
-            .command("wine")
-            .args(["msiexec", "/x"])
-            .arg(&newer)
-            .arg("/qn"))?;
+        msiexec(prefix, "/x", &newer)?;
         let left_in_registry = registry_mentions(prefix)?;
         if !left_in_registry.is_empty() {
             return Err(format!(
@@ -273,6 +260,15 @@ fn products(prefix: &Prefix) -> Result<Vec<String>> {
     Ok(found)
 }
 
+/// `msiexec <action> <package> /qn` (`/i` installs, `/x` removes), silently as IT runs it.
+fn msiexec(prefix: &Prefix, action: &str, package: &Path) -> Result {
+    run(prefix
+        .command("wine")
+        .args(["msiexec", action])
+        .arg(package)
+        .arg("/qn"))
+}
+
 /// Where a package put the program.
 struct Installed {
     /// The installation folder as Windows names it (`C:\...\caiso-access\`).
@@ -319,12 +315,13 @@ fn check_installed(prefix: &Prefix, scope: Scope) -> Result<Installed> {
             return Err(format!("{key} is {value:?}, expected {windows}{manifest}"));
         }
     }
-    let version = capture(
+    let version = output(
         prefix
             .command("wine")
             .arg(format!("{windows}{EXE}"))
             .arg("--version"),
-    )?;
+    )
+    .ok_or("the installed program does not start (--version)")?;
     if !version.contains(env!("CARGO_PKG_VERSION")) {
         return Err(format!("the installed program says {version:?}"));
     }
@@ -510,24 +507,6 @@ fn decode_reg_file(bytes: &[u8]) -> String {
     }
 }
 
-/// Every file and folder below `dir`.
-fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
-    let mut found = BTreeSet::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(folder) = pending.pop() {
-        for entry in fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
-            let entry = entry.map_err(|e| e.to_string())?;
-            let path = entry.path();
-            // Wine's drive letters and special folders link out of the prefix: not followed.
-            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
-                pending.push(path.clone());
-            }
-            found.insert(path);
-        }
-    }
-    Ok(found)
-}
-
 /// The prefix's file for a Windows path on drive C.
 fn unix_path(prefix: &Prefix, windows: &str) -> Result<PathBuf> {
     let rest = windows
@@ -553,19 +532,4 @@ fn unix_path(prefix: &Prefix, windows: &str) -> Result<PathBuf> {
         };
     }
     Ok(path)
-}
-
-fn capture(command: &mut Command) -> Result<String> {
-    let output = command
-        .current_dir(root())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(format!(
-            "{:?} failed: {}",
-            command.get_args().collect::<Vec<_>>(),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

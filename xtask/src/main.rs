@@ -176,6 +176,24 @@ fn write(path: &Path, contents: &[u8]) -> Result {
     fs::write(path, contents).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Every file and folder below `dir`.
+fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let path = entry.path();
+            // Links are not followed (a Wine prefix's drive letters lead out of it).
+            if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+                pending.push(path.clone());
+            }
+            found.insert(path);
+        }
+    }
+    Ok(found)
+}
+
 // ---------------------------------------------------------------------------------------------
 // setup
 

@@ -84,22 +84,11 @@ fn store_fixture_tool() -> Result<std::path::PathBuf> {
 /// the signatures made by keys in the Windows store, RSA-SHA1 and RSA-SHA256.
 fn verify_saved_requests(dir: &Path) -> Result {
     step("signatures made with Windows store keys, checked by xmlsec1");
-    let mut checked = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.to_string_lossy().ends_with("-request.txt") {
-                checked.push(path);
-            }
-        }
-    }
-    checked.sort();
+    // Sorted (a set): the report names them in order.
+    let checked: Vec<std::path::PathBuf> = crate::files_under(dir)?
+        .into_iter()
+        .filter(|path| path.to_string_lossy().ends_with("-request.txt"))
+        .collect();
     let algorithms = ["xmldsig#rsa-sha1", "xmldsig-more#rsa-sha256"];
     let store_requests: Vec<&std::path::PathBuf> = checked
         .iter()

@@ -101,22 +101,20 @@ pub fn caiso_certificates() -> Result<Vec<StoreCertificate>, CustodyError> {
 
 /// The certificate with `thumbprint` in the current user's store (CAISO's or not).
 pub fn find(thumbprint_wanted: &str) -> Result<StoreCertificate, CustodyError> {
-    capi::certificates("My")
+    let stored = capi::certificates("My")
         .map_err(unavailable)?
         .into_iter()
         .find(|stored| thumbprint(&stored.der) == thumbprint_wanted)
-        .map(|stored| -> Result<StoreCertificate, CustodyError> {
-            Ok(StoreCertificate {
-                thumbprint: thumbprint_wanted.to_owned(),
-                leaf: Chain::from_stored(vec![stored.der])?.leaf,
-                key: stored.key,
-            })
-        })
-        .unwrap_or_else(|| {
-            Err(CustodyError::Read(format!(
+        .ok_or_else(|| {
+            CustodyError::Read(format!(
                 "no certificate with the thumbprint {thumbprint_wanted} in {STORE_NAME} (removed, or renewed?): see `caiso-access store`"
-            )))
-        })
+            ))
+        })?;
+    Ok(StoreCertificate {
+        thumbprint: thumbprint_wanted.to_owned(),
+        leaf: Chain::from_stored(vec![stored.der])?.leaf,
+        key: stored.key,
+    })
 }
 
 /// The certificate, then its issuers from the user's intermediate and root stores.
