@@ -463,12 +463,18 @@ fn a_field_cannot_forge_a_log_line() {
 #[test]
 fn an_unread_log_never_blocks_the_host() {
     let sandbox = Sandbox::new();
-    let common::Host {
-        child,
-        stdin,
-        mut stdout,
-    } = sandbox.host();
-    let mut stdin = stdin.expect("stdin");
+    // Started by hand: the test's Host would read standard error.
+    let mut child = common::starting(|| {
+        sandbox
+            .command()
+            .arg(common::OUR_ORIGIN)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+    });
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
     let (done, finished) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut answers = 0;
@@ -500,6 +506,9 @@ fn an_unread_log_never_blocks_the_host() {
     reader.join().expect("reader");
     let output = child.wait_with_output().expect("exit");
     assert!(output.status.success());
+    sandbox
+        .folders()
+        .check("the host's log", &String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]

@@ -28,7 +28,9 @@ before(async () => {
 
 after(async () => {
   await server?.close();
-  host?.remove();
+  // Every answer the host gave this file's browsers, checked for its folders (answers.mjs).
+  const checked = host?.remove();
+  assert.ok(checked > 10_000, `the host's answers were recorded (${checked} bytes)`);
 });
 
 async function popupCertificates(browser) {

@@ -39,7 +39,8 @@ try {
   writeFileSync(join(copy, 'floor-script.js'), 'document.body.dataset.scriptStartMs = String(Math.round(performance.now()));\n');
 
   server = await startServer({ hosts: hostsOf(loadCases()) });
-  host = hostConfig();
+  // Not recorded: the recorder's shell and tee would be part of every host start timed here.
+  host = hostConfig(undefined, { record: false });
   browser = await launchChromium({ port: server.port, nativeHost: host.nativeHost, extension: copy });
   const base = `chrome-extension://${browser.extensionId}/`;
   const open = async (path, ready, read) => {

@@ -74,9 +74,25 @@ impl Sandbox {
         command
     }
 
-    /// Runs the command line.
+    /// Runs the command line. A support report (printed or written with `--out`) is checked
+    /// for this test's folders like every native messaging answer.
     pub fn cli(&self, args: &[&str]) -> Output {
-        starting(|| self.command().args(args).stdin(Stdio::null()).output())
+        let output = starting(|| self.command().args(args).stdin(Stdio::null()).output());
+        if args.first() == Some(&"report") {
+            // With `--out` the owner is told where the file went; the file is the report.
+            let report = match args.iter().position(|a| *a == "--out") {
+                Some(out) => std::fs::read_to_string(args[out + 1]).unwrap_or_default(),
+                None => String::from_utf8_lossy(&output.stdout).into_owned(),
+            };
+            self.folders().check("the support report", &report);
+        }
+        output
+    }
+
+    /// This test's folders, which nothing the extension, a report reader or a log reader gets
+    /// may name (issue 15).
+    pub fn folders(&self) -> Folders {
+        Folders::of(&[self.temp.path(), &pki("")])
     }
 
     /// Runs the command line and insists on success.
@@ -152,6 +168,8 @@ impl Sandbox {
             child,
             stdin,
             stdout,
+            folders: self.folders(),
+            finished: false,
         }
     }
 
@@ -176,7 +194,49 @@ pub fn starting<T>(mut start: impl FnMut() -> std::io::Result<T>) -> T {
     }
 }
 
-/// A running host.
+/// Folders that no answer, report or log line may name, in every form a path takes in them:
+/// as given, canonical (on Windows with and without the `\\?\` prefix) and JSON-escaped.
+pub struct Folders {
+    forms: Vec<String>,
+}
+
+impl Folders {
+    /// The forms of these folders.
+    pub fn of(folders: &[&Path]) -> Folders {
+        let mut forms = Vec::new();
+        for folder in folders {
+            let given = folder
+                .to_string_lossy()
+                .trim_end_matches(['/', '\\'])
+                .to_owned();
+            let mut plain = vec![given];
+            if let Ok(canonical) = folder.canonicalize() {
+                let canonical = canonical.to_string_lossy().into_owned();
+                plain.push(canonical.trim_start_matches(r"\\?\").to_owned());
+                plain.push(canonical);
+            }
+            for form in plain {
+                let escaped = serde_json::to_string(&form).expect("json");
+                forms.push(escaped.trim_matches('"').to_owned());
+                forms.push(form);
+            }
+        }
+        forms.sort();
+        forms.dedup();
+        Folders { forms }
+    }
+
+    /// Fails the test if `text` (from `what`) names one of the folders.
+    pub fn check(&self, what: &str, text: &str) {
+        if let Some(form) = self.forms.iter().find(|form| text.contains(form.as_str())) {
+            panic!("{what} names this test's folder {form}:\n{text}");
+        }
+    }
+}
+
+/// A running host. Every frame it writes and, when it is finished or dropped, everything it
+/// logged is checked for the test's folders: the whole suite shows that no path reaches the
+/// extension or the log (issue 15).
 pub struct Host {
     /// The process.
     pub child: Child,
@@ -184,6 +244,8 @@ pub struct Host {
     pub stdin: Option<ChildStdin>,
     /// Its output.
     pub stdout: ChildStdout,
+    folders: Folders,
+    finished: bool,
 }
 
 impl Host {
@@ -214,6 +276,10 @@ impl Host {
         }
         let mut body = vec![0u8; u32::from_ne_bytes(header) as usize];
         self.stdout.read_exact(&mut body).expect("frame body");
+        self.folders.check(
+            "an answer to the extension",
+            &String::from_utf8_lossy(&body),
+        );
         Some(serde_json::from_slice(&body).expect("host writes JSON"))
     }
 
@@ -226,11 +292,55 @@ impl Host {
     /// Closes input and waits; returns the exit code and stderr.
     pub fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
-        let output = self.child.wait_with_output().expect("wait");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        self.finished = true;
+        let log = self.log();
+        let status = self.child.wait().expect("wait");
+        (status.code(), log)
+    }
+
+    /// What the host wrote to stderr (its log) until it closed it, checked for the test's
+    /// folders.
+    fn log(&mut self) -> String {
+        let mut log = Vec::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_end(&mut log).expect("log");
+        }
+        let log = String::from_utf8_lossy(&log).into_owned();
+        self.folders.check("the host's log", &log);
+        log
+    }
+}
+
+impl Drop for Host {
+    /// A test that ends with its host running: the host is told its input ended, given two
+    /// seconds to stop (it may be waiting out a rate limit), and what it logged is checked too.
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        drop(self.stdin.take());
+        let stderr = self.child.stderr.take();
+        let reader = std::thread::spawn(move || {
+            let mut log = Vec::new();
+            if let Some(mut stderr) = stderr {
+                let _ = stderr.read_to_end(&mut log);
+            }
+            log
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !matches!(self.child.try_wait(), Ok(Some(_))) {
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let log = reader.join().unwrap_or_default();
+        if !std::thread::panicking() {
+            self.folders
+                .check("the host's log", &String::from_utf8_lossy(&log));
+        }
     }
 }
 

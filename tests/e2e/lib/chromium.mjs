@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { recordingProgram } from './answers.mjs';
 import { fromRoot } from './cases.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -27,7 +28,8 @@ export function extensionIdFromKey(base64Key) {
  * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
  * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now, env}`
  *   (its configuration folder and pinned clock), or with `program` another executable in its
- *   place; without it the host is not registered
+ *   place, with `record` a folder that gets a copy of what it writes; without it the host is
+ *   not registered
  */
 export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost }) {
   const manifestPath = join(extension, 'manifest.json');
@@ -46,10 +48,13 @@ export async function launchChromium({ port, headless = true, extension = extens
     // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
     execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
-    if (nativeHost.program) {
-      // Registered as installed, but another program answers (a stand-in for an older host).
+    // Registered as installed, but another program answers (a stand-in for an older host), or
+    // the host answers through a recorder.
+    const program = nativeHost.program
+      ?? (nativeHost.record ? recordingProgram(scratch, hostBinary, nativeHost.record) : undefined);
+    if (program) {
       const registered = join(profile, 'NativeMessagingHosts', 'caiso_access.json');
-      writeFileSync(registered, JSON.stringify({ ...JSON.parse(readFileSync(registered, 'utf8')), path: nativeHost.program }));
+      writeFileSync(registered, JSON.stringify({ ...JSON.parse(readFileSync(registered, 'utf8')), path: program }));
     }
   }
   const context = await chromium.launchPersistentContext(profile, {

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkRecord } from './answers.mjs';
 import { fromRoot } from './cases.mjs';
 import { hostBinary } from './chromium.mjs';
 
@@ -36,9 +37,15 @@ export const DEMO_CARDS = [
 /** The SC ID the sandbox entitles its demo certificates to. */
 export const DEMO_SC_ID = 'DEMO';
 
-/** A fresh configuration folder with `identities` imported; `remove()` deletes it. */
-export function hostConfig(identities = DEMO_IDENTITIES) {
+/**
+ * A fresh configuration folder with `identities` imported. A browser launched with its
+ * `nativeHost` records what the host writes (unless `record` is false, as for the popup
+ * benchmark); `remove()` checks that record for this folder and the test PKI's (see
+ * answers.mjs), deletes both and returns how many bytes of answers it checked.
+ */
+export function hostConfig(identities = DEMO_IDENTITIES, { record = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'caiso-access-host-'));
+  const records = record ? mkdtempSync(join(tmpdir(), 'caiso-access-answers-')) : undefined;
   const env = { ...process.env, CAISO_ACCESS_CONFIG_DIR: dir, CAISO_ACCESS_TEST_NOW: PINNED_NOW, CAISO_P12_PASS: testPassphrase() };
   for (const [file, label, environment] of identities) {
     execFileSync(hostBinary, ['import', pki(file), '--label', label, '--environment', environment,
@@ -49,8 +56,15 @@ export function hostConfig(identities = DEMO_IDENTITIES) {
   return {
     dir,
     /** Options for launchChromium({nativeHost}). */
-    nativeHost: { configDir: dir, now: PINNED_NOW, env: { CAISO_P12_PASS: testPassphrase() } },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    nativeHost: { configDir: dir, now: PINNED_NOW, env: { CAISO_P12_PASS: testPassphrase() }, record: records },
+    remove: () => {
+      try {
+        return records ? checkRecord(records, [dir, pki('')]) : 0;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        if (records) rmSync(records, { recursive: true, force: true });
+      }
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { recordingProgram } from './answers.mjs';
 import { hostBinary } from './chromium.mjs';
 import { extensionDir, FIREFOX, localSitePrefs, scratchProfile, stopGroup } from './firefox.mjs';
 
@@ -130,7 +131,8 @@ class Marionette {
  *   ports 443/80 are rewritten to it
  * @param {string[]} [options.hosts] CAISO host names to resolve locally
  * @param {string} [options.caPath] PEM of the stand-in server's CA, trusted in the profile
- * @param {object} [options.nativeHost] register the real host for this browser: `{configDir, now, env}`
+ * @param {object} [options.nativeHost] register the real host for this browser: `{configDir, now, env}`,
+ *   with `record` a folder that gets a copy of what it writes
  * @param {string} [options.extension] unpacked add-on folder (default dist/firefox)
  */
 export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost, extension = extensionDir } = {}) {
@@ -155,6 +157,12 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
     // Firefox looks in $HOME/.mozilla/native-messaging-hosts; the host inherits this env.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
     execFileSync(hostBinary, ['install', '--browser', 'firefox'], { env, stdio: 'pipe' });
+    if (nativeHost.record) {
+      // The host answers through a recorder (answers.mjs).
+      const registered = join(scratch, '.mozilla', 'native-messaging-hosts', 'caiso_access.json');
+      const path = recordingProgram(scratch, hostBinary, nativeHost.record);
+      writeFileSync(registered, JSON.stringify({ ...JSON.parse(readFileSync(registered, 'utf8')), path }));
+    }
   }
   const child = spawn(FIREFOX, ['--headless', '--marionette', '--remote-allow-system-access', '--no-remote', '--profile', profile], {
     cwd: scratch,
