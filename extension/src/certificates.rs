@@ -97,13 +97,19 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
     )?;
     let identities = items(&field(&ok, "report"), "identities");
     if identities.is_empty() {
+        // On Windows the certificate is usually in the certificate store already.
+        let how = if text(&field(&ok, "host"), "os") == "windows" {
+            "No certificate configured yet. Use one from the Windows certificate store (below, when the host finds CAISO's there), or run: caiso-access import <file.p12> --label production"
+        } else {
+            "No certificate configured yet. On this computer run: caiso-access import <file.p12> --label production"
+        };
         append(
             &section,
             el(
                 &doc,
                 "p",
                 &[("class", "detail"), ("id", "no-identities")],
-                "No certificate configured yet. On this computer run: caiso-access import <file.p12> --label production",
+                how,
             )?,
         )?;
     }
@@ -114,6 +120,15 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
         append(&section, identity_card(&doc, identity, now_ms)?)?;
     }
     Ok(())
+}
+
+/// The CA family as people know it.
+pub(crate) fn ca_name(family: &str) -> &'static str {
+    match family {
+        "verizon_cybertrust" => "Cybertrust (retired CA)",
+        "entrust" => "Entrust",
+        _ => "Other CA",
+    }
 }
 
 /// Whether a certificate needs nothing from the user: not near expiry, from the current CA, no
@@ -199,11 +214,7 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             )?,
         )?;
         let family = text(&cert, "ca_family");
-        let ca = match family.as_str() {
-            "verizon_cybertrust" => "Cybertrust (retired CA)",
-            "entrust" => "Entrust",
-            _ => "Other CA",
-        };
+        let ca = ca_name(&family);
         let line = el(doc, "div", &[("class", "row")], "")?;
         append(
             &line,

@@ -9,6 +9,7 @@
 //! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
 //! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
+//! - [`render_store_offer`]: offers the Windows store's CAISO certificates that are not identities.
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
 //! - [`parse_thresholds`], [`check_thresholds`]: reminder thresholds typed or set by policy,
 //!   checked with the host's rule.
@@ -28,6 +29,7 @@ mod certificates;
 mod dom;
 mod popup;
 mod reminders;
+mod store_offer;
 
 pub use calls::{render_call_progress, render_call_result, render_tests, show_call_key};
 pub use certificates::render_certificates;
@@ -35,6 +37,7 @@ pub use popup::render_popup;
 pub use reminders::{
     check_thresholds, due_reminders, parse_thresholds, reminder_label, status_badge,
 };
+pub use store_offer::render_store_offer;
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
 /// uses), so the module carries no second parser.

@@ -131,7 +131,8 @@ async function remember(args, answer) {
 
 // The extension's own pages reach the host through here: one connection serves them all.
 // Messages from anything but this extension are ignored, and only these commands pass.
-const PAGE_COMMANDS = new Set(['status', 'renewal', 'tests', 'call', 'diagnose', 'report', 'call_parameter']);
+const PAGE_COMMANDS = new Set(['status', 'renewal', 'tests', 'call', 'diagnose', 'report', 'call_parameter',
+  'store_certificates', 'adopt']);
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== api.runtime.id) return false;
   if (message?.type === 'host-status') {

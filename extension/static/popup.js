@@ -5,8 +5,8 @@
 // opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
 // certificate's renewal guide (reminder notifications link there).
 import {
-  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderTests, showCallChoice, showCallKey,
-  transactionIdProblem,
+  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderStoreOffer, renderTests, showCallChoice,
+  showCallKey, transactionIdProblem,
 } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
@@ -84,9 +84,18 @@ async function main() {
     openAskedGuide();
     return hostAnswer;
   };
+  // On Windows, CAISO's certificates in the certificate store that are not identities yet.
+  let storeAnswer = null;
+  const refreshStore = async (answer) => {
+    const host = answer?.ok?.host;
+    if (host?.os !== 'windows' || !host.commands?.includes('store_certificates')) return;
+    storeAnswer = await hostRequest('store_certificates', {});
+    renderStoreOffer(root, storeAnswer);
+  };
   refreshStatus().then(async (answer) => {
     testsAnswer = answer?.ok ? await hostRequest('tests', {}) : answer;
     renderTests(root, testsAnswer, environment);
+    await refreshStore(answer);
   });
 
   // Progress of the running test call, relayed by the background worker.
@@ -107,6 +116,8 @@ async function main() {
       if (!askedTab) window.close();
     } else if (step) {
       await renewalStep(step);
+    } else if (event.target.closest('button.adopt')) {
+      await adopt(event.target.closest('button.adopt'));
     } else if (event.target.closest('#run-call')) {
       await runCall();
     } else if (event.target.closest('#save-sc-id')) {
@@ -161,6 +172,24 @@ async function main() {
     document.getElementById('call-environment').value = where;
     showCallChoice(root, testsAnswer);
     document.getElementById('sc-id-problem').textContent = value ? `Test calls now query SC ID ${value.toUpperCase()}.` : 'No SC ID set.';
+  }
+
+  // "Use this certificate": the host adopts it by thumbprint; the popup, the badge and the
+  // test section then show it like any identity.
+  async function adopt(button) {
+    button.disabled = true;
+    const target = document.getElementById('store-environment')?.value ?? 'production';
+    const answer = await hostRequest('adopt', { thumbprint: button.dataset.thumbprint, environment: target });
+    if (!answer?.ok) {
+      document.getElementById('store-problem').textContent = answer?.error?.message ?? 'The host did not answer.';
+      button.disabled = false;
+      return;
+    }
+    const status = await refreshStatus();
+    testsAnswer = await hostRequest('tests', {});
+    renderTests(root, testsAnswer, environment);
+    await refreshStore(status);
+    await api.runtime.sendMessage({ type: 'check-certificates' });
   }
 
   async function renewalStep(button) {

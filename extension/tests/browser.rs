@@ -4,7 +4,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Document, Element};
 
-use caiso_access_extension::render_popup;
+use caiso_access_extension::{render_popup, render_store_offer};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -139,4 +139,75 @@ fn unknown_environment_is_an_error_and_leaves_the_page_alone() {
     root.set_text_content(Some("before"));
     assert!(render_popup(&root, None, "staging", true).is_err());
     assert_eq!(root.text_content().as_deref(), Some("before"));
+}
+
+fn answer(json: &str) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(json).expect("test JSON")
+}
+
+const STORE: &str = r#"{"ok": {"store": "Windows certificate store (Current User, Personal)", "certificates": [
+  {"thumbprint": "AA11", "common_name": "janedoex1234", "ca_family": "entrust", "days_left": 343, "has_key": true, "identity": null},
+  {"thumbprint": "BB22", "common_name": "ellenoldx0001", "ca_family": "verizon_cybertrust", "days_left": -53, "has_key": false, "identity": null},
+  {"thumbprint": "CC33", "common_name": "johnroex5678", "ca_family": "entrust", "days_left": 9, "has_key": true, "identity": "map-stage"}
+]}}"#;
+
+#[wasm_bindgen_test]
+fn the_store_offer_lists_certificates_not_yet_identities_after_the_certificates() {
+    let root = fresh_root();
+    let certificates = document().create_element("section").expect("section");
+    certificates.set_id("certificates");
+    root.append_child(&certificates).expect("append");
+    render_store_offer(&root, answer(STORE)).expect("renders");
+    let offer = find(&root, "#certificates + #store-certificates").expect("after the certificates");
+    assert_eq!(offer.get_attribute("data-state").as_deref(), Some("ok"));
+    let rows = offer.query_selector_all("li").expect("rows");
+    assert_eq!(rows.length(), 2, "the adopted one is left out");
+    let jane = find(&offer, r#"li[data-common-name="janedoex1234"]"#).expect("offered");
+    assert_eq!(jane.get_attribute("data-days-left").as_deref(), Some("343"));
+    let text = jane.text_content().unwrap_or_default();
+    assert!(
+        text.contains("Issued by Entrust") && text.contains("343 days left"),
+        "{text}"
+    );
+    let button = find(&jane, "button.adopt").expect("use this certificate");
+    assert_eq!(
+        button.get_attribute("data-thumbprint").as_deref(),
+        Some("AA11")
+    );
+    let old = find(&offer, r#"li[data-common-name="ellenoldx0001"]"#).expect("listed");
+    assert!(find(&old, "button").is_none(), "no key, nothing to adopt");
+    let text = old.text_content().unwrap_or_default();
+    assert!(
+        text.contains("expired") && text.contains("not on this computer"),
+        "{text}"
+    );
+    assert!(find(&offer, "#store-environment").is_some());
+    // Rendered again (after an adoption) it replaces itself, not adds a second.
+    render_store_offer(&root, answer(STORE)).expect("renders");
+    assert_eq!(
+        root.query_selector_all("#store-certificates")
+            .expect("all")
+            .length(),
+        1
+    );
+}
+
+#[wasm_bindgen_test]
+fn nothing_to_offer_removes_the_section_and_an_error_is_shown() {
+    let root = fresh_root();
+    render_store_offer(&root, answer(STORE)).expect("renders");
+    assert!(find(&root, "#store-certificates").is_some());
+    let adopted = r#"{"ok": {"store": "s", "certificates": [{"thumbprint": "CC33", "common_name": "x", "has_key": true, "identity": "prod"}]}}"#;
+    render_store_offer(&root, answer(adopted)).expect("renders");
+    assert!(find(&root, "#store-certificates").is_none());
+    let failed = r#"{"error": {"code": "certificate", "message": "the Windows certificate store could not be read"}}"#;
+    render_store_offer(&root, answer(failed)).expect("renders");
+    let offer = find(&root, "#store-certificates").expect("shown");
+    assert_eq!(offer.get_attribute("data-state").as_deref(), Some("error"));
+    assert!(
+        offer
+            .text_content()
+            .unwrap_or_default()
+            .contains("could not be read")
+    );
 }

@@ -44,10 +44,11 @@ impl Drop for Prefix {
     }
 }
 
-fn fresh_prefix() -> Result<Prefix> {
+/// A fresh prefix named `name` (per run), with the `ProcessPrng` stand-in and its server running.
+fn fresh_prefix(name: &str) -> Result<Prefix> {
     let dir = root()
         .join("target")
-        .join(format!("wine-prefix-{}", std::process::id()));
+        .join(format!("wine-prefix-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let prefix = Prefix { dir };
     run(prefix.command("wineboot").arg("-i"))?;
@@ -157,13 +158,15 @@ fn stand_in_process_prng(system32: &Path) -> Result {
         .arg("-ladvapi32"))
 }
 
-/// `cargo xtask windows [installers]`: the Windows job alone, or only its installer test.
+/// `cargo xtask windows [installers|browser]`: the Windows job alone, or only its installer test
+/// or its browser test.
 pub fn job(only: Option<&str>) -> Result {
     match only {
         None => run_tests(),
-        Some("installers") => crate::installer::test(&fresh_prefix()?),
+        Some("installers") => crate::installer::test(&fresh_prefix("installers")?),
+        Some("browser") => browser_with_the_windows_host(&store_fixture_tool()?),
         Some(other) => Err(format!(
-            "unknown part of the Windows job: {other} (installers)"
+            "unknown part of the Windows job: {other} (installers, browser)"
         )),
     }
 }
@@ -171,7 +174,7 @@ pub fn job(only: Option<&str>) -> Result {
 /// Tests the installers, then runs the host's and the shared crate's tests as Windows programs,
 /// under Wine.
 pub fn run_tests() -> Result {
-    let prefix = fresh_prefix()?;
+    let prefix = fresh_prefix("tests")?;
     // First, while the prefix is fresh: the installer test checks that nothing is left behind.
     crate::installer::test(&prefix)?;
     step("native host tests on Windows (the Windows build under Wine)");
@@ -205,5 +208,25 @@ pub fn run_tests() -> Result {
         .env("CAISO_ACCESS_STORE_FIXTURE", &fixture)
         .env("CAISO_ACCESS_SIGNED_REQUESTS", &signed);
     run(&mut command)?;
-    verify_saved_requests(&signed)
+    verify_saved_requests(&signed)?;
+    drop(prefix);
+    browser_with_the_windows_host(&fixture)
+}
+
+/// Chromium with the extension and the Windows host under Wine, in a prefix of its own (the
+/// tests above leave certificates in the store): the popup's "use this certificate".
+fn browser_with_the_windows_host(fixture: &Path) -> Result {
+    step(
+        "end-to-end: Chromium with the Windows host under Wine, certificates in the Windows store",
+    );
+    let prefix = fresh_prefix("browser")?;
+    run(Command::new("node")
+        .args([
+            "--test",
+            "--test-timeout=300000",
+            "--test-reporter=spec",
+            "tests/e2e/windows-host.test.mjs",
+        ])
+        .env("CAISO_E2E_WINE_PREFIX", prefix.dir())
+        .env("CAISO_E2E_STORE_FIXTURE", fixture))
 }

@@ -73,9 +73,10 @@ export const sandboxBinary = fromRoot('target', 'release', 'caiso-sandbox');
 
 /**
  * Starts the sandbox on a free loopback port with `behave` (`['<operation>=<behaviour>']`) and
- * points the host configuration `dir` at it. Resolves with `{address, stop()}`.
+ * points the host configuration `dir` at it (or lets `configure(address)` do that, for a host
+ * other than the Linux build). Resolves with `{address, stop()}`.
  */
-export async function startSandbox(dir, behave = []) {
+export async function startSandbox(dir, behave = [], configure = undefined) {
   const { spawn } = await import('node:child_process');
   const args = ['--listen', '127.0.0.1:0', '--pki', fromRoot('tests', 'fixtures', 'pki')];
   for (const b of behave) args.push('--behave', b);
@@ -89,7 +90,11 @@ export async function startSandbox(dir, behave = []) {
     });
     child.on('exit', (code) => reject(new Error(`caiso-sandbox exited with ${code}`)));
   });
-  execFileSync(hostBinary, ['sandbox', address, '--ca', pki('server-root.pem')],
-    { env: { ...process.env, CAISO_ACCESS_CONFIG_DIR: dir }, stdio: 'pipe' });
+  if (configure) {
+    configure(address);
+  } else {
+    execFileSync(hostBinary, ['sandbox', address, '--ca', pki('server-root.pem')],
+      { env: { ...process.env, CAISO_ACCESS_CONFIG_DIR: dir }, stdio: 'pipe' });
+  }
   return { address, stop: () => child.kill() };
 }
