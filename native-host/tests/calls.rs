@@ -626,7 +626,7 @@ fn keys_the_extension_reads() -> std::collections::BTreeSet<String> {
 /// Issue 11: the extension reads host answers by key; a key the host no longer sends (or never
 /// did) would read as empty without any error. Every key it reads must be one the real host
 /// sends, collected here from real answers: handshake, status with a renewal in progress, the
-/// test catalog, a call with its progress events, an error.
+/// test catalog, a call with its progress events, an error; and the Windows store's listing.
 #[test]
 fn the_extension_reads_only_keys_the_host_sends() {
     let sandbox = caiso(&[("cmri-market-awards", Behaviour::AupOnce(1))]);
@@ -658,6 +658,24 @@ fn the_extension_reads_only_keys_the_host_sends() {
             break;
         }
     }
+    // The Windows store's listing, as the host serialises it (the store exists only on Windows,
+    // and in this test it holds nothing to list).
+    let listing = caiso_shared::protocol::StoreCertificates {
+        store: "store".into(),
+        certificates: vec![caiso_shared::protocol::StoreCertificate {
+            thumbprint: "AA".into(),
+            common_name: Some("janedoex1234".into()),
+            subject: "CN=janedoex1234".into(),
+            issuer: "CN=Entrust CAISO".into(),
+            ca_family: caiso_shared::certificate::CaFamily::Entrust,
+            not_before: common::NOW.into(),
+            not_after: common::NOW.into(),
+            days_left: 1,
+            has_key: true,
+            identity: None,
+        }],
+    };
+    keys_of(&serde_json::to_value(listing).expect("json"), &mut sent);
     // Made by the extension itself: the background's `{ok: {host, report}}` wrapper of the
     // handshake and status answers, and the reminder record it keeps in storage.
     let own = ["host", "report", "fingerprint", "expired_on"];
