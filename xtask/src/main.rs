@@ -582,6 +582,10 @@ fn test(args: &[String]) -> Result {
         "warnings",
     ]))?;
     step("dependency policy (deny.toml: licenses, banned crates, sources; duplicates listed)");
+    // cargo-deny reads the metadata offline, which needs every locked crate in the cache, also
+    // those only other targets use (zip's `cfg(fuzzing)` dependency): a fresh machine has
+    // downloaded only what its builds so far needed.
+    run(cargo().arg("fetch"))?;
     run(Command::new(tools_bin("cargo-deny")).args([
         "--offline",
         "check",
