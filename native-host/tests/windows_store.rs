@@ -391,3 +391,48 @@ fn the_extension_lists_the_store_and_adopts_a_caiso_certificate_by_thumbprint_on
         "{again}"
     );
 }
+
+/// A certificate whose key a CNG key storage provider keeps (a smart card, a TPM, the software
+/// KSP) is listed with its key, and adopting it opens the key through NCrypt by provider and
+/// name. Wine 8 keeps no named CNG keys, so here that fails: the user is told which provider and
+/// why, and nothing is saved. (Signing with a CNG key is shown in capi.rs, on an imported key.)
+#[test]
+fn a_cng_key_is_opened_through_ncrypt_and_a_failure_names_the_provider() {
+    let der = pki("store/cybertrust.der");
+    let added = store_fixture(&[
+        "cng".as_ref(),
+        der.as_os_str(),
+        format!("caiso-access-test-cng-{}", std::process::id()).as_ref(),
+    ]);
+    assert!(
+        added.status.success(),
+        "store-fixture cng: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let bytes = std::fs::read(&der).expect("fixture");
+    let thumbprint: String = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    let host = Sandbox::new();
+    let entry = listed(&host)
+        .into_iter()
+        .find(|c| c["thumbprint"] == thumbprint.as_str())
+        .expect("listed");
+    assert_eq!(entry["common_name"], "samuelx4321");
+    assert_eq!(entry["ca_family"], "verizon_cybertrust");
+    assert_eq!(entry["has_key"], true);
+    let output = host.cli(&["import", "--store", &thumbprint]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "opening the key of Microsoft Software Key Storage Provider (CNG) failed: 0x8009"
+        ),
+        "{stderr}"
+    );
+    let status: Value =
+        serde_json::from_str(&host.cli_ok(&["status", "--json"])).expect("status --json");
+    assert_eq!(status["identities"], json!([]), "nothing saved: {status}");
+}

@@ -8,6 +8,10 @@
  *
  *   store-fixture add <key.pvk> <certificate.der> <container>
  *       PVK from `openssl rsa -outform PVK -pvk-none`; the key is imported not exportable.
+ *   store-fixture cng <certificate.der> <key name>
+ *       adds the certificate to "My" with the key-provider property Windows gives a key of a CNG
+ *       key storage provider (the software KSP; a smart card's looks the same): provider type 0,
+ *       key spec 0. The key itself is not made: Wine 8's NCrypt keeps no named keys.
  *   store-fixture ca <certificate.der>
  *       adds an issuing CA to the current user's intermediate store ("CA").
  *   store-fixture export <container>
@@ -98,6 +102,35 @@ static int add(const wchar_t *pvk_path, const wchar_t *cert_path, const wchar_t 
     return 0;
 }
 
+static int add_cng(const wchar_t *cert_path, const wchar_t *key_name) {
+    DWORD cert_size = 0;
+    BYTE *cert = read_file(cert_path, &cert_size);
+    if (!cert) {
+        fprintf(stderr, "store-fixture: cannot read the certificate file\n");
+        return 2;
+    }
+    HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                                     CERT_SYSTEM_STORE_CURRENT_USER, L"My");
+    if (!store) return fail("CertOpenStore(My)");
+    PCCERT_CONTEXT context = NULL;
+    if (!CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, cert,
+                                          cert_size, CERT_STORE_ADD_REPLACE_EXISTING, &context))
+        return fail("CertAddEncodedCertificateToStore");
+    CRYPT_KEY_PROV_INFO info = {0};
+    info.pwszContainerName = (LPWSTR)key_name;
+    info.pwszProvName = (LPWSTR)L"Microsoft Software Key Storage Provider";
+    info.dwProvType = 0;
+    info.dwKeySpec = 0;
+    if (!CertSetCertificateContextProperty(context, CERT_KEY_PROV_INFO_PROP_ID, 0, &info))
+        return fail("CertSetCertificateContextProperty(CERT_KEY_PROV_INFO_PROP_ID)");
+    CertFreeCertificateContext(context);
+    if (!CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, NULL))
+        return fail("CertControlStore(COMMIT)");
+    CertCloseStore(store, 0);
+    free(cert);
+    return 0;
+}
+
 static int add_ca(const wchar_t *cert_path) {
     DWORD cert_size = 0;
     BYTE *cert = read_file(cert_path, &cert_size);
@@ -139,8 +172,9 @@ static int export_key(const wchar_t *container) {
 
 int wmain(int argc, wchar_t **argv) {
     if (argc == 5 && wcscmp(argv[1], L"add") == 0) return add(argv[2], argv[3], argv[4]);
+    if (argc == 4 && wcscmp(argv[1], L"cng") == 0) return add_cng(argv[2], argv[3]);
     if (argc == 3 && wcscmp(argv[1], L"ca") == 0) return add_ca(argv[2]);
     if (argc == 3 && wcscmp(argv[1], L"export") == 0) return export_key(argv[2]);
-    fprintf(stderr, "usage: store-fixture add <key.pvk> <certificate.der> <container> | ca <certificate.der> | export <container>\n");
+    fprintf(stderr, "usage: store-fixture add <key.pvk> <certificate.der> <container> | cng <certificate.der> <key name> | ca <certificate.der> | export <container>\n");
     return 2;
 }
