@@ -51,6 +51,26 @@ static BYTE *read_file(const wchar_t *path, DWORD *size) {
 #define PVK_MAGIC 0xb0b5f11eu
 #define PVK_HEADER 24
 
+/* Adds a certificate to the current user's store `name`, with its key-provider property when
+ * `info` is given, and commits the store. */
+static int put_certificate(const wchar_t *name, const BYTE *cert, DWORD cert_size,
+                           const CRYPT_KEY_PROV_INFO *info) {
+    HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                                     CERT_SYSTEM_STORE_CURRENT_USER, name);
+    if (!store) return fail("CertOpenStore");
+    PCCERT_CONTEXT context = NULL;
+    if (!CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, cert,
+                                          cert_size, CERT_STORE_ADD_REPLACE_EXISTING, &context))
+        return fail("CertAddEncodedCertificateToStore");
+    if (info && !CertSetCertificateContextProperty(context, CERT_KEY_PROV_INFO_PROP_ID, 0, info))
+        return fail("CertSetCertificateContextProperty(CERT_KEY_PROV_INFO_PROP_ID)");
+    CertFreeCertificateContext(context);
+    if (!CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, NULL))
+        return fail("CertControlStore(COMMIT)");
+    CertCloseStore(store, 0);
+    return 0;
+}
+
 static int add(const wchar_t *pvk_path, const wchar_t *cert_path, const wchar_t *container) {
     DWORD pvk_size = 0, cert_size = 0;
     BYTE *pvk = read_file(pvk_path, &pvk_size);
@@ -79,27 +99,15 @@ static int add(const wchar_t *pvk_path, const wchar_t *cert_path, const wchar_t 
     CryptDestroyKey(key);
     CryptReleaseContext(prov, 0);
 
-    HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                                     CERT_SYSTEM_STORE_CURRENT_USER, L"My");
-    if (!store) return fail("CertOpenStore(My)");
-    PCCERT_CONTEXT context = NULL;
-    if (!CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, cert,
-                                          cert_size, CERT_STORE_ADD_REPLACE_EXISTING, &context))
-        return fail("CertAddEncodedCertificateToStore");
     CRYPT_KEY_PROV_INFO info = {0};
     info.pwszContainerName = (LPWSTR)container;
     info.pwszProvName = (LPWSTR)MS_ENHANCED_PROV_W;
     info.dwProvType = PROV_RSA_FULL;
     info.dwKeySpec = key_spec;
-    if (!CertSetCertificateContextProperty(context, CERT_KEY_PROV_INFO_PROP_ID, 0, &info))
-        return fail("CertSetCertificateContextProperty(CERT_KEY_PROV_INFO_PROP_ID)");
-    CertFreeCertificateContext(context);
-    if (!CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, NULL))
-        return fail("CertControlStore(COMMIT)");
-    CertCloseStore(store, 0);
+    int status = put_certificate(L"My", cert, cert_size, &info);
     free(pvk);
     free(cert);
-    return 0;
+    return status;
 }
 
 static int add_cng(const wchar_t *cert_path, const wchar_t *key_name) {
@@ -109,26 +117,14 @@ static int add_cng(const wchar_t *cert_path, const wchar_t *key_name) {
         fprintf(stderr, "store-fixture: cannot read the certificate file\n");
         return 2;
     }
-    HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                                     CERT_SYSTEM_STORE_CURRENT_USER, L"My");
-    if (!store) return fail("CertOpenStore(My)");
-    PCCERT_CONTEXT context = NULL;
-    if (!CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, cert,
-                                          cert_size, CERT_STORE_ADD_REPLACE_EXISTING, &context))
-        return fail("CertAddEncodedCertificateToStore");
     CRYPT_KEY_PROV_INFO info = {0};
     info.pwszContainerName = (LPWSTR)key_name;
     info.pwszProvName = (LPWSTR)L"Microsoft Software Key Storage Provider";
     info.dwProvType = 0;
     info.dwKeySpec = 0;
-    if (!CertSetCertificateContextProperty(context, CERT_KEY_PROV_INFO_PROP_ID, 0, &info))
-        return fail("CertSetCertificateContextProperty(CERT_KEY_PROV_INFO_PROP_ID)");
-    CertFreeCertificateContext(context);
-    if (!CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, NULL))
-        return fail("CertControlStore(COMMIT)");
-    CertCloseStore(store, 0);
+    int status = put_certificate(L"My", cert, cert_size, &info);
     free(cert);
-    return 0;
+    return status;
 }
 
 static int add_ca(const wchar_t *cert_path) {
@@ -138,17 +134,9 @@ static int add_ca(const wchar_t *cert_path) {
         fprintf(stderr, "store-fixture: cannot read the certificate file\n");
         return 2;
     }
-    HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                                     CERT_SYSTEM_STORE_CURRENT_USER, L"CA");
-    if (!store) return fail("CertOpenStore(CA)");
-    if (!CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, cert,
-                                          cert_size, CERT_STORE_ADD_REPLACE_EXISTING, NULL))
-        return fail("CertAddEncodedCertificateToStore(CA)");
-    if (!CertControlStore(store, 0, CERT_STORE_CTRL_COMMIT, NULL))
-        return fail("CertControlStore(COMMIT)");
-    CertCloseStore(store, 0);
+    int status = put_certificate(L"CA", cert, cert_size, NULL);
     free(cert);
-    return 0;
+    return status;
 }
 
 static int export_key(const wchar_t *container) {

@@ -331,36 +331,33 @@ fn cng_sign(key: usize, digest: Digest, value: &[u8]) -> Result<Vec<u8>, String>
     };
     let flags = BCRYPT_PAD_PKCS1 | NCRYPT_SILENT_FLAG;
     let info = (&raw const padding).cast::<core::ffi::c_void>();
+    // A size query with an empty buffer (null), then the signature into a buffer of that size.
+    let sign = |into: &mut [u8], size: &mut u32| {
+        let buffer = if into.is_empty() {
+            ptr::null_mut()
+        } else {
+            into.as_mut_ptr()
+        };
+        // SAFETY: a valid key handle; `padding` names a static algorithm string and outlives
+        // the call; the digest's length was checked by the caller; `buffer` is null or holds
+        // `into.len()` bytes.
+        unsafe {
+            NCryptSignHash(
+                key,
+                info,
+                value.as_ptr(),
+                value.len() as u32,
+                buffer,
+                into.len() as u32,
+                size,
+                flags,
+            )
+        }
+    };
     let mut size = 0u32;
-    // SAFETY: a size query (null buffer) on a valid key handle; `padding` names a static
-    // algorithm string and outlives the call; the digest's length was checked by the caller.
-    let status = unsafe {
-        NCryptSignHash(
-            key,
-            info,
-            value.as_ptr(),
-            value.len() as u32,
-            ptr::null_mut(),
-            0,
-            &mut size,
-            flags,
-        )
-    };
-    checked(status, "signing (CNG)")?;
+    checked(sign(&mut [], &mut size), "signing (CNG)")?;
     let mut signature = vec![0u8; size as usize];
-    // SAFETY: as above, with a buffer of the `size` bytes the query asked for.
-    let status = unsafe {
-        NCryptSignHash(
-            key,
-            info,
-            value.as_ptr(),
-            value.len() as u32,
-            signature.as_mut_ptr(),
-            size,
-            &mut size,
-            flags,
-        )
-    };
+    let status = sign(&mut signature, &mut size);
     checked(status, "signing (CNG)")?;
     signature.truncate(size as usize);
     Ok(signature)
