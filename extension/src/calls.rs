@@ -81,7 +81,7 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
     if identities.is_empty() {
         return unavailable(
             "no-identity",
-            "Import a certificate into the host to test calls.",
+            "Add a certificate to test calls: caiso-access import, or on Windows one from the certificate store.",
         );
     }
     section.set_attribute("data-state", "ok")?;

@@ -107,6 +107,8 @@ test('the popup offers the store certificates, adopts one, and its key signs a t
   const send = (message) => popup.evaluate((m) => chrome.runtime.sendMessage(m), message);
   await popup.waitForSelector('#certificates[data-source="host"][data-state="ok"]', { timeout: 60_000 });
   assert.match(await popup.locator('#no-identities').innerText(), /Windows certificate store/);
+  await popup.waitForSelector('#api-tests[data-state="no-identity"]', { timeout: 30_000 });
+  assert.match(await popup.locator('#api-tests').innerText(), /on Windows one from the certificate store/);
   // What the extension gets of the store: names, dates and thumbprints, never key material.
   const listed = await send({ type: 'host-request', command: 'store_certificates', args: {} });
   assert.equal(listed.ok?.certificates.length, IN_STORE.length, JSON.stringify(listed));

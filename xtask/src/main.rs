@@ -92,7 +92,7 @@ fn main() {
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
                 .into(),
         ),
     };
