@@ -85,12 +85,10 @@ async function main() {
     return hostAnswer;
   };
   // On Windows, CAISO's certificates in the certificate store that are not identities yet.
-  let storeAnswer = null;
   const refreshStore = async (answer) => {
     const host = answer?.ok?.host;
     if (host?.os !== 'windows' || !host.commands?.includes('store_certificates')) return;
-    storeAnswer = await hostRequest('store_certificates', {});
-    renderStoreOffer(root, storeAnswer);
+    renderStoreOffer(root, await hostRequest('store_certificates', {}));
   };
   refreshStatus().then(async (answer) => {
     testsAnswer = answer?.ok ? await hostRequest('tests', {}) : answer;

@@ -35,6 +35,9 @@ const IN_STORE = [
   ['near-expiry', 'johnroex5678', 9],
 ];
 
+/** The certificate whose key the store says a CNG provider keeps. */
+const CNG_NAME = 'samuelx4321';
+
 let server;
 let sandbox;
 let browser;
@@ -66,8 +69,11 @@ before(async () => {
     wine(storeFixture, ['add', windowsPath(pki(`store/${fixture}.pvk`)), windowsPath(pki(`store/${fixture}.der`)),
       `caiso-access-e2e-${fixture}-${process.pid}`]);
   }
+  // And one whose key a CNG key storage provider keeps (a smart card's, say), which Wine's NCrypt
+  // cannot open: adopting it must fail with the reason, and change nothing.
+  wine(storeFixture, ['cng', windowsPath(pki('store/cybertrust.der')), `caiso-access-e2e-cng-${process.pid}`]);
   const provisioned = JSON.parse(wine(exe, ['store', '--json'])).certificates.map((c) => c.common_name);
-  assert.deepEqual(provisioned.sort(), IN_STORE.map(([, name]) => name).sort(), 'provisioned in the store');
+  assert.deepEqual(provisioned.sort(), [...IN_STORE.map(([, name]) => name), CNG_NAME].sort(), 'provisioned in the store');
   server = await startServer({ hosts: hostsOf(loadCases()) });
   sandbox = await startSandbox(dir, [], (address) =>
     wine(exe, ['sandbox', address, '--ca', windowsPath(pki('server-root.pem'))]));
@@ -101,7 +107,7 @@ after(async () => {
   }
 });
 
-test('the popup offers the store certificates, adopts one, and its key signs a test call in place', async () => {
+test('the popup offers the store certificates, says why one cannot be used, adopts one, and its key signs a test call in place', async () => {
   const { tabId } = await browser.newTab();
   const popup = await browser.openPopup(tabId);
   const send = (message) => popup.evaluate((m) => chrome.runtime.sendMessage(m), message);
@@ -111,7 +117,7 @@ test('the popup offers the store certificates, adopts one, and its key signs a t
   assert.match(await popup.locator('#api-tests').innerText(), /on Windows one from the certificate store/);
   // What the extension gets of the store: names, dates and thumbprints, never key material.
   const listed = await send({ type: 'host-request', command: 'store_certificates', args: {} });
-  assert.equal(listed.ok?.certificates.length, IN_STORE.length, JSON.stringify(listed));
+  assert.equal(listed.ok?.certificates.length, IN_STORE.length + 1, JSON.stringify(listed));
   assert.doesNotMatch(JSON.stringify(listed), /PRIVATE KEY|-----BEGIN|\.pvk|caiso-access-e2e-/);
   // Offered, with what the store holds; no identity yet.
   const offer = popup.locator('#store-certificates');
@@ -129,6 +135,13 @@ test('the popup offers the store certificates, adopts one, and its key signs a t
     const refused = await send({ type: 'host-request', command: 'adopt', args: { thumbprint } });
     assert.ok(refused.error, JSON.stringify(refused));
   }
+  // A key Windows keeps elsewhere that cannot be opened here: the popup says which and why.
+  await offer.locator(`li[data-common-name="${CNG_NAME}"] button.adopt`).click();
+  await popup.waitForFunction(() => document.getElementById('store-problem')?.textContent !== '');
+  assert.match(await popup.locator('#store-problem').innerText(),
+    /opening the key of Microsoft Software Key Storage Provider \(CNG\) failed/);
+  assert.ok(await offer.locator(`li[data-common-name="${CNG_NAME}"] button.adopt`).isEnabled(), 'can be tried again');
+  assert.match(await popup.locator('#no-identities').innerText(), /Windows certificate store/, 'nothing adopted');
   // "Use this certificate": the card appears at once, and the offer no longer lists it.
   const [, name] = IN_STORE[0];
   await offer.locator(`li[data-common-name="${name}"] button.adopt`).click();
