@@ -1,7 +1,8 @@
 // End-to-end on Windows terms: the extension in a real Chromium talks to the Windows build of
 // the host, run under Wine, whose certificates are in the Windows certificate store as CAISO's
-// enrolment leaves them (each key in a CryptoAPI container of its own, not exportable). The
-// popup offers them; "use this certificate" makes one an identity through the host, its status
+// enrolment leaves them (each key in a CryptoAPI container of its own, not exportable), plus one
+// whose key a CNG provider keeps. The popup offers them; the one whose key cannot be opened here
+// says why; "use this certificate" makes another an identity through the host, its status
 // shows at once, and a signed test call with its key (mutual TLS and WS-Security, the key used
 // in place) goes through the local CAISO sandbox.
 //
