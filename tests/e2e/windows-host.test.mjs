@@ -16,7 +16,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { checkRecord, recordingProgram } from './lib/answers.mjs';
+import { checkRecord, quoted, recordingProgram } from './lib/answers.mjs';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
 import { launchChromium } from './lib/chromium.mjs';
 import { DEMO_SC_ID, PINNED_NOW, pki, startSandbox } from './lib/host.mjs';
@@ -86,8 +86,8 @@ before(async () => {
   // entries the first one holds.
   const exports = Object.entries({ ...wineEnv, HOME: process.env.HOME ?? tmpdir(), TMPDIR: tmpdir() })
     .filter(([key]) => /^(WINE|CAISO_ACCESS_|HOME$|TMPDIR$)/.test(key))
-    .map(([key, value]) => `export ${key}='${value}'`);
-  writeFileSync(underWine, ['#!/bin/bash', ...exports, `exec wine '${exe}' "$@"`, ''].join('\n'));
+    .map(([key, value]) => `export ${key}=${quoted(value)}`);
+  writeFileSync(underWine, ['#!/bin/bash', ...exports, `exec wine ${quoted(exe)} "$@"`, ''].join('\n'));
   chmodSync(underWine, 0o755);
   browser = await launchChromium({
     port: server.port,

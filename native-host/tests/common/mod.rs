@@ -169,7 +169,6 @@ impl Sandbox {
             stdin,
             stdout,
             folders: self.folders(),
-            finished: false,
         }
     }
 
@@ -245,7 +244,6 @@ pub struct Host {
     /// Its output.
     pub stdout: ChildStdout,
     folders: Folders,
-    finished: bool,
 }
 
 impl Host {
@@ -292,7 +290,6 @@ impl Host {
     /// Closes input and waits; returns the exit code and stderr.
     pub fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
-        self.finished = true;
         let log = self.log();
         let status = self.child.wait().expect("wait");
         (status.code(), log)
@@ -312,19 +309,17 @@ impl Host {
 }
 
 impl Drop for Host {
-    /// A test that ends with its host running: the host is told its input ended, given two
-    /// seconds to stop (it may be waiting out a rate limit), and what it logged is checked too.
+    /// A test that ends with its host running (its log not yet read by `finish`): the host is
+    /// told its input ended, given two seconds to stop (it may be waiting out a rate limit), and
+    /// what it logged is checked too.
     fn drop(&mut self) {
-        if self.finished {
+        let Some(mut stderr) = self.child.stderr.take() else {
             return;
-        }
+        };
         drop(self.stdin.take());
-        let stderr = self.child.stderr.take();
         let reader = std::thread::spawn(move || {
             let mut log = Vec::new();
-            if let Some(mut stderr) = stderr {
-                let _ = stderr.read_to_end(&mut log);
-            }
+            let _ = stderr.read_to_end(&mut log);
             log
         });
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, realpathSync, writeFileSync } from
 import { join } from 'node:path';
 
 /** Single-quoted for the shell. */
-const quoted = (text) => `'${text.replaceAll("'", "'\\''")}'`;
+export const quoted = (text) => `'${text.replaceAll("'", "'\\''")}'`;
 
 /**
  * Writes `<scratch>/recording-host`, which runs `host` with the browser's arguments and copies

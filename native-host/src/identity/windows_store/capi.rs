@@ -357,8 +357,7 @@ fn cng_sign(key: usize, digest: Digest, value: &[u8]) -> Result<Vec<u8>, String>
     let mut size = 0u32;
     checked(sign(&mut [], &mut size), "signing (CNG)")?;
     let mut signature = vec![0u8; size as usize];
-    let status = sign(&mut signature, &mut size);
-    checked(status, "signing (CNG)")?;
+    checked(sign(&mut signature, &mut size), "signing (CNG)")?;
     signature.truncate(size as usize);
     Ok(signature)
 }
@@ -485,15 +484,8 @@ fn described(what: &str, code: u32) -> String {
 #[cfg(test)]
 impl Container {
     fn imported_cng(blob: &[u8]) -> Result<Container, String> {
-        use windows_sys::Win32::Security::Cryptography::{
-            BCRYPT_RSAPRIVATE_BLOB, MS_KEY_STORAGE_PROVIDER, NCryptImportKey,
-        };
-        let mut provider = 0usize;
-        // SAFETY: a static provider name; the handle is written on success only.
-        let status =
-            unsafe { NCryptOpenStorageProvider(&mut provider, MS_KEY_STORAGE_PROVIDER, 0) };
-        checked(status, "opening the software key storage provider")?;
-        let provider = StorageProvider(provider);
+        use windows_sys::Win32::Security::Cryptography::{BCRYPT_RSAPRIVATE_BLOB, NCryptImportKey};
+        let provider = storage_provider("Microsoft Software Key Storage Provider")?;
         let mut key = 0usize;
         // SAFETY: `blob` is a BCRYPT_RSAKEY_BLOB of `blob.len()` bytes that lives across the
         // call; the key handle is written on success only.
