@@ -11,7 +11,9 @@
 //!   the host's tests as a Windows program under Wine, wasm-bindgen tests under Node and in
 //!   headless Chromium, and the real-browser end-to-end tests in Chromium and Firefox.
 //! - `windows [installers]`: the Windows job of `test` alone (or only its installer test).
-//! - `demo`: set-up, build, and the newcomer's walk-through in Chromium with the extension.
+//! - `demo`: the newcomer's walk-through in Chromium with the extension, after a set-up and build
+//!   of only what it shows (the host, the sandbox, the extension; Chromium and what WebAssembly
+//!   needs): no Firefox, Wine, MinGW, clang, msitools, fuzzer or Windows installers.
 //! - `bench`: classifier throughput and WebAssembly size against the targets.
 //! - `codegen`: rewrites generated files that are committed (the redirect ruleset).
 
@@ -36,8 +38,10 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WASM_CRATE: &str = "caiso_access_extension";
-const APT_PACKAGES: [&str; 15] = [
-    "chromium",
+/// Debian packages the demo needs: the browser it shows.
+const DEMO_APT_PACKAGES: [&str; 1] = ["chromium"];
+/// Debian packages every test needs, beside the demo's.
+const APT_PACKAGES: [&str; 14] = [
     "chromium-driver",
     "firefox-esr",
     "libnss3-tools",
@@ -75,20 +79,28 @@ const STATIC_FILES: [&str; 11] = [
 /// Largest WebAssembly module the issues allow, after wasm-opt.
 const WASM_BUDGET_BYTES: u64 = 150 * 1024;
 
+/// How much a command sets up and builds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// What the demo shows: the host, the sandbox and the Chromium extension.
+    Demo,
+    /// Everything the tests need: also Firefox, the Windows build and installers, the fuzzer.
+    Everything,
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let started = Instant::now();
+    let everything = || prepare(Scope::Everything);
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup(),
-        Some("build") => setup().and_then(|()| build()),
-        Some("test") => setup()
-            .and_then(|()| build())
-            .and_then(|()| test(&args[1..])),
-        Some("demo") => setup().and_then(|()| build()).and_then(|()| demo()),
-        Some("windows") => setup()
-            .and_then(|()| build())
-            .and_then(|()| windows_test::job(args.get(1).map(String::as_str))),
-        Some("bench") => setup().and_then(|()| build()).and_then(|()| bench()),
+        Some("setup") => setup(Scope::Everything),
+        Some("build") => everything(),
+        Some("test") => everything().and_then(|()| test(&args[1..])),
+        Some("demo") => prepare(Scope::Demo).and_then(|()| demo()),
+        Some("windows") => {
+            everything().and_then(|()| windows_test::job(args.get(1).map(String::as_str)))
+        }
+        Some("bench") => everything().and_then(|()| bench()),
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
@@ -197,20 +209,62 @@ fn files_under(dir: &Path) -> Result<BTreeSet<PathBuf>> {
 // ---------------------------------------------------------------------------------------------
 // setup
 
-fn setup() -> Result {
+/// Set-up and build of `scope`. The packages (Debian's, npm's) are downloaded and unpacked while
+/// cargo compiles the tools and the project: on a fresh machine the two take about as long.
+fn prepare(scope: Scope) -> Result {
+    step("set-up (installs only what is missing) and build");
+    rust_targets(scope)?;
+    let packages = std::thread::spawn(move || system_packages(scope));
+    let compiled = cargo_tools(scope).and_then(|()| compile(scope));
+    let packages = packages
+        .join()
+        .unwrap_or_else(|_| Err("the package installation stopped unexpectedly".into()));
+    compiled.and(packages)?;
+    package(scope)
+}
+
+/// `cargo xtask setup`: everything the tests need, nothing built.
+fn setup(scope: Scope) -> Result {
     step("set-up (installs only what is missing)");
+    rust_targets(scope)?;
+    system_packages(scope)?;
+    cargo_tools(scope)
+}
+
+fn rust_targets(scope: Scope) -> Result {
     let targets =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    for target in std::iter::once(WASM_TARGET).chain(cross_check::TARGETS) {
-        if !targets.lines().any(|t| t.trim() == target) {
+    let cross: &[&str] = match scope {
+        Scope::Demo => &[],
+        Scope::Everything => &cross_check::TARGETS,
+    };
+    for target in std::iter::once(&WASM_TARGET).chain(cross) {
+        if !targets.lines().any(|t| t.trim() == *target) {
             run(Command::new("rustup").args(["target", "add", target]))?;
         }
     }
-    apt_packages()?;
-    wasm_bindgen_cli()?;
-    fuzz::install()?;
-    cargo_deny()?;
+    Ok(())
+}
+
+/// Debian's packages, then npm's.
+fn system_packages(scope: Scope) -> Result {
+    let mut wanted = DEMO_APT_PACKAGES.to_vec();
+    if scope == Scope::Everything {
+        wanted.extend(APT_PACKAGES);
+    }
+    apt_packages(&wanted)?;
     npm_packages()
+}
+
+/// The tools cargo installs into `tools/`.
+/// (The demo needs none: the build makes the extension's bindings in-process.)
+fn cargo_tools(scope: Scope) -> Result {
+    if scope == Scope::Everything {
+        wasm_bindgen_test_runner()?;
+        fuzz::install()?;
+        cargo_deny()?;
+    }
+    Ok(())
 }
 
 /// The cargo-deny release installed into `tools/` (the dependency policy, `deny.toml`).
@@ -242,9 +296,10 @@ fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
 }
 
-fn apt_packages() -> Result {
-    let missing: Vec<&str> = APT_PACKAGES
-        .into_iter()
+fn apt_packages(wanted: &[&str]) -> Result {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
         .filter(|package| {
             output(Command::new("dpkg-query").args(["-W", "-f=${Status}", package]))
                 .is_none_or(|status| !status.contains("install ok installed"))
@@ -271,6 +326,26 @@ fn apt_packages() -> Result {
     run(&mut apt(&install))
 }
 
+/// The JavaScript bindings of the WebAssembly module `wasm`, written into `out`: what
+/// `wasm-bindgen --target web --no-typescript` writes (the same crate does the work).
+fn bind(wasm: &Path, out: &Path) -> Result {
+    eprintln!(
+        "$ wasm-bindgen --target web --no-typescript --out-dir {} {} (in-process)",
+        out.display(),
+        wasm.display()
+    );
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .web(true)
+        .map_err(|e| e.to_string())?
+        .input_path(wasm)
+        .typescript(false)
+        // As the CLI sets it when not asked otherwise.
+        .omit_default_module_path(false)
+        .generate(out)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))
+}
+
 /// The wasm-bindgen version in `Cargo.lock`: the CLI must match it exactly.
 fn locked_wasm_bindgen_version() -> Result<String> {
     let lock =
@@ -290,10 +365,11 @@ fn tools_bin(name: &str) -> PathBuf {
     root().join("tools").join("bin").join(name)
 }
 
-fn wasm_bindgen_cli() -> Result {
+/// The wasm-bindgen CLI, for its test runner (the WebAssembly tests under Node and in Chromium).
+fn wasm_bindgen_test_runner() -> Result {
     let version = locked_wasm_bindgen_version()?;
-    let installed =
-        output(Command::new(tools_bin("wasm-bindgen")).arg("--version")).unwrap_or_default();
+    let installed = output(Command::new(tools_bin("wasm-bindgen-test-runner")).arg("--version"))
+        .unwrap_or_default();
     if installed.split_whitespace().nth(1) == Some(version.as_str()) {
         return Ok(());
     }
@@ -348,16 +424,18 @@ fn codegen() -> Result {
 // ---------------------------------------------------------------------------------------------
 // build
 
-fn build() -> Result {
-    step("native host");
-    run(cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "caiso-access",
-        "-p",
-        "caiso-sandbox",
-    ]))?;
+/// The cargo builds that need no system package: the host and the sandbox, the extension's
+/// WebAssembly module. (The Windows build needs MinGW: it is part of `package`.) The demo takes
+/// the host and the sandbox as they are built for xtask itself (the dev profile: nothing to
+/// compile a second time); everything else is tested as it ships (release).
+fn compile(scope: Scope) -> Result {
+    step("native host and sandbox");
+    let mut host = cargo();
+    host.args(["build", "-p", "caiso-access", "-p", "caiso-sandbox"]);
+    if scope == Scope::Everything {
+        host.arg("--release");
+    }
+    run(&mut host)?;
 
     step("WebAssembly module");
     run(cargo().args([
@@ -368,7 +446,13 @@ fn build() -> Result {
         WASM_TARGET,
         "--profile",
         "wasm-release",
-    ]))?;
+    ]))
+}
+
+/// What the builds become: the extension's module bound and optimised, loadable folders and
+/// store packages, the Windows installers (for everything), the end-to-end cases.
+fn package(scope: Scope) -> Result {
+    step("WebAssembly module: bindings and size");
     let bindgen_out = root().join("target").join("wasm-bindgen");
     let _ = fs::remove_dir_all(&bindgen_out);
     let wasm_in = root()
@@ -376,10 +460,7 @@ fn build() -> Result {
         .join(WASM_TARGET)
         .join("wasm-release")
         .join(format!("{WASM_CRATE}.wasm"));
-    run(Command::new(tools_bin("wasm-bindgen"))
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_out)
-        .arg(&wasm_in))?;
+    bind(&wasm_in, &bindgen_out)?;
     let wasm_name = format!("{WASM_CRATE}_bg.wasm");
     let optimised = bindgen_out.join(format!("{WASM_CRATE}_bg.opt.wasm"));
     run(
@@ -469,7 +550,9 @@ fn build() -> Result {
         );
     }
 
-    installer::build()?;
+    if scope == Scope::Everything {
+        installer::build()?;
+    }
 
     step("end-to-end cases from the catalog");
     let cases = e2e_cases();
@@ -688,8 +771,14 @@ fn writable(dir: &Path) -> bool {
 
 fn demo() -> Result {
     step("demo");
-    run(Command::new("node").arg("tests/e2e/demo.mjs"))
+    run(Command::new("node")
+        .arg("tests/e2e/demo.mjs")
+        .env(HOST_BUILD_VARIABLE, "debug"))
 }
+
+/// Names the cargo profile folder (`release` unless set) the end-to-end scripts take the host
+/// and the sandbox from (`tests/e2e/lib/cases.mjs`).
+const HOST_BUILD_VARIABLE: &str = "CAISO_E2E_HOST_BUILD";
 
 fn bench() -> Result {
     step("classifier throughput (native, one core)");

@@ -1,6 +1,6 @@
 //! Splitting one command's arguments into positional ones, flags and valued options.
 
-use super::{Failure, usage};
+use super::{Failure, suggest, usage};
 
 /// Options and positional arguments of one command.
 pub struct Args {
@@ -25,7 +25,10 @@ impl Args {
                         .ok_or_else(|| usage(format!("--{name} needs a value")))?;
                     options.push((name.to_owned(), Some(value.clone())));
                 } else {
-                    return Err(usage(format!("unknown option --{name}")));
+                    let hint = suggest::nearest(name, flags.iter().chain(valued).copied())
+                        .map(|known| format!("; did you mean `--{known}`?"))
+                        .unwrap_or_default();
+                    return Err(usage(format!("unknown option --{name}{hint}")));
                 }
             } else {
                 positional.push(arg.clone());

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod identities;
 pub mod lookup;
 pub mod settings;
+mod suggest;
 
 use std::io::Write;
 
@@ -75,6 +76,34 @@ usage:
 files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-access/config.json)
 ";
 
+/// Every command `run` knows, for "did you mean" (a test checks each is dispatched).
+const COMMANDS: [&str; 24] = [
+    "import",
+    "status",
+    "store",
+    "renewal",
+    "remove",
+    "rename",
+    "verify",
+    "thresholds",
+    "install",
+    "uninstall",
+    "doctor",
+    "classify",
+    "portals",
+    "tests",
+    "call",
+    "diagnose",
+    "report",
+    "sandbox",
+    "trust",
+    "signature",
+    "timeout",
+    "sc-id",
+    "help",
+    "--version",
+];
+
 /// A command-line failure: the message and the exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -140,7 +169,10 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("signature") => settings::signature(rest, out),
         Some("timeout") => settings::timeout(rest, out),
         Some("sc-id") => settings::sc_id(rest, out),
-        Some(other) => Err(usage(format!("unknown command {other:?}"))),
+        Some(other) => Err(usage(format!(
+            "unknown command {other:?}{}",
+            suggest::did_you_mean(other, COMMANDS)
+        ))),
         None => Err(usage("no command given")),
     }
 }

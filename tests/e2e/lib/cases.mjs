@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fromRoot = (...parts) => join(repoRoot, ...parts);
 
+/**
+ * The cargo profile folder the host and the sandbox are taken from: `release` (what ships, what
+ * the tests run), or the one `CAISO_E2E_HOST_BUILD` names (`debug` for the demo, which builds
+ * only that).
+ */
+export const hostBuild = process.env.CAISO_E2E_HOST_BUILD ?? 'release';
+
 export const casesPath = fromRoot('target', 'e2e', 'cases.json');
 
 /** `{redirects: [{from, to}], unchanged: [url]}`, as written by the build. */

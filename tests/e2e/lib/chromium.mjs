@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { recordingProgram } from './answers.mjs';
-import { fromRoot } from './cases.mjs';
+import { fromRoot, hostBuild } from './cases.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const extensionDir = fromRoot('dist', 'chromium');
-export const hostBinary = fromRoot('target', 'release', 'caiso-access');
+export const hostBinary = fromRoot('target', hostBuild, 'caiso-access');
 
 /** The Chromium extension id fixed by the manifest `key`: sha256 of the DER key, hex 0-f as a-p. */
 export function extensionIdFromKey(base64Key) {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRecord } from './answers.mjs';
-import { fromRoot } from './cases.mjs';
+import { fromRoot, hostBuild } from './cases.mjs';
 import { hostBinary } from './chromium.mjs';
 
 /** The moment the test PKI's dates are chosen around. */
@@ -69,7 +69,7 @@ export function hostConfig(identities = DEMO_IDENTITIES, { record = true } = {})
 }
 
 /** The local CAISO sandbox binary (built by `cargo xtask build`). */
-export const sandboxBinary = fromRoot('target', 'release', 'caiso-sandbox');
+export const sandboxBinary = fromRoot('target', hostBuild, 'caiso-sandbox');
 
 /**
  * Starts the sandbox on a free loopback port with `behave` (`['<operation>=<behaviour>']`) and
