@@ -11,8 +11,9 @@ import {
 import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
 
-// When this script started, for the popup-speed figure (status shown, from cache, after this).
-const scriptStart = performance.now();
+// When the popup's first script (popup-first.js) started, for the popup-speed figure (status
+// shown after this).
+const scriptStart = Number(document.body.dataset.firstScriptMs ?? performance.now());
 const api = globalThis.browser ?? globalThis.chrome;
 const params = new URLSearchParams(location.search);
 const askedTab = params.get('tab');
@@ -56,10 +57,14 @@ async function main() {
     }
   };
   render();
+  // The whole popup drawn by the module (the tab, the launcher, the settings), for the bench.
+  document.body.dataset.drawnMs = String(Math.round(performance.now()));
   if (hostAnswer) {
     document.getElementById('certificates')?.setAttribute('data-source', 'cache');
-    document.body.dataset.statusShownMs = String(Math.round(performance.now()));
-    document.body.dataset.statusAfterScriptMs = String(Math.round(performance.now() - scriptStart));
+    // Unless popup-first.js showed the snapshot already.
+    document.body.dataset.statusShownMs ??= String(Math.round(performance.now()));
+    const shown = Number(document.body.dataset.statusShownMs);
+    document.body.dataset.statusAfterScriptMs = String(Math.round(shown - scriptStart));
   }
   const openAskedGuide = () => {
     if (!askedRenewal) return;
@@ -79,7 +84,9 @@ async function main() {
     const answer = await api.runtime.sendMessage({ type: 'host-status' });
     hostAnswer = answer ?? { error: { code: 'host_unreachable', message: 'no answer from the background worker' } };
     renderCertificates(root, hostAnswer, at);
-    document.getElementById('certificates')?.setAttribute('data-source', 'host');
+    const section = document.getElementById('certificates');
+    section?.setAttribute('data-source', 'host');
+    if (section && hostAnswer.ok) globalThis.keepPopupSnapshot?.(section);
     document.body.dataset.statusShownMs ??= String(Math.round(performance.now()));
     openAskedGuide();
     return hostAnswer;

@@ -450,6 +450,82 @@ mod tests {
         assert!(ops.operations.iter().any(|o| !o.doc_attach()));
     }
 
+    /// The record of a request CAISO's schema tool (CIMTool) made, as its schemas of 2014-2017
+    /// show it: the attributes (lower-case first letter) in alphabetical order, then the
+    /// Capitalised list elements in alphabetical order, each holding one value.
+    fn follows_the_cimtool_profile(record: &Node) -> Result<(), String> {
+        let names: Vec<&str> = record.children.iter().map(|c| c.element.as_str()).collect();
+        let lists = names
+            .iter()
+            .position(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+            .unwrap_or(names.len());
+        let (attributes, list_names) = names.split_at(lists);
+        if !attributes.is_sorted() || !list_names.is_sorted() {
+            return Err(format!("not in alphabetical order: {names:?}"));
+        }
+        for child in &record.children[..lists] {
+            if child.value.is_none() || !child.children.is_empty() {
+                return Err(format!("{} is a list without a capital", child.element));
+            }
+        }
+        for child in &record.children[lists..] {
+            if !child.element.starts_with(|c: char| c.is_ascii_uppercase())
+                || child.children.len() != 1
+                || child.value.is_some()
+            {
+                return Err(format!("{} is not a list of one value", child.element));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_market_awards_v4_request_follows_the_profile_its_evidence_names() {
+        let ops = OperationCatalog::builtin();
+        for id in ["cmri-market-awards", "cmri-market-awards-docattach"] {
+            let op = ops.operation(id).expect("listed");
+            let record = &op.request.payload[0];
+            assert_eq!(record.element, "RequestMarketAwardRecord", "{id}");
+            assert_eq!(follows_the_cimtool_profile(record), Ok(()), "{id}");
+            let names: Vec<&str> = record.children.iter().map(|c| c.element.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "dateTimeEnd",
+                    "dateTimeStart",
+                    "executionType",
+                    "marketType",
+                    "SchedulingCoordinatorList"
+                ],
+                "{id}"
+            );
+            // Still a guess until CAISO's schema settles it, and the text says what it rests on.
+            let evidence = &op.evidence.request;
+            assert_eq!(evidence.level, Level::Inferred, "{id}");
+            for named in [
+                "CIMTool",
+                "RequestDailyElectricityPriceIndex_v1.xsd#",
+                "RequestGasBurnSummaryData_v1.xsd#",
+                "MarketAwards_v4.xsd#",
+                "RequestMarketAwards_v2.xsd",
+            ] {
+                assert!(evidence.source.contains(named), "{id}: {named}");
+            }
+        }
+        // The check itself: v2's hand-written order and list name do not pass.
+        let mut v2 = ops
+            .operation("cmri-market-awards")
+            .expect("listed")
+            .request
+            .payload[0]
+            .clone();
+        v2.children.swap(2, 3);
+        assert!(follows_the_cimtool_profile(&v2).is_err());
+        v2.children.swap(2, 3);
+        v2.children[4].element = "schedulingCoordinatorList".into();
+        assert!(follows_the_cimtool_profile(&v2).is_err());
+    }
+
     #[test]
     fn parameters_are_checked_and_normalised() {
         let ops = OperationCatalog::builtin();

@@ -340,9 +340,9 @@ mod tests {
              <MessageHeader><TimeDate>2026-02-14T20:00:05Z</TimeDate><Source>caiso-access</Source>\
              <Version>v20161001</Version></MessageHeader><MessagePayload><RequestMarketAwardRecord>\
              <dateTimeEnd>2026-02-15T08:00:00Z</dateTimeEnd><dateTimeStart>2026-02-14T08:00:00Z</dateTimeStart>\
-             <marketType>DAM</marketType><executionType>IFM</executionType>\
-             <schedulingCoordinatorList><schedulingCoordinator>MFP1</schedulingCoordinator>\
-             </schedulingCoordinatorList></RequestMarketAwardRecord></MessagePayload></RequestMarketAwards>"
+             <executionType>IFM</executionType><marketType>DAM</marketType>\
+             <SchedulingCoordinatorList><schedulingCoordinator>MFP1</schedulingCoordinator>\
+             </SchedulingCoordinatorList></RequestMarketAwardRecord></MessagePayload></RequestMarketAwards>"
         );
     }
 
@@ -412,10 +412,16 @@ mod tests {
                 "namespace",
             ),
             ("RequestMarketAwards ", "RetrieveMarketAwards ", "root"),
+            // v2's order (marketType before executionType) and v2's list name.
             (
-                "<marketType>DAM</marketType><executionType>IFM</executionType>",
+                "<executionType>IFM</executionType><marketType>DAM</marketType>",
                 "<marketType>DAM</marketType><executionType>IFM</executionType>",
                 "order",
+            ),
+            (
+                "SchedulingCoordinatorList>",
+                "schedulingCoordinatorList>",
+                "list name",
             ),
             ("<marketType>DAM</marketType>", "", "missing"),
             (
@@ -435,13 +441,6 @@ mod tests {
                 "root" => good
                     .replace("<RequestMarketAwards ", "<RetrieveMarketAwards ")
                     .replace("</RequestMarketAwards>", "</RetrieveMarketAwards>"),
-                "order" => good
-                    .replacen("<executionType>IFM</executionType>", "", 1)
-                    .replacen(
-                        "<marketType>",
-                        "<executionType>IFM</executionType><marketType>",
-                        1,
-                    ),
                 _ => good.replace(from, to),
             };
             assert_ne!(bad, good, "{why}");

@@ -115,6 +115,37 @@ describe('with the host registered', () => {
     assert.ok(Number.isFinite(shownMs) && Number.isFinite(afterScript));
   });
 
+  test('the popup draws the last certificate status before its module loads, from that day only', async () => {
+    const { tabId } = await browser.newTab();
+    const first = await browser.openPopup(tabId);
+    await first.waitForSelector('#certificates[data-source="host"]');
+    const kept = JSON.parse(await first.evaluate(() => localStorage.getItem('caiso-access:popup-certificates')));
+    assert.equal(kept.day, await first.evaluate(() => new Date().toDateString()));
+    assert.match(kept.html, /^<section[^>]* id="certificates"/);
+    assert.match(kept.html, /data-label="production"/);
+    const firstPaint = async () => {
+      const page = await browser.openPopup(tabId);
+      await page.waitForSelector('#certificates[data-source="host"]');
+      const body = await page.evaluate(() => ({ ...document.body.dataset }));
+      const stored = await page.evaluate(() => localStorage.getItem('caiso-access:popup-certificates'));
+      await page.close();
+      return { body, stored };
+    };
+    // Opened again: the snapshot was on screen before the popup's module ran.
+    const again = await firstPaint();
+    assert.equal(again.body.firstPaint, 'snapshot');
+    assert.ok(Number(again.body.statusShownMs) >= Number(again.body.firstScriptMs));
+    // A snapshot of another day is not shown (its days left are that day's); one that is not
+    // JSON is dropped; either way the popup draws itself as before and keeps a new one.
+    for (const stale of [JSON.stringify({ ...kept, day: 'Mon Jan 01 2001' }), '{not json']) {
+      await first.evaluate((value) => localStorage.setItem('caiso-access:popup-certificates', value), stale);
+      const next = await firstPaint();
+      assert.equal(next.body.firstPaint, undefined, stale);
+      assert.equal(JSON.parse(next.stored).day, kept.day, stale);
+    }
+    await first.close();
+  });
+
   test('a renewal step from the extension reaches the host and persists', async () => {
     const { tabId } = await browser.newTab();
     const popup = await browser.openPopup(tabId);

@@ -63,12 +63,13 @@ const APT_PACKAGES: [&str; 14] = [
     "msitools",
 ];
 /// Static files of the extension, from `extension/static/`.
-const STATIC_FILES: [&str; 11] = [
+const STATIC_FILES: [&str; 12] = [
     "background.js",
     "wasm.js",
     "host.js",
     "settings.js",
     "popup.html",
+    "popup-first.js",
     "popup.js",
     "popup.css",
     "options.html",
@@ -432,9 +433,12 @@ fn compile(scope: Scope) -> Result {
     step("native host and sandbox");
     let mut host = cargo();
     host.args(["build", "-p", "caiso-access", "-p", "caiso-sandbox"]);
-    if scope == Scope::Everything {
-        host.arg("--release");
-    }
+    match scope {
+        // With xtask in the same build, cargo picks the same features for every dependency as
+        // for xtask's own build: nothing is compiled again but the two programs.
+        Scope::Demo => host.args(["-p", "xtask"]),
+        Scope::Everything => host.arg("--release"),
+    };
     run(&mut host)?;
 
     step("WebAssembly module");

@@ -65,6 +65,7 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         return Err(usage("call takes <label> <system> <service>"));
     };
     let operations: Vec<(String, String)> = match references {
+        [system, service] if is_system(system) => vec![service_of(system, service)?],
         [system, service] if service.ends_with("_AP") => vec![(system.clone(), service.clone())],
         [] => return Err(usage("call takes <label> <system> <service>")),
         references => references
@@ -148,6 +149,40 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         });
     }
     Ok(())
+}
+
+/// Whether `name` is a system with test calls (`cmri`).
+fn is_system(name: &str) -> bool {
+    caiso_shared::operations::OperationCatalog::builtin()
+        .operations
+        .iter()
+        .any(|op| op.system == name)
+}
+
+/// The test call `service` of `system`, named by its service path or its id; otherwise the
+/// system's test calls are listed.
+fn service_of(system: &str, service: &str) -> Result<(String, String), Failure> {
+    let catalog = caiso_shared::operations::OperationCatalog::builtin();
+    let offered: Vec<_> = catalog
+        .operations
+        .iter()
+        .filter(|op| op.system == system)
+        .collect();
+    if let Some(op) = offered
+        .iter()
+        .find(|op| op.id.eq_ignore_ascii_case(service) || op.service.eq_ignore_ascii_case(service))
+    {
+        return Ok((op.system.clone(), op.service.clone()));
+    }
+    let name = system.to_ascii_uppercase();
+    let list: Vec<String> = offered
+        .iter()
+        .map(|op| format!("  {} ({}): {}", op.service, op.id, op.title))
+        .collect();
+    Err(usage(format!(
+        "{service} is not a {name} test call; {name}'s test calls are:\n{}",
+        list.join("\n")
+    )))
 }
 
 /// An operation named by its id (`cmri-market-awards`) or as `system/service`.
@@ -320,4 +355,33 @@ pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         path.display()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_systems_test_call_is_named_by_its_service_path_in_any_case_or_by_its_id() {
+        let awards = (
+            "cmri".to_owned(),
+            "RetrieveMarketAwards_CMRIv4_AP".to_owned(),
+        );
+        for name in [
+            "RetrieveMarketAwards_CMRIv4_AP",
+            "retrievemarketawards_cmriv4_ap",
+            "cmri-market-awards",
+        ] {
+            assert_eq!(service_of("cmri", name).expect(name), awards);
+        }
+        // Another system's test call is not this one's.
+        let wrong = service_of("cmri", "drrs-locations").expect_err("drrs");
+        assert!(
+            wrong
+                .message
+                .starts_with("drrs-locations is not a CMRI test call")
+        );
+        assert_eq!(wrong.code, 2);
+        assert!(is_system("cmri") && is_system("sibr") && !is_system("oasis"));
+    }
 }

@@ -176,3 +176,31 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         None => Err(usage("no command given")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commands_offered_as_guesses_are_the_commands_of_the_usage() {
+        let mut in_usage: Vec<&str> = USAGE
+            .lines()
+            .filter_map(|line| line.trim_start().strip_prefix("caiso-access "))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect();
+        in_usage.dedup();
+        let mut guesses: Vec<&str> = COMMANDS.into_iter().filter(|c| *c != "help").collect();
+        in_usage.sort_unstable();
+        in_usage.dedup();
+        guesses.sort_unstable();
+        assert_eq!(in_usage, guesses);
+    }
+
+    #[test]
+    fn an_unknown_command_is_a_usage_error_with_a_guess() {
+        let failure = run(&["imprt".to_owned()], &mut Vec::new()).expect_err("unknown");
+        assert_eq!(failure.code, 2);
+        let expected = format!("unknown command \"imprt\"; did you mean `import`?\n\n{USAGE}");
+        assert_eq!(failure.message, expected);
+    }
+}
