@@ -1,8 +1,8 @@
 // caiso-access popup, first paint: the certificate section as the popup last drew it from the
 // host's answer, shown before the WebAssembly module and the browser's answers arrive; popup.js
 // draws the popup afresh a few milliseconds later and keeps the new snapshot. The page's only
-// script, classic and deferred: it runs as soon as the page is parsed, with no module to load and
-// nothing to wait for (localStorage answers at once), then loads the modules. Loading them from
+// script, classic, at the end of the page: it runs as soon as the page is parsed, with no module
+// to load and nothing to wait for (localStorage answers at once), then loads the modules. Loading them from
 // the page itself would put their fetching and compiling before this drawing (about 10 ms later,
 // measured by `cargo xtask bench`). A snapshot is used only on the day it was drawn: its "days
 // left" are that day's.
