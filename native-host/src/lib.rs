@@ -14,6 +14,7 @@
 //! | [`nm`] | caller check, framing, the session loop, dispatch, protocol errors |
 //! | [`actions`] | the use cases both front ends call: workspace, import, renewal steps, settings |
 //! | [`diagnose`] | connectivity stages and conclusions, the support report |
+//! | [`metrics`] | the Prometheus text format of a status report, the textfile collector's file |
 //! | [`calls`] | engine, prepared identity, catalog, endpoint allowlist, scheduler, HTTPS, trust, explanations |
 //! | [`registration`] | browser places (data), host manifests, install / uninstall / doctor, the Windows registry |
 //! | [`identity`] | custody, keyring, the parsed certificate, status, renewal rules, business days |
@@ -30,6 +31,7 @@ pub mod diagnose;
 pub mod error;
 pub mod identity;
 pub mod log;
+pub mod metrics;
 pub mod nm;
 pub mod registration;
 pub mod store;
@@ -99,7 +101,7 @@ mod layout_tests {
                 "{room} is missing from the README's layout table"
             );
         }
-        assert_eq!(rooms, 8);
+        assert_eq!(rooms, 9);
     }
 
     #[test]

@@ -41,8 +41,12 @@ const WASM_CRATE: &str = "caiso_access_extension";
 /// Debian packages the demo needs: the browser it shows.
 const DEMO_APT_PACKAGES: [&str; 1] = ["chromium"];
 /// Debian packages every test needs, beside the demo's.
-const APT_PACKAGES: [&str; 14] = [
+const APT_PACKAGES: [&str; 16] = [
     "chromium-driver",
+    // The monitoring organisations run, for the metrics tests (native-host/tests/metrics.rs):
+    // promtool and prometheus, and node_exporter's textfile collector.
+    "prometheus",
+    "prometheus-node-exporter",
     "firefox-esr",
     "libnss3-tools",
     "xmlsec1",

@@ -190,7 +190,15 @@ pub fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     if !args.positional.is_empty() {
         return Err(usage("status takes no arguments"));
     }
-    let report = Workspace::open()?.status(clock::now())?;
+    let at = clock::now();
+    let report = Workspace::open()?.status(at)?;
+    // Where the machine policy names the monitoring's folder, every status refreshes the file
+    // there; that is not this command's outcome, so a failure is only mentioned.
+    if let Err(error) =
+        crate::metrics::textfile::write_by_policy(&report, crate::metrics::Writer::CommandLine, at)
+    {
+        crate::log::plain(&format!("metrics not written: {error}"));
+    }
     if args.flag("json") {
         serde_json::to_writer_pretty(&mut *out, &report).map_err(|e| e.to_string())?;
         writeln!(out)?;
@@ -207,6 +215,35 @@ pub fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         write_identity(out, identity)?;
     }
     Ok(())
+}
+
+/// `caiso-access metrics [--textfile <folder>]`: the status in the Prometheus text format, on
+/// stdout or as this user's file in a textfile collector's folder.
+pub fn metrics(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args::parse(args, &[], &["textfile"])?;
+    if !args.positional.is_empty() {
+        return Err(usage("metrics takes no arguments but --textfile <folder>"));
+    }
+    let at = clock::now();
+    let report = Workspace::open()?.status(at)?;
+    let user = crate::metrics::textfile::current_user();
+    let writer = crate::metrics::Writer::CommandLine;
+    match args.value("textfile") {
+        None => Ok(out.write_all(
+            crate::metrics::exposition::render(&report, &user, writer, at).as_bytes(),
+        )?),
+        Some(folder) => {
+            let file =
+                crate::metrics::textfile::write(Path::new(folder), &report, &user, writer, at)?;
+            writeln!(
+                out,
+                "wrote {} ({} identities)",
+                crate::store::shown(&file),
+                report.identities.len()
+            )?;
+            Ok(())
+        }
+    }
 }
 
 fn write_identity(out: &mut impl Write, s: &IdentityStatus) -> std::io::Result<()> {

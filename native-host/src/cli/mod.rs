@@ -33,6 +33,9 @@ usage:
                                       stays there (never exported) and signs in place
   caiso-access store [--json]         CAISO's certificates in the Windows certificate store
   caiso-access status [--json]        every certificate: expiry, CA, renewal progress, problems
+  caiso-access metrics [--textfile <folder>]
+                                      the same in the Prometheus text format, or written as this
+                                      user's file into a textfile collector's folder
   caiso-access verify <label>         open the certificate file with its kept passphrase, check the
                                       key still fits and refresh what the host knows of it
   caiso-access renewal <label> approved [--date YYYY-MM-DD]
@@ -77,9 +80,10 @@ files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-acce
 ";
 
 /// Every command `run` knows, for "did you mean" (a test checks each is dispatched).
-const COMMANDS: [&str; 24] = [
+const COMMANDS: [&str; 25] = [
     "import",
     "status",
+    "metrics",
     "store",
     "renewal",
     "remove",
@@ -149,6 +153,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("help" | "--help" | "-h") => Ok(out.write_all(USAGE.as_bytes())?),
         Some("import") => identities::import(rest, out),
         Some("status") => identities::status(rest, out),
+        Some("metrics") => identities::metrics(rest, out),
         Some("store") => identities::store(rest, out),
         Some("renewal") => identities::renewal_step(rest, out),
         Some("remove") => identities::remove(rest, out),

@@ -287,7 +287,12 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
                 identities,
             }))
         }
-        Command::Status(_) => now(to_value(&workspace.status(clock::now())?)),
+        Command::Status(_) => {
+            let at = clock::now();
+            let report = workspace.status(at)?;
+            publish_metrics(&report, at);
+            now(to_value(&report))
+        }
         Command::StoreCertificates(_) => now(to_value(&actions::windows_store::list(
             workspace,
             clock::now(),
@@ -319,5 +324,19 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
                 actions::renewal::record_step(workspace, &update.identity, &update.action)?;
             now(to_value(&status))
         }
+    }
+}
+
+/// Rewrites the metrics file where the machine policy names a folder (nothing otherwise). A
+/// failure is logged, by file name only, and never fails the status the browser asked for.
+fn publish_metrics(report: &caiso_shared::protocol::StatusReport, at: time::OffsetDateTime) {
+    match crate::metrics::textfile::write_by_policy(report, crate::metrics::Writer::BrowserHost, at)
+    {
+        Ok(Some(file)) => log::info(&format!(
+            "metrics written to {}",
+            crate::store::shown(&file)
+        )),
+        Ok(None) => {}
+        Err(error) => log::warn(&format!("metrics not written: {error}")),
     }
 }

@@ -14,25 +14,51 @@ use std::path::{Path, PathBuf};
 /// temporary file, so a test can kill the process mid-write. Has no other effect.
 pub const TEST_PAUSE_ENV: &str = "CAISO_ACCESS_TEST_WRITE_PAUSE_MS";
 
+/// Who may read a replaced file, and whether its folder is made when missing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The user only (mode 0600 on Unix); the folder is created, for the user only.
+    Private,
+    /// Everyone who can enter the folder (mode 0644 on Unix), such as a monitoring agent running
+    /// as another user; the folder must exist (it is someone else's to make).
+    Shared,
+}
+
 /// Replaces `path` with `contents` atomically and durably (flushed to disk before and after the
 /// rename).
 pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
-    replace(path, contents, true)
+    replace(path, contents, true, Audience::Private)
 }
 
 /// Replaces `path` with `contents` atomically for every reader, without waiting for the disk:
 /// for files a power cut may lose (the rate-limit ledger), never ones it must not.
 pub fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()> {
-    replace(path, contents, false)
+    replace(path, contents, false, Audience::Private)
 }
 
-fn replace(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
+/// Replaces `path` with `contents` atomically and durably, readable by other users (the metrics
+/// file a monitoring agent reads), in a folder that must exist already.
+pub fn write_shared(path: &Path, contents: &[u8]) -> io::Result<()> {
+    replace(path, contents, true, Audience::Shared)
+}
+
+fn replace(path: &Path, contents: &[u8], durable: bool, audience: Audience) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no folder"))?;
-    create_private_dir(dir)?;
+    match audience {
+        Audience::Private => create_private_dir(dir)?,
+        Audience::Shared if !dir.is_dir() => {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the folder does not exist",
+            ));
+        }
+        Audience::Shared => {}
+    }
     let temp = temp_path(path);
-    let result = write_temp(&temp, contents, durable).and_then(|()| rename_over(&temp, path));
+    let result =
+        write_temp(&temp, contents, durable, audience).and_then(|()| rename_over(&temp, path));
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
@@ -108,7 +134,7 @@ pub fn remove_leftovers(path: &Path) {
     }
 }
 
-fn write_temp(temp: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
+fn write_temp(temp: &Path, contents: &[u8], durable: bool, audience: Audience) -> io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -117,6 +143,14 @@ fn write_temp(temp: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(temp)?;
+    #[cfg(unix)]
+    if audience == Audience::Shared {
+        use std::os::unix::fs::PermissionsExt;
+        // Set, not asked at creation: a mode asked for is narrowed by the umask.
+        file.set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = audience;
     match test_pause() {
         Some(pause) => {
             let half = contents.len() / 2;
@@ -200,5 +234,21 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&folder), 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn shared_files_are_readable_by_others_and_need_their_folder() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("caiso-access_u.prom");
+        write_shared(&path, b"a 1\n").expect("write");
+        let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        // A folder that is not there is not made (it is the monitoring agent's).
+        let missing = dir.path().join("absent").join("caiso-access_u.prom");
+        let error = write_shared(&missing, b"a 1\n").expect_err("no folder");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert!(!dir.path().join("absent").exists());
     }
 }

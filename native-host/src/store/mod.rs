@@ -5,13 +5,16 @@
 //! - [`config`]: the configuration (identities, thresholds, call settings) and its folder.
 //! - [`renewal_book`]: every identity's renewal record.
 //! - [`data_file`]: reading and writing a versioned document, with one error per way it fails.
-//! - [`atomic`]: crash-safe replacement of a file, readable by the user only.
+//! - [`atomic`]: crash-safe replacement of a file, readable by the user only (or, for the metrics
+//!   file a monitoring agent reads, by everyone).
 //! - [`lock`]: the lock every process holds while it reads, changes and writes state files.
+//! - [`machine_policy`]: the settings an administrator makes for every user of the computer.
 
 pub mod atomic;
 pub mod config;
 pub mod data_file;
 pub mod lock;
+pub mod machine_policy;
 pub mod renewal_book;
 
 use std::path::PathBuf;

@@ -61,6 +61,11 @@ impl Sandbox {
         self.temp.path().join("home")
     }
 
+    /// The machine policy file the binary reads in this sandbox (absent unless written).
+    pub fn machine_policy(&self) -> PathBuf {
+        self.temp.path().join("machine-policy.json")
+    }
+
     /// A command for the binary in this sandbox.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_caiso-access"));
@@ -70,6 +75,8 @@ impl Sandbox {
             .env("CAISO_P12_PASS", passphrase())
             .env("HOME", self.home())
             .env("DBUS_SESSION_BUS_ADDRESS", &self.session_bus)
+            // Not the machine's policy: this test's (none unless the test writes it).
+            .env("CAISO_ACCESS_MACHINE_POLICY", self.machine_policy())
             .env_remove("XDG_CONFIG_HOME");
         command
     }

@@ -1,0 +1,152 @@
+//! Settings an administrator makes for every user of a computer. On Windows they are values under
+//! `HKEY_LOCAL_MACHINE\Software\Policies\caiso-access` (Group Policy, Intune, or the per-machine
+//! MSI); elsewhere the file `/etc/caiso-access/policy.json`. Read on each use, since a policy may
+//! change while a host runs; missing means not set. Only the host reads them: the extension never
+//! names a folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::StorageError;
+
+/// Environment variable for tests and unusual installations: read this policy file instead of
+/// the machine's (on Windows too, instead of the registry).
+pub const POLICY_FILE_ENV: &str = "CAISO_ACCESS_MACHINE_POLICY";
+
+/// The machine-wide policy file off Windows.
+pub const POLICY_FILE: &str = "/etc/caiso-access/policy.json";
+
+/// The registry key of the machine-wide policy on Windows, below `HKEY_LOCAL_MACHINE`.
+pub const REGISTRY_KEY: &str = r"Software\Policies\caiso-access";
+
+/// The registry value naming the metrics folder (a string).
+pub const METRICS_FOLDER_VALUE: &str = "MetricsTextfileDirectory";
+
+/// The machine-wide settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachinePolicy {
+    /// The folder of a Prometheus textfile collector (node_exporter's
+    /// `--collector.textfile.directory`, windows_exporter's `textfile_inputs`): every status the
+    /// host computes is written there for the monitoring to read.
+    #[serde(default)]
+    pub metrics_textfile_directory: Option<PathBuf>,
+}
+
+/// The policy of this computer: the file [`POLICY_FILE_ENV`] names, else the registry (Windows)
+/// or [`POLICY_FILE`].
+pub fn load() -> Result<MachinePolicy, StorageError> {
+    if let Some(file) = std::env::var_os(POLICY_FILE_ENV) {
+        return from_file(Path::new(&file));
+    }
+    if cfg!(windows) {
+        from_registry()
+    } else {
+        from_file(Path::new(POLICY_FILE))
+    }
+}
+
+/// The policy in `file` (JSON); a file that is not there sets nothing.
+pub fn from_file(file: &Path) -> Result<MachinePolicy, StorageError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(MachinePolicy::default()),
+        Err(e) => {
+            return Err(StorageError::Read {
+                file: file.to_owned(),
+                cause: e.to_string(),
+            });
+        }
+    };
+    serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
+        file: file.to_owned(),
+        what: "machine policy",
+        cause: e.to_string(),
+    })
+}
+
+#[cfg(windows)]
+fn from_registry() -> Result<MachinePolicy, StorageError> {
+    use winreg::RegKey;
+    use winreg::enums::{HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY};
+    let where_ = || PathBuf::from(format!(r"HKEY_LOCAL_MACHINE\{REGISTRY_KEY}"));
+    let key = match RegKey::predef(HKEY_LOCAL_MACHINE)
+        .open_subkey_with_flags(REGISTRY_KEY, KEY_READ | KEY_WOW64_64KEY)
+    {
+        Ok(key) => key,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(MachinePolicy::default()),
+        Err(e) => {
+            return Err(StorageError::Read {
+                file: where_(),
+                cause: e.to_string(),
+            });
+        }
+    };
+    let folder = match key.get_value::<String, _>(METRICS_FOLDER_VALUE) {
+        Ok(folder) if folder.trim().is_empty() => None,
+        Ok(folder) => Some(PathBuf::from(folder.trim())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(StorageError::Invalid {
+                file: where_(),
+                what: "machine policy",
+                cause: format!("{METRICS_FOLDER_VALUE}: {e}"),
+            });
+        }
+    };
+    Ok(MachinePolicy {
+        metrics_textfile_directory: folder,
+    })
+}
+
+#[cfg(not(windows))]
+fn from_registry() -> Result<MachinePolicy, StorageError> {
+    Ok(MachinePolicy::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_file_names_the_metrics_folder_and_a_missing_one_sets_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("policy.json");
+        assert_eq!(from_file(&file), Ok(MachinePolicy::default()));
+        std::fs::write(
+            &file,
+            r#"{"metrics_textfile_directory": "/var/lib/prometheus/node-exporter"}"#,
+        )
+        .expect("write");
+        assert_eq!(
+            from_file(&file)
+                .expect("read")
+                .metrics_textfile_directory
+                .as_deref(),
+            Some(Path::new("/var/lib/prometheus/node-exporter"))
+        );
+    }
+
+    #[test]
+    fn a_policy_file_that_is_not_valid_is_an_error_naming_only_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("policy.json");
+        for text in [
+            "{not json",
+            r#"{"metrics_folder": "/x"}"#,
+            r#"{"metrics_textfile_directory": 3}"#,
+        ] {
+            std::fs::write(&file, text).expect("write");
+            let error = from_file(&file).expect_err(text).to_string();
+            assert!(
+                error.starts_with("policy.json is not a valid machine policy file"),
+                "{error}"
+            );
+            assert!(
+                !error.contains(&dir.path().display().to_string()),
+                "{error}"
+            );
+        }
+    }
+}
