@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureDir, fromRoot, hostsOf, loadCases } from './lib/cases.mjs';
@@ -40,6 +41,51 @@ async function popupCertificates(browser) {
   await popup.waitForSelector('#certificates:not([data-state="waiting"])', { timeout: 15_000 });
   return popup;
 }
+
+describe('with a machine policy naming a monitoring folder (Prometheus textfile collector)', () => {
+  let browser;
+  let scratch;
+  let policy;
+  let folder;
+  before(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'caiso-access-metrics-'));
+    policy = join(scratch, 'policy.json');
+    folder = join(scratch, 'textfile');
+    mkdirSync(folder);
+    writeFileSync(policy, JSON.stringify({ metrics_textfile_directory: folder }));
+    browser = await launchChromium({ port: server.port,
+      nativeHost: { ...host.nativeHost, env: { ...host.nativeHost.env, CAISO_ACCESS_MACHINE_POLICY: policy, USER: 'desk-user' } } });
+  });
+  after(async () => {
+    await browser?.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('the host the browser starts rewrites the user\'s file at every status, and writes none without the policy', async () => {
+    const file = join(folder, 'caiso-access_desk-user.prom');
+    const popup = await popupCertificates(browser);
+    await popup.waitForSelector('#certificates[data-source="host"]');
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^caiso_access_metrics_written_timestamp_seconds\{user="desk-user",writer="browser_host"\} \d+$/m);
+    for (const [label] of DEMO_CARDS) {
+      assert.match(text, new RegExp(`^caiso_access_certificate_not_after_timestamp_seconds\\{user="desk-user",identity="${label}",.*\\} \\d+$`, 'm'));
+    }
+    // The extension's daily check (the alarm's, here asked for at once) writes it too.
+    unlinkSync(file);
+    const daily = await popup.evaluate(() => chrome.runtime.sendMessage({ type: 'check-certificates' }));
+    assert.ok(daily && !daily.error, JSON.stringify(daily));
+    assert.match(readFileSync(file, 'utf8'), /writer="browser_host"/);
+    // The policy read at each status: emptied, the next popup's status writes nothing.
+    unlinkSync(file);
+    writeFileSync(policy, '{}');
+    const again = await popupCertificates(browser);
+    await again.waitForSelector('#certificates[data-source="host"]');
+    // The extension's daily check asks the host too.
+    const checked = await again.evaluate(() => chrome.runtime.sendMessage({ type: 'check-certificates' }));
+    assert.ok(checked, 'the daily check ran');
+    assert.deepEqual(readdirSync(folder), []);
+  });
+});
 
 describe('with the host registered', () => {
   let browser;

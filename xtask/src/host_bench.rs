@@ -40,6 +40,11 @@ pub fn command(config: &Path) -> Result<Command> {
         .env("CAISO_ACCESS_CONFIG_DIR", config)
         .env("CAISO_ACCESS_TEST_NOW", NOW)
         .env("BENCH_P12_PASS", passphrase.trim_end())
+        // Not this machine's policy: none, unless a benchmark sets one.
+        .env(
+            "CAISO_ACCESS_MACHINE_POLICY",
+            config.join("no-machine-policy.json"),
+        )
         .stderr(Stdio::null());
     Ok(command)
 }
@@ -60,7 +65,11 @@ fn read_frame(child: &mut Child) -> Result<Vec<u8>> {
 }
 
 fn spawn_host(config: &Path) -> Result<Child> {
-    command(config)?
+    spawn_host_with(command(config)?)
+}
+
+fn spawn_host_with(mut command: Command) -> Result<Child> {
+    command
         .arg(ORIGIN)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -194,5 +203,66 @@ fn run_in(config: &Path) -> Result {
     );
     drop(child.stdin.take());
     let _ = child.wait();
+    metrics_file(config, status_median)
+}
+
+/// What the metrics file costs the status it rides on: the same round trips with a machine
+/// policy naming a textfile folder (the host renders and replaces the file at every status),
+/// and the file's size per identity.
+fn metrics_file(config: &Path, without: Duration) -> Result {
+    step("native host: status round trip with the metrics file written at each (4 identities)");
+    let folder = config.join("textfile");
+    std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
+    let policy = config.join("machine-policy.json");
+    let text = serde_json::json!({ "metrics_textfile_directory": folder }).to_string();
+    std::fs::write(&policy, text).map_err(|e| e.to_string())?;
+    let mut with_policy = command(config)?;
+    with_policy
+        .env("CAISO_ACCESS_MACHINE_POLICY", &policy)
+        .env("USER", "bench");
+    let mut child = spawn_host_with(with_policy)?;
+    let status = r#"{"v":1,"id":2,"command":"status","args":{}}"#;
+    let mut samples = Vec::new();
+    for _ in 0..2000 {
+        let started = Instant::now();
+        send(&mut child, status)?;
+        read_frame(&mut child)?;
+        samples.push(started.elapsed());
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let with = median(samples);
+    let size = |dir: &Path| {
+        std::fs::metadata(dir.join("caiso-access_bench.prom"))
+            .map(|m| m.len())
+            .map_err(|e| e.to_string())
+    };
+    let four = size(&folder)?;
+    // The same file with no identity: what each identity adds.
+    let empty = config.join("empty");
+    let empty_folder = empty.join("textfile");
+    std::fs::create_dir_all(&empty_folder).map_err(|e| e.to_string())?;
+    let written = command(&empty)?
+        .args(["metrics", "--textfile"])
+        .arg(&empty_folder)
+        .env("USER", "bench")
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !written.success() {
+        return Err("caiso-access metrics --textfile failed".into());
+    }
+    let none = size(&empty_folder)?;
+    eprintln!(
+        "median {} over 2000 status round trips with the file, {} without: {:.2}x, about {} per status for the metrics",
+        ms(with),
+        ms(without),
+        with.as_secs_f64() / without.as_secs_f64(),
+        ms(with.saturating_sub(without))
+    );
+    eprintln!(
+        "metrics file: {four} bytes for 4 identities, {none} bytes with none: {} bytes per identity",
+        four.saturating_sub(none) / 4
+    );
     Ok(())
 }

@@ -36,10 +36,11 @@ pub fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()> {
     replace(path, contents, false, Audience::Private)
 }
 
-/// Replaces `path` with `contents` atomically and durably, readable by other users (the metrics
-/// file a monitoring agent reads), in a folder that must exist already.
+/// Replaces `path` with `contents` atomically for every reader, readable by other users (the
+/// metrics file a monitoring agent reads), in a folder that must exist already. Not waited for
+/// on disk: the file is rewritten at the next status, and a power cut costs one scrape's facts.
 pub fn write_shared(path: &Path, contents: &[u8]) -> io::Result<()> {
-    replace(path, contents, true, Audience::Shared)
+    replace(path, contents, false, Audience::Shared)
 }
 
 fn replace(path: &Path, contents: &[u8], durable: bool, audience: Audience) -> io::Result<()> {

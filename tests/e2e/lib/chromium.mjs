@@ -46,7 +46,9 @@ export async function launchChromium({ port, headless = true, extension = extens
   const env = { ...process.env, HOME: scratch, XDG_CONFIG_HOME: join(scratch, '.config'), TMPDIR: scratch, TZ: 'UTC' };
   if (nativeHost) {
     // The browser looks in <user-data-dir>/NativeMessagingHosts; the host inherits this env.
-    Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now }, nativeHost.env ?? {});
+    // The machine policy is the test's (none unless `env` names one), not this machine's.
+    Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now,
+      CAISO_ACCESS_MACHINE_POLICY: join(scratch, 'no-machine-policy.json') }, nativeHost.env ?? {});
     execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
     // Registered as installed, but another program answers (a stand-in for an older host), or
     // the host answers through a recorder.
