@@ -29,7 +29,7 @@ use crate::{Result, cargo, files_under, output, root, run, step, write};
 const EXE: &str = "caiso-access.exe";
 
 /// One of the two installation scopes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// `%LOCALAPPDATA%\Programs\caiso-access`, keys under `HKEY_CURRENT_USER`.
     PerUser,
@@ -130,19 +130,39 @@ pub fn build() -> Result {
         &fs::read(&template).map_err(|e| format!("{}: {e}", template.display()))?,
     )?;
     for scope in Scope::ALL {
-        run(Command::new("wixl")
-            .args(["-a", "x64", "-D"])
-            .arg(format!("Scope={}", scope.wix_scope()))
-            .arg("-D")
-            .arg(format!("Version={}", env!("CARGO_PKG_VERSION")))
-            .arg("-o")
-            .arg(scope.package())
-            .arg(&source))?;
+        wixl(scope, env!("CARGO_PKG_VERSION"), &scope.package())?;
         eprintln!(
             "{}: {} bytes",
             scope.package().display(),
             fs::metadata(scope.package()).map_or(0, |m| m.len())
         );
+    }
+    Ok(())
+}
+
+/// The MSI property that names the machine policy's metrics folder (per-machine package only).
+const METRICS_PROPERTY: &str = "METRICS_TEXTFILE_DIR";
+/// Where the per-machine package writes it (the host's machine policy, `machine_policy.rs`).
+const METRICS_POLICY_KEY: &str = "HKEY_LOCAL_MACHINE\\Software\\Policies\\caiso-access";
+const METRICS_POLICY_VALUE: &str = "MetricsTextfileDirectory";
+
+/// Builds the package of `scope` at `version` from the staged source into `package`.
+fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
+    let stage = root().join("target").join("installer");
+    run(Command::new("wixl")
+        .args(["-a", "x64", "-D"])
+        .arg(format!("Scope={}", scope.wix_scope()))
+        .arg("-D")
+        .arg(format!("Version={version}"))
+        .arg("-o")
+        .arg(package)
+        .arg(stage.join("caiso-access.wxs")))?;
+    if scope == Scope::PerMachine {
+        // wixl writes no component conditions: the metrics policy is installed only when the
+        // administrator gives its property, by a condition set in the package's own table.
+        run(Command::new("msibuild").arg(package).arg("-q").arg(format!(
+            "UPDATE Component SET Condition = '{METRICS_PROPERTY}' WHERE Component = 'MetricsPolicy'"
+        )))?;
     }
     Ok(())
 }
@@ -169,13 +189,32 @@ pub fn test(prefix: &Prefix) -> Result {
             started.elapsed().as_secs_f64()
         );
         let installed = check_installed(prefix, scope)?;
+        // Without its property no package writes the metrics policy.
+        if let Some(value) = reg_value(prefix, METRICS_POLICY_KEY, Some(METRICS_POLICY_VALUE))? {
+            return Err(format!(
+                "{scope:?} wrote the metrics policy ({value}) unasked"
+            ));
+        }
         check_doctor(prefix, scope, &installed)?;
         for browser in [Browser::Edge, Browser::Firefox] {
             check_browser_start(prefix, scope, browser)?;
         }
         // A newer package replaces this one: one product left, the newer, still registered.
+        // The per-machine one is installed with the metrics property, as IT would roll it out.
         let (newer, newer_version) = upgrade_package(scope)?;
-        msiexec(prefix, "/i", &newer)?;
+        let metrics_folder = "C:\\Program Files\\windows_exporter\\textfile_inputs";
+        let property = format!("{METRICS_PROPERTY}={metrics_folder}");
+        match scope {
+            Scope::PerMachine => msiexec_with(prefix, "/i", &newer, &[&property])?,
+            Scope::PerUser => msiexec(prefix, "/i", &newer)?,
+        }
+        let policy = reg_value(prefix, METRICS_POLICY_KEY, Some(METRICS_POLICY_VALUE))?;
+        let expected = (scope == Scope::PerMachine).then(|| metrics_folder.to_owned());
+        if policy != expected {
+            return Err(format!(
+                "{scope:?}: the metrics policy is {policy:?} after installing with {property}, expected {expected:?}"
+            ));
+        }
         let products = products(prefix)?;
         if products.len() != 1 || !products[0].contains(&newer_version) {
             return Err(format!(
@@ -225,14 +264,7 @@ fn upgrade_package(scope: Scope) -> Result<(PathBuf, String)> {
     let version = format!("{}.{}.{}", parts[0], parts[1], parts[2]);
     let stage = root().join("target").join("installer");
     let package = stage.join(format!("upgrade-{}.msi", scope.wix_scope()));
-    run(Command::new("wixl")
-        .args(["-a", "x64", "-D"])
-        .arg(format!("Scope={}", scope.wix_scope()))
-        .arg("-D")
-        .arg(format!("Version={version}"))
-        .arg("-o")
-        .arg(&package)
-        .arg(stage.join("caiso-access.wxs")))?;
+    wixl(scope, &version, &package)?;
     Ok((package, version))
 }
 
@@ -262,10 +294,16 @@ fn products(prefix: &Prefix) -> Result<Vec<String>> {
 
 /// `msiexec <action> <package> /qn` (`/i` installs, `/x` removes), silently as IT runs it.
 fn msiexec(prefix: &Prefix, action: &str, package: &Path) -> Result {
+    msiexec_with(prefix, action, package, &[])
+}
+
+/// The same with public properties (`NAME=value`).
+fn msiexec_with(prefix: &Prefix, action: &str, package: &Path, properties: &[&str]) -> Result {
     run(prefix
         .command("wine")
         .args(["msiexec", action])
         .arg(package)
+        .args(properties)
         .arg("/qn"))
 }
 
