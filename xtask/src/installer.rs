@@ -159,9 +159,10 @@ fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
         .arg(stage.join("caiso-access.wxs")))?;
     if scope == Scope::PerMachine {
         // wixl writes no component conditions: the metrics policy is installed only when the
-        // administrator gives its property, by a condition set in the package's own table.
+        // administrator gives its property, by a condition set in the package's own table. On
+        // a removal the condition must hold too, or Windows Installer leaves the value behind.
         run(Command::new("msibuild").arg(package).arg("-q").arg(format!(
-            "UPDATE Component SET Condition = '{METRICS_PROPERTY}' WHERE Component = 'MetricsPolicy'"
+            "UPDATE Component SET Condition = '{METRICS_PROPERTY} OR REMOVE~=\"ALL\"' WHERE Component = 'MetricsPolicy'"
         )))?;
     }
     Ok(())
