@@ -290,3 +290,92 @@ fn windows_registration_in_the_registry() {
     );
     assert_eq!(registry_default(chrome_key, None), None, "the key is gone");
 }
+
+/// An organisation's own package of the extension (its own signing key, so its own id) is
+/// allowed by the administrator at registration: the manifest names it, the host serves it.
+#[test]
+fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
+    let sandbox = Sandbox::new();
+    let profile = sandbox.temp.path().join("profile");
+    let profile_arg = profile.to_str().expect("utf-8");
+    let ours = "abcdefghijklmnopabcdefghijklmnop";
+    // Every id is checked before anything is kept or written.
+    for bad in [
+        "abcdefghijklmnopabcdefghijklmnoq",
+        "ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP",
+        "abcdefghijklmnop",
+        "chrome-extension://abcdefghijklmnopabcdefghijklmnop/",
+    ] {
+        let refused = sandbox.cli(&[
+            "install",
+            "--browser",
+            "chromium",
+            "--user-data-dir",
+            profile_arg,
+            "--extension-id",
+            ours,
+            "--extension-id",
+            bad,
+        ]);
+        assert_eq!(refused.status.code(), Some(1), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr)
+                .contains("is not a Chromium extension id (32 letters a to p)"),
+            "{bad}"
+        );
+        assert!(!profile.exists(), "{bad}: nothing registered");
+        assert!(
+            !sandbox.config_dir().join("config.json").exists(),
+            "{bad}: nothing kept"
+        );
+    }
+    let out = sandbox.cli_ok(&[
+        "install",
+        "--browser",
+        "chromium",
+        "--user-data-dir",
+        profile_arg,
+        "--extension-id",
+        ours,
+    ]);
+    assert!(out.contains(&format!(
+        "allowed chrome-extension://{ours}/ to use this host"
+    )));
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(profile.join("NativeMessagingHosts/caiso_access.json")).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(
+        manifest["allowed_origins"],
+        serde_json::json!([
+            "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/",
+            format!("chrome-extension://{ours}/")
+        ])
+    );
+    // The host started by that extension answers it; by another, it refuses.
+    let mut host = sandbox.host_for(&[&format!("chrome-extension://{ours}/")]);
+    let hello = host.request(
+        1,
+        "hello",
+        serde_json::json!({"protocol": 1, "client": "test"}),
+    );
+    assert!(hello["ok"]["host_version"].is_string(), "{hello}");
+    drop(host);
+    let mut other = sandbox.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
+    assert_eq!(
+        common::error_code(&other.receive().expect("refusal")),
+        Some("caller_not_allowed")
+    );
+    // Given again, it is kept once.
+    sandbox.cli_ok(&[
+        "install",
+        "--browser",
+        "chromium",
+        "--user-data-dir",
+        profile_arg,
+        "--extension-id",
+        ours,
+    ]);
+    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    assert_eq!(config.matches(ours).count(), 1, "{config}");
+}

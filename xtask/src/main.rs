@@ -16,6 +16,8 @@
 //!   needs): no Firefox, Wine, MinGW, clang, msitools, fuzzer or Windows installers.
 //! - `bench`: classifier throughput and WebAssembly size against the targets.
 //! - `codegen`: rewrites generated files that are committed (the redirect ruleset).
+//! - `enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]`: the roll-out kit IT hosts and
+//!   pushes (a signed CRX3, its update manifest, the force-install policy; `enterprise.rs`).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -26,6 +28,8 @@ use std::time::Instant;
 
 mod call_bench;
 mod cross_check;
+mod crx3;
+mod enterprise;
 mod fuzz;
 mod host_bench;
 mod installer;
@@ -106,10 +110,17 @@ fn main() {
             everything().and_then(|()| windows_test::job(args.get(1).map(String::as_str)))
         }
         Some("bench") => everything().and_then(|()| bench()),
+        Some("enterprise") => enterprise::Request::parse(&args[1..]).and_then(|request| {
+            // A key that cannot be used is said before anything is built or written.
+            if let Some(key) = &request.key {
+                enterprise::read_key(key)?;
+            }
+            prepare(Scope::Demo).and_then(|()| enterprise::command(&request))
+        }),
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench|codegen|fuzz [--seconds N] [target...]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
                 .into(),
         ),
     };
@@ -579,8 +590,12 @@ fn file_size(path: &Path) -> Result<u64> {
 }
 
 fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) -> Result {
-    let file = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut zip = zip::ZipWriter::new(file);
+    write(path, &zip_bytes(files)?)
+}
+
+/// `files` (name, contents) as a ZIP archive, deflated, with fixed timestamps.
+fn zip_bytes(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Fixed timestamps (zip's default) keep packages reproducible.
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -589,8 +604,7 @@ fn write_zip(path: &Path, files: &[(String, Vec<u8>)]) -> Result {
             .map_err(|e| e.to_string())?;
         zip.write_all(contents).map_err(|e| e.to_string())?;
     }
-    zip.finish().map_err(|e| e.to_string())?;
-    Ok(())
+    Ok(zip.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
 /// Every old address with a replacement (plus, for path-keeping ones, a deep link), and every
@@ -713,6 +727,29 @@ fn test(args: &[String]) -> Result {
         Path::new("/etc/chromium/policies/managed"),
         "caiso-access-e2e.json",
         "tests/e2e/managed.test.mjs",
+        &[],
+    )?;
+    // The roll-out kit, for an update server on loopback, installed by machine policy alone.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port for the kit's update server: {e}"))?
+        .port();
+    let kit = root().join("target").join("enterprise-e2e");
+    let _ = fs::remove_dir_all(&kit);
+    enterprise::command(&enterprise::Request {
+        base_url: enterprise::base_url_of(&format!("http://127.0.0.1:{port}/"))?,
+        key: None,
+        out: kit.clone(),
+    })?;
+    managed_policy_e2e(
+        "Chromium, the roll-out kit",
+        Path::new("/etc/chromium/policies/managed"),
+        "caiso-access-e2e.json",
+        "tests/e2e/enterprise.test.mjs",
+        &[
+            ("CAISO_E2E_KIT", kit.display().to_string()),
+            ("CAISO_E2E_KIT_PORT", port.to_string()),
+        ],
     )?;
     step("Firefox add-on lint");
     run(
@@ -733,6 +770,7 @@ fn test(args: &[String]) -> Result {
         Path::new("/etc/firefox/policies"),
         "policies.json",
         "tests/e2e/managed-firefox.test.mjs",
+        &[],
     )
 }
 
@@ -740,7 +778,13 @@ fn test(args: &[String]) -> Result {
 /// exists. The test writes `file` in `dir` and removes it; so does this, whatever the outcome,
 /// unless the file was there before.
 /// The policy folder is the system's: when not root it is created once, owned by this user.
-fn managed_policy_e2e(browser: &str, dir: &Path, file: &str, test: &str) -> Result {
+fn managed_policy_e2e(
+    browser: &str,
+    dir: &Path,
+    file: &str,
+    test: &str,
+    env: &[(&str, String)],
+) -> Result {
     step(&format!(
         "end-to-end: enterprise policy ({browser}, alone: the policy file is machine-wide)"
     ));
@@ -757,12 +801,14 @@ fn managed_policy_e2e(browser: &str, dir: &Path, file: &str, test: &str) -> Resu
             .args(["install", "-d", "-o", &user])
             .arg(dir))?;
     }
-    let outcome = run(Command::new("node").args([
-        "--test",
-        "--test-timeout=300000",
-        "--test-reporter=spec",
-        test,
-    ]));
+    let outcome = run(Command::new("node")
+        .args([
+            "--test",
+            "--test-timeout=300000",
+            "--test-reporter=spec",
+            test,
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str()))));
     if !foreign {
         let _ = std::fs::remove_file(&path);
     }

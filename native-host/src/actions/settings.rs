@@ -215,3 +215,28 @@ pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<boo
         Ok(unlocked.key_matches)
     })
 }
+
+/// The origin of the Chromium extension `id`, if it is one (32 letters a to p).
+pub fn extension_origin(id: &str) -> HostResult<String> {
+    if id.len() != 32 || !id.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
+        return Err(HostError::InvalidValue(format!(
+            "{:?} is not a Chromium extension id (32 letters a to p)",
+            id.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok(caiso_shared::protocol::chromium_origin(id))
+}
+
+/// Allows the Chromium extension `id` (32 letters a-p: an organisation's own package of the
+/// extension, signed with its key) to use this host, as an administrator asks at registration
+/// (`install --extension-id`); returns its origin. Kept in the configuration, never set from
+/// the extension side.
+pub fn allow_extension(workspace: &mut Workspace, id: &str) -> HostResult<String> {
+    let origin = extension_origin(id)?;
+    edit(workspace, |config| {
+        if !config.extra_allowed_callers.contains(&origin) {
+            config.extra_allowed_callers.push(origin.clone());
+        }
+        Ok(origin.clone())
+    })
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::args::Args;
 use super::{Failure, usage};
-use crate::actions::Workspace;
+use crate::actions::{self, Workspace};
 use crate::registration::{self, Browser, Os, UserDirs, Verdict};
 
 /// The browsers named with `--browser`, or `None` for "the ones found".
@@ -35,9 +35,22 @@ fn host_path() -> Result<PathBuf, Failure> {
     Ok(dunce::canonicalize(&exe).unwrap_or(exe))
 }
 
-/// `caiso-access install [--browser NAME]... [--user-data-dir DIR]`.
+/// `caiso-access install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]...`.
 pub fn install(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
-    let args = Args::parse(args, &[], &["browser", "user-data-dir"])?;
+    let args = Args::parse(args, &[], &["browser", "user-data-dir", "extension-id"])?;
+    // An organisation's own package of the extension (its id from its signing key) is allowed
+    // first, so the manifests written below name it too; every id is checked before any is kept.
+    let ids = args.values("extension-id");
+    for id in &ids {
+        actions::settings::extension_origin(id)?;
+    }
+    if !ids.is_empty() {
+        let mut workspace = Workspace::open()?;
+        for id in ids {
+            let origin = actions::settings::allow_extension(&mut workspace, id)?;
+            writeln!(out, "allowed {origin} to use this host")?;
+        }
+    }
     let dirs = UserDirs::from_env()?;
     let os = Os::current();
     let user_data_dir = args.value("user-data-dir").map(PathBuf::from);

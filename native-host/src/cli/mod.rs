@@ -47,11 +47,12 @@ usage:
                                       the Scheduling Coordinator ID test calls query with it
   caiso-access remove <label>         forget a certificate (its files are not touched)
   caiso-access thresholds <days,...>  reminder thresholds (default 30,14,7,3,1)
-  caiso-access install [--browser <name>]... [--user-data-dir <dir>]
+  caiso-access install [--browser <name>]... [--user-data-dir <dir>] [--extension-id <id>]...
   caiso-access uninstall [--browser <name>]... [--user-data-dir <dir>]
   caiso-access doctor [--browser <name>]... [--user-data-dir <dir>]
                                       register with / unregister from / check the browsers
-                                      (chrome, chromium, edge, brave, firefox)
+                                      (chrome, chromium, edge, brave, firefox); --extension-id
+                                      also allows an organisation's own package of the extension
   caiso-access classify <url>...      what each URL is and where an old one leads now
   caiso-access portals [production|map-stage]
                                       every current CAISO portal of an environment

@@ -26,18 +26,23 @@ export function extensionIdFromKey(base64Key) {
  * @param {number} options.port the stand-in server's port; every *.caiso.com host maps to it
  * @param {boolean} [options.headless=true]
  * @param {string} [options.extension] unpacked extension folder (default dist/chromium)
+ *   (null: none loaded; an extension installed by policy is awaited, `expectExtensionId`)
  * @param {object} [options.nativeHost] register the real host in the profile: `{configDir, now, env}`
  *   (its configuration folder and pinned clock), or with `program` another executable in its
- *   place, with `record` a folder that gets a copy of what it writes; without it the host is
- *   not registered
+ *   place, with `record` a folder that gets a copy of what it writes, with `installArgs` more
+ *   arguments for `caiso-access install`; without it the host is not registered
+ * @param {string} [options.expectExtensionId] the id of the extension policy installs
  */
-export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost }) {
-  const manifestPath = join(extension, 'manifest.json');
-  if (!existsSync(manifestPath)) {
-    throw new Error(`${manifestPath} is missing: build the extension first`);
+export async function launchChromium({ port, headless = true, extension = extensionDir, nativeHost, expectExtensionId }) {
+  let extensionId = expectExtensionId;
+  if (extension) {
+    const manifestPath = join(extension, 'manifest.json');
+    if (!existsSync(manifestPath)) {
+      throw new Error(`${manifestPath} is missing: build the extension first`);
+    }
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    extensionId = manifest.key ? extensionIdFromKey(manifest.key) : undefined;
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  const extensionId = manifest.key ? extensionIdFromKey(manifest.key) : undefined;
 
   // Everything the browser writes (profile, crash reports, nssdb, temp files) goes here.
   const scratch = mkdtempSync(join(tmpdir(), 'caiso-e2e-chromium-'));
@@ -49,7 +54,8 @@ export async function launchChromium({ port, headless = true, extension = extens
     // The machine policy is the test's (none unless `env` names one), not this machine's.
     Object.assign(env, { CAISO_ACCESS_CONFIG_DIR: nativeHost.configDir, CAISO_ACCESS_TEST_NOW: nativeHost.now,
       CAISO_ACCESS_MACHINE_POLICY: join(scratch, 'no-machine-policy.json') }, nativeHost.env ?? {});
-    execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile], { env, stdio: 'pipe' });
+    execFileSync(hostBinary, ['install', '--browser', 'chromium', '--user-data-dir', profile, ...(nativeHost.installArgs ?? [])],
+      { env, stdio: 'pipe' });
     // Registered as installed, but another program answers (a stand-in for an older host), or
     // the host answers through a recorder.
     const program = nativeHost.program
@@ -62,17 +68,18 @@ export async function launchChromium({ port, headless = true, extension = extens
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless,
-    ignoreDefaultArgs: ['--disable-extensions'],
+    // Without a loaded extension, one comes by policy: the extension updater needs the
+    // background networking these runs otherwise switch off.
+    ignoreDefaultArgs: ['--disable-extensions', ...(extension ? [] : ['--disable-background-networking'])],
     env,
     args: [
-      `--load-extension=${extension}`,
-      `--disable-extensions-except=${extension}`,
+      ...(extension ? [`--load-extension=${extension}`, `--disable-extensions-except=${extension}`] : []),
       ...(headless ? ['--headless=new'] : []),
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
       '--no-first-run',
-      '--disable-background-networking',
+      ...(extension ? ['--disable-background-networking'] : []),
       '--disable-component-update',
       '--disable-sync',
       // The port in the rule applies to http:// and https:// alike: both reach the one
@@ -85,10 +92,12 @@ export async function launchChromium({ port, headless = true, extension = extens
     ],
   });
 
-  let worker = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
+  const ours = (w) => w.url().startsWith(extensionId ? `chrome-extension://${extensionId}/` : 'chrome-extension://');
+  let worker = context.serviceWorkers().find(ours);
   worker ??= await context.waitForEvent('serviceworker', {
-    predicate: (w) => w.url().startsWith('chrome-extension://'),
-    timeout: 15_000,
+    predicate: ours,
+    // Installed by policy, it first comes from the update server.
+    timeout: extension ? 15_000 : 60_000,
   });
   const workerId = new URL(worker.url()).host;
   if (extensionId && workerId !== extensionId) {
