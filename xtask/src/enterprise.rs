@@ -9,7 +9,10 @@
 //! - `policies/linux/caiso-access.json`: the machine policy that force-installs it
 //!   (`ExtensionInstallForcelist`), for
 //!   `/etc/opt/chrome/policies/managed/`, `/etc/chromium/policies/managed/` and
-//!   `/etc/opt/edge/policies/managed/`.
+//!   `/etc/opt/edge/policies/managed/`;
+//! - `policies/windows/caiso-access.admx` and `en-US/caiso-access.adml`: Group Policy templates
+//!   for the extension's managed settings in Chrome and Edge, and the host's machine policy
+//!   (`admx.rs`).
 //!
 //! Without `--key` a throw-away key is made (kept in `target/`, outside what IT hosts, so the id
 //! stays the same between runs) and the kit says it is a test build with an id of its own: the
@@ -170,7 +173,14 @@ pub fn build(request: &Request) -> Result<Kit> {
     let policy = serde_json::json!({
         "ExtensionInstallForcelist": [format!("{id};{updates}")],
     });
+    let (admx, adml) = crate::admx::templates(&id, &crate::admx::extension_settings()?);
+    let windows = request.out.join("policies").join("windows");
     let outputs: Vec<(PathBuf, Vec<u8>)> = vec![
+        (windows.join("caiso-access.admx"), admx.into_bytes()),
+        (
+            windows.join("en-US").join("caiso-access.adml"),
+            adml.into_bytes(),
+        ),
         (request.out.join(&package_name), crx),
         (
             request.out.join("updates.xml"),

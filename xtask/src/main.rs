@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod admx;
 mod call_bench;
 mod cross_check;
 mod crx3;
