@@ -22,27 +22,35 @@
     }
   };
 
-  let snapshot = null;
-  try {
-    snapshot = JSON.parse(localStorage.getItem(KEY) ?? 'null');
-  } catch {
-    localStorage.removeItem(KEY);
-  }
-  if (snapshot?.day === today() && typeof snapshot.html === 'string') {
+  /** Draws the kept snapshot of today, if there is one; true when it did. */
+  const drawSnapshot = () => {
+    let snapshot = null;
+    try {
+      snapshot = JSON.parse(localStorage.getItem(KEY) ?? 'null');
+    } catch {
+      localStorage.removeItem(KEY); // not JSON: dropped (storage that is off throws again, below)
+    }
+    if (snapshot?.day !== today() || typeof snapshot.html !== 'string') return false;
     const template = document.createElement('template');
     template.innerHTML = snapshot.html;
     const section = template.content.firstElementChild;
-    if (section?.id === 'certificates') {
-      section.dataset.source = 'snapshot';
-      // The tab's card keeps its place; what the tab is comes with the module.
-      const tab = document.createElement('section');
-      tab.className = 'card tab';
-      tab.append(Object.assign(document.createElement('h2'), { textContent: 'This tab' }),
-        Object.assign(document.createElement('p'), { className: 'detail', textContent: '…' }));
-      document.getElementById('app').replaceChildren(tab, section);
+    if (section?.id !== 'certificates') return false;
+    section.dataset.source = 'snapshot';
+    // The tab's card keeps its place; what the tab is comes with the module.
+    const tab = document.createElement('section');
+    tab.className = 'card tab';
+    tab.append(Object.assign(document.createElement('h2'), { textContent: 'This tab' }),
+      Object.assign(document.createElement('p'), { className: 'detail', textContent: '…' }));
+    document.getElementById('app').replaceChildren(tab, section);
+    return true;
+  };
+  try {
+    if (drawSnapshot()) {
       document.body.dataset.firstPaint = 'snapshot';
       document.body.dataset.statusShownMs = String(Math.round(performance.now()));
     }
+  } catch {
+    // Storage that cannot be read (switched off by policy or the user): the module draws it all.
   }
 
   // Then the popup itself: its modules and the WebAssembly module, fetched together (popup.js

@@ -189,6 +189,16 @@ describe('with the host registered', () => {
       assert.equal(next.body.firstPaint, undefined, stale);
       assert.equal(JSON.parse(next.stored).day, kept.day, stale);
     }
+    // Storage that cannot be read at all (switched off): no snapshot, and the popup still draws
+    // itself from the host.
+    const blocked = await browser.context.newPage();
+    await blocked.addInitScript(() => Object.defineProperty(window, 'localStorage', {
+      get() { throw new DOMException('storage is off', 'SecurityError'); },
+    }));
+    await blocked.goto(`chrome-extension://${browser.extensionId}/popup.html?tab=${tabId}`);
+    await blocked.waitForSelector('#certificates[data-source="host"]');
+    assert.equal(await blocked.evaluate(() => document.body.dataset.firstPaint), undefined);
+    await blocked.close();
     await first.close();
   });
 
