@@ -31,6 +31,23 @@ fn metrics(sandbox: &Sandbox, user: &str, args: &[&str]) -> Output {
     common::starting(|| command.output())
 }
 
+/// An empty folder for the textfile collector, in the sandbox.
+fn textfile_folder(sandbox: &Sandbox) -> std::path::PathBuf {
+    let folder = sandbox.temp.path().join("textfile");
+    std::fs::create_dir(&folder).expect("folder");
+    folder
+}
+
+/// The names in `folder`, sorted.
+fn names_in(folder: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Imports the demo's four certificates: valid, near expiry, expired, from the retired CA.
 fn four_identities(sandbox: &Sandbox) {
     sandbox.import("valid-legacy.p12", "production", "production");
@@ -43,8 +60,7 @@ fn four_identities(sandbox: &Sandbox) {
 fn written_to_a_folder_the_file_is_the_users_own_readable_by_the_agent_and_nothing_else_is_left() {
     let sandbox = Sandbox::new();
     four_identities(&sandbox);
-    let folder = sandbox.temp.path().join("textfile");
-    std::fs::create_dir(&folder).expect("folder");
+    let folder = textfile_folder(&sandbox);
     let printed = metrics(&sandbox, "jdoe", &[]);
     assert!(printed.status.success(), "{}", stderr(&printed));
 
@@ -80,13 +96,8 @@ fn written_to_a_folder_the_file_is_the_users_own_readable_by_the_agent_and_nothi
         .status
         .success()
     );
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .expect("list")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        names_in(&folder),
         ["caiso-access_CORP_j_doe.prom", "caiso-access_jdoe.prom"]
     );
 }
@@ -130,8 +141,7 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
     use std::time::{Duration, Instant};
     let sandbox = Sandbox::new();
     four_identities(&sandbox);
-    let folder = sandbox.temp.path().join("textfile");
-    std::fs::create_dir(&folder).expect("folder");
+    let folder = textfile_folder(&sandbox);
     let target = folder.to_str().expect("path");
     assert!(
         metrics(&sandbox, "jdoe", &["--textfile", target])
@@ -154,10 +164,7 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
         .expect("start");
     let started = Instant::now();
     let temporary = loop {
-        let found = std::fs::read_dir(&folder)
-            .expect("list")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .find(|n| n.ends_with(".tmp"));
+        let found = names_in(&folder).into_iter().find(|n| n.ends_with(".tmp"));
         if let Some(name) = found {
             break name;
         }
@@ -191,14 +198,13 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
 fn every_status_refreshes_the_file_only_where_the_machine_policy_names_a_folder() {
     let sandbox = Sandbox::new();
     sandbox.import("valid-legacy.p12", "production", "production");
-    let folder = sandbox.temp.path().join("textfile");
-    std::fs::create_dir(&folder).expect("folder");
+    let folder = textfile_folder(&sandbox);
     let status = |s: &Sandbox| {
         let mut command = s.command();
         command.args(["status", "--json"]).env("USER", "jdoe");
         assert!(common::starting(|| command.output()).status.success());
     };
-    let listed = || std::fs::read_dir(&folder).expect("list").count();
+    let listed = || names_in(&folder).len();
     // No policy, or one without the folder: nothing is written.
     status(&sandbox);
     std::fs::write(sandbox.machine_policy(), "{}").expect("policy");
@@ -255,8 +261,7 @@ fn on_windows_the_folder_comes_from_the_machine_policy_in_the_registry() {
     use winreg::enums::{HKEY_LOCAL_MACHINE, KEY_WOW64_64KEY, KEY_WRITE};
     let sandbox = Sandbox::new();
     sandbox.import("valid-legacy.p12", "production", "production");
-    let folder = sandbox.temp.path().join("textfile");
-    std::fs::create_dir(&folder).expect("folder");
+    let folder = textfile_folder(&sandbox);
     let (key, _) = RegKey::predef(HKEY_LOCAL_MACHINE)
         .create_subkey_with_flags(
             r"Software\Policies\caiso-access",
@@ -492,8 +497,7 @@ mod monitoring {
             "--date",
             "2026-11-02",
         ]);
-        let folder = sandbox.temp.path().join("textfile");
-        std::fs::create_dir(&folder).expect("folder");
+        let folder = textfile_folder(&sandbox);
         real(&["metrics", "--textfile", folder.to_str().expect("path")]);
 
         let exporter_port = free_port();

@@ -31,14 +31,15 @@ use crate::{Result, crx3, root, run, write};
 pub struct Request {
     /// Where IT serves the kit's files (`https://it.example.org/caiso-access/`), ending in `/`.
     pub base_url: String,
-    /// The signing key; `None`: the throw-away test key.
-    pub key: Option<PathBuf>,
+    /// The signing key, read when the arguments are; `None`: the throw-away test key.
+    pub key: Option<RsaPrivateKey>,
     /// Where the files go.
     pub out: PathBuf,
 }
 
 impl Request {
-    /// `--base-url <URL> [--key <PEM>] [--out <DIR>]`.
+    /// `--base-url <URL> [--key <PEM>] [--out <DIR>]`; a key that cannot be used is an error
+    /// here, before anything is built or written.
     pub fn parse(args: &[String]) -> Result<Request> {
         let mut base_url = None;
         let mut key = None;
@@ -52,7 +53,7 @@ impl Request {
             };
             match arg.as_str() {
                 "--base-url" => base_url = Some(base_url_of(&value()?)?),
-                "--key" => key = Some(PathBuf::from(value()?)),
+                "--key" => key = Some(read_key(Path::new(&value()?))?),
                 "--out" => out = PathBuf::from(value()?),
                 other => return Err(format!("enterprise: unknown argument {other:?}")),
             }
@@ -103,7 +104,7 @@ pub fn read_key(path: &Path) -> Result<RsaPrivateKey> {
 }
 
 /// The throw-away test key, made once with openssl into `target/`.
-fn test_key() -> Result<(RsaPrivateKey, PathBuf)> {
+fn test_key() -> Result<RsaPrivateKey> {
     let path = root().join("target").join("enterprise-test-key.pem");
     if !path.exists() {
         fs::create_dir_all(root().join("target")).map_err(|e| e.to_string())?;
@@ -119,7 +120,7 @@ fn test_key() -> Result<(RsaPrivateKey, PathBuf)> {
             ])
             .arg(&path))?;
     }
-    Ok((read_key(&path)?, path))
+    read_key(&path)
 }
 
 /// What the kit wrote.
@@ -135,8 +136,8 @@ pub struct Kit {
 /// Writes the kit for the built extension in `dist/chromium`.
 pub fn build(request: &Request) -> Result<Kit> {
     let (key, test_build) = match &request.key {
-        Some(path) => (read_key(path)?, false),
-        None => (test_key()?.0, true),
+        Some(key) => (key.clone(), false),
+        None => (test_key()?, true),
     };
     let public_key = crx3::public_key_der(&key)?;
     let id = crx3::extension_id(&public_key);

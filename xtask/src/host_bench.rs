@@ -85,6 +85,23 @@ fn send(child: &mut Child, body: &str) -> Result {
         .map_err(|e| e.to_string())
 }
 
+/// The status request the popup and the daily check send.
+const STATUS: &str = r#"{"v":1,"id":2,"command":"status","args":{}}"#;
+
+/// The median of 2000 round trips of `request` on `child`'s connection, and the last answer's
+/// size in bytes.
+fn round_trips(child: &mut Child, request: &str) -> Result<(Duration, usize)> {
+    let mut samples = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..2000 {
+        let started = Instant::now();
+        send(child, request)?;
+        bytes = read_frame(child)?.len();
+        samples.push(started.elapsed());
+    }
+    Ok((median(samples), bytes))
+}
+
 /// Runs every host benchmark and prints the figures.
 pub fn run() -> Result {
     let temp = std::env::temp_dir().join(format!("caiso-access-bench-{}", std::process::id()));
@@ -158,28 +175,12 @@ fn run_in(config: &Path) -> Result {
     );
 
     step("native host: status round trip on one connection (4 identities)");
-    let status = r#"{"v":1,"id":2,"command":"status","args":{}}"#;
     let mut child = spawn_host(config)?;
     send(&mut child, hello)?;
     read_frame(&mut child)?;
-    let mut samples = Vec::new();
-    let mut bytes = 0;
-    for _ in 0..2000 {
-        let started = Instant::now();
-        send(&mut child, status)?;
-        bytes = read_frame(&mut child)?.len();
-        samples.push(started.elapsed());
-    }
-    let status_median = median(samples);
+    let (status_median, bytes) = round_trips(&mut child, STATUS)?;
     // The same connection's floor: a trivial command (pipes, framing, JSON of a small answer).
-    let mut floor = Vec::new();
-    for _ in 0..2000 {
-        let started = Instant::now();
-        send(&mut child, hello)?;
-        read_frame(&mut child)?;
-        floor.push(started.elapsed());
-    }
-    let floor = median(floor);
+    let (floor, _) = round_trips(&mut child, hello)?;
     eprintln!(
         "median {} over 2000 round trips ({bytes}-byte answer, measured by the client); hello on the same connection {}: host-side status work about {}",
         ms(status_median),
@@ -221,17 +222,9 @@ fn metrics_file(config: &Path, without: Duration) -> Result {
         .env("CAISO_ACCESS_MACHINE_POLICY", &policy)
         .env("USER", "bench");
     let mut child = spawn_host_with(with_policy)?;
-    let status = r#"{"v":1,"id":2,"command":"status","args":{}}"#;
-    let mut samples = Vec::new();
-    for _ in 0..2000 {
-        let started = Instant::now();
-        send(&mut child, status)?;
-        read_frame(&mut child)?;
-        samples.push(started.elapsed());
-    }
+    let (with, _) = round_trips(&mut child, STATUS)?;
     drop(child.stdin.take());
     let _ = child.wait();
-    let with = median(samples);
     let size = |dir: &Path| {
         std::fs::metadata(dir.join("caiso-access_bench.prom"))
             .map(|m| m.len())

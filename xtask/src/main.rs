@@ -112,10 +112,6 @@ fn main() {
         }
         Some("bench") => everything().and_then(|()| bench()),
         Some("enterprise") => enterprise::Request::parse(&args[1..]).and_then(|request| {
-            // A key that cannot be used is said before anything is built or written.
-            if let Some(key) = &request.key {
-                enterprise::read_key(key)?;
-            }
             prepare(Scope::Demo).and_then(|()| enterprise::command(&request))
         }),
         Some("codegen") => codegen(),

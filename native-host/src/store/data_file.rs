@@ -1,5 +1,6 @@
 //! The host's versioned JSON files (`config.json`, `renewal.json`): read with a clear error for
-//! every way they can be wrong, written atomically and privately through [`super::atomic`].
+//! every way they can be wrong, written atomically and privately through [`super::atomic`]. The
+//! reading of a JSON file ([`read_json`]) serves the unversioned machine policy too.
 
 use std::path::Path;
 
@@ -18,8 +19,12 @@ pub trait DataFile: Serialize + DeserializeOwned + Default {
     fn version(&self) -> u32;
 }
 
-/// Loads `path`; a missing file is the default document.
-pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
+/// Reads the JSON document `path`, a `what` ("machine policy") for messages; a missing file is
+/// the default document.
+pub fn read_json<T: DeserializeOwned + Default>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, StorageError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(T::default()),
@@ -30,11 +35,16 @@ pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
             });
         }
     };
-    let document: T = serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
+    serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
         file: path.to_owned(),
-        what: T::WHAT,
+        what,
         cause: e.to_string(),
-    })?;
+    })
+}
+
+/// Loads `path`; a missing file is the default document.
+pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
+    let document: T = read_json(path, T::WHAT)?;
     if document.version() != T::VERSION {
         return Err(StorageError::Version {
             file: path.to_owned(),

@@ -49,21 +49,7 @@ pub fn load() -> Result<MachinePolicy, StorageError> {
 
 /// The policy in `file` (JSON); a file that is not there sets nothing.
 pub fn from_file(file: &Path) -> Result<MachinePolicy, StorageError> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(MachinePolicy::default()),
-        Err(e) => {
-            return Err(StorageError::Read {
-                file: file.to_owned(),
-                cause: e.to_string(),
-            });
-        }
-    };
-    serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
-        file: file.to_owned(),
-        what: "machine policy",
-        cause: e.to_string(),
-    })
+    super::data_file::read_json(file, "machine policy")
 }
 
 #[cfg(windows)]
