@@ -369,3 +369,116 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
     let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
     assert_eq!(config.matches(ours).count(), 1, "{config}");
 }
+
+/// The per-machine MSI's EXTENSION_ID: the machine policy allows the organisation's id for every
+/// user (no user setting), and `install --beside-program` writes the package manifests naming it,
+/// beside the program, touching nothing else.
+#[test]
+fn an_extension_id_in_the_machine_policy_is_allowed_for_every_user() {
+    let sandbox = Sandbox::new();
+    let ours = "abcdefghijklmnopabcdefghijklmnop";
+    let origin = format!("chrome-extension://{ours}/");
+    let mut refused = sandbox.host_for(&[&origin]);
+    assert_eq!(
+        common::error_code(&refused.receive().expect("refusal")),
+        Some("caller_not_allowed"),
+        "not allowed before the policy names it"
+    );
+    drop(refused);
+    std::fs::write(
+        sandbox.machine_policy(),
+        serde_json::json!({"allowed_extension_ids": [ours, "not-an-id"]}).to_string(),
+    )
+    .expect("policy");
+    let mut host = sandbox.host_for(&[&origin]);
+    let hello = host.request(
+        1,
+        "hello",
+        serde_json::json!({"protocol": 1, "client": "test"}),
+    );
+    assert!(hello["ok"]["host_version"].is_string(), "{hello}");
+    drop(host);
+    assert!(
+        !sandbox.config_dir().join("config.json").exists(),
+        "no user setting was needed or written"
+    );
+    let mut other = sandbox.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
+    assert_eq!(
+        common::error_code(&other.receive().expect("refusal")),
+        Some("caller_not_allowed")
+    );
+}
+
+#[test]
+fn install_beside_program_writes_the_package_manifests_naming_the_ids() {
+    let sandbox = Sandbox::new();
+    let folder = sandbox
+        .temp
+        .path()
+        .join("Program Files")
+        .join("caiso-access");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let program = folder.join(if cfg!(windows) {
+        "caiso-access.exe"
+    } else {
+        "caiso-access"
+    });
+    std::fs::copy(env!("CARGO_BIN_EXE_caiso-access"), &program).expect("copy the program");
+    let ours = "abcdefghijklmnopabcdefghijklmnop";
+    let run = |args: &[&str]| {
+        sandbox
+            .command_of(&program)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    // A bad id or another option: a clear error, nothing written.
+    for args in [
+        &["install", "--beside-program", "--extension-id", "ABC"][..],
+        &["install", "--beside-program", "--browser", "chrome"][..],
+    ] {
+        let out = run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(if args[2] == "--browser" { 2 } else { 1 }),
+            "{args:?}"
+        );
+        assert!(!folder.join("chromium.json").exists(), "{args:?}");
+    }
+    let out = run(&["install", "--beside-program", "--extension-id", ours]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(folder.join(name)).expect(name)).expect("json")
+    };
+    let chromium = read("chromium.json");
+    assert_eq!(
+        chromium["allowed_origins"],
+        serde_json::json!([
+            "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/",
+            format!("chrome-extension://{ours}/")
+        ])
+    );
+    assert_eq!(
+        chromium["path"],
+        program.file_name().expect("name").to_str().expect("utf-8"),
+        "named relative to its folder, as the package's"
+    );
+    assert_eq!(
+        read("firefox.json")["allowed_extensions"],
+        serde_json::json!(["{56dfa9e1-54f1-49bb-8118-2c4f0296aded}"])
+    );
+    assert!(
+        !sandbox.config_dir().join("config.json").exists(),
+        "no user setting written"
+    );
+    let mut entries: Vec<String> = std::fs::read_dir(&folder)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+}

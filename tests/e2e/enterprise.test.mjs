@@ -9,12 +9,12 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { hostsOf, loadCases } from './lib/cases.mjs';
 import { launchChromium } from './lib/chromium.mjs';
 import { DEMO_CARDS, hostConfig } from './lib/host.mjs';
+import { serveKit } from './lib/kit-server.mjs';
 import { startServer } from './lib/server.mjs';
 
 const POLICY_DIR = '/etc/chromium/policies/managed';
@@ -26,26 +26,11 @@ let updateServer;
 let caiso;
 let host;
 let browser;
-const served = [];
 
 before(async () => {
   assert.ok(kit && port, 'CAISO_E2E_KIT and CAISO_E2E_KIT_PORT name the kit (cargo xtask test sets them)');
   // The kit's folder, as IT's web server serves it.
-  updateServer = http.createServer((request, response) => {
-    const name = decodeURIComponent(new URL(request.url, 'http://x').pathname).replace(/^\/+/, '');
-    served.push(name);
-    try {
-      if (name.includes('..') || name.startsWith('policies')) throw new Error('not served');
-      const body = readFileSync(join(kit, name));
-      const type = name.endsWith('.xml') ? 'text/xml' : 'application/x-chrome-extension';
-      response.writeHead(200, { 'content-type': type, 'content-length': body.length });
-      response.end(body);
-    } catch {
-      response.writeHead(404);
-      response.end();
-    }
-  });
-  await new Promise((resolve) => updateServer.listen(port, '127.0.0.1', resolve));
+  updateServer = await serveKit(kit, port);
   caiso = await startServer({ hosts: hostsOf(loadCases()) });
 });
 
@@ -53,7 +38,7 @@ after(async () => {
   rmSync(POLICY_FILE, { force: true });
   await browser?.close();
   await caiso?.close();
-  await new Promise((resolve) => updateServer?.close(resolve));
+  await updateServer?.close();
   host?.remove();
 });
 
@@ -95,7 +80,7 @@ test('Chromium force-installs the kit by machine policy and the extension reache
   for (const [label] of DEMO_CARDS) {
     assert.equal(await popup.locator(`.identity[data-label="${label}"]`).count(), 1, label);
   }
-  assert.ok(served.includes('updates.xml'), served.join(', '));
-  assert.ok(served.some((name) => name.endsWith('.crx')), served.join(', '));
-  assert.ok(!served.some((name) => name.startsWith('policies')), 'policies are pushed, not served');
+  assert.ok(updateServer.served.includes('updates.xml'), updateServer.served.join(', '));
+  assert.ok(updateServer.served.some((name) => name.endsWith('.crx')), updateServer.served.join(', '));
+  assert.ok(!updateServer.served.some((name) => name.startsWith('policies')), 'policies are pushed, not served');
 });

@@ -1,18 +1,19 @@
 //! `cargo xtask enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]`: what IT hosts and
-//! pushes to install the extension on managed Chrome, Edge and Chromium without a store, where
-//! developer mode is off. Written into `<DIR>` (default `dist/enterprise/`):
+//! pushes to install the extension on managed Chrome, Edge, Chromium and Firefox without a store,
+//! where developer mode is off. Written into `<DIR>` (default `dist/enterprise/`):
 //!
 //! - `caiso-access-<version>.crx`: the Chromium extension as a CRX3 package signed with the RSA
 //!   key (`crx3.rs`), its manifest carrying that key's public half (so an unpacked copy has the
 //!   same id) and `update_url` under the base URL;
 //! - `updates.xml`: the update manifest (gupdate protocol 2.0) for that id, version and package;
-//! - `policies/linux/caiso-access.json`: the machine policy that force-installs it
-//!   (`ExtensionInstallForcelist`), for
-//!   `/etc/opt/chrome/policies/managed/`, `/etc/chromium/policies/managed/` and
-//!   `/etc/opt/edge/policies/managed/`;
-//! - `policies/windows/caiso-access.admx` and `en-US/caiso-access.adml`: Group Policy templates
-//!   for the extension's managed settings in Chrome and Edge, and the host's machine policy
-//!   (`admx.rs`).
+//! - `caiso-access-<version>.xpi` and `caiso-access.xpi` (the name the Firefox policies install
+//!   from, the same for every version): the Firefox add-on, unsigned, its manifest's
+//!   `browser_specific_settings.gecko.update_url` at `<base>updates.json`, and `updates.json`,
+//!   Firefox's update manifest with the package's SHA-256;
+//! - `policies/`: the force-install and settings policies for Linux, Firefox and Windows
+//!   (`kit_policies.rs`), and Group Policy templates (`windows/caiso-access.admx`,
+//!   `en-US/caiso-access.adml`) for the extension's managed settings in Chrome and Edge and the
+//!   host's machine policy (`admx.rs`).
 //!
 //! Without `--key` a throw-away key is made (kept in `target/`, outside what IT hosts, so the id
 //! stays the same between runs) and the kit says it is a test build with an id of its own: the
@@ -25,7 +26,7 @@ use std::process::Command;
 
 use rsa::RsaPrivateKey;
 
-use crate::{Result, crx3, root, run, write};
+use crate::{Result, crx3, kit_policies, root, run, write};
 
 /// What the kit is made from.
 pub struct Request {
@@ -131,6 +132,10 @@ pub struct Kit {
     pub test_build: bool,
     /// The files written, with their sizes.
     pub files: Vec<(PathBuf, u64)>,
+    /// The Chromium update manifest's address.
+    pub update_url: String,
+    /// The address the Firefox policy installs from.
+    pub firefox_install_url: String,
 }
 
 /// Writes the kit for the built extension in `dist/chromium`.
@@ -158,7 +163,7 @@ pub fn build(request: &Request) -> Result<Kit> {
         .encode(&public_key)
         .into();
     manifest["update_url"] = updates.clone().into();
-    let zip = extension_zip(&manifest)?;
+    let zip = extension_zip("chromium", &manifest)?;
     let crx = crx3::package(&zip, &key)?;
     // Read back before anything is written: the package names the id the policies will.
     let parsed = crx3::parse(&crx)?;
@@ -169,14 +174,10 @@ pub fn build(request: &Request) -> Result<Kit> {
         return Err("the package does not read back as written".into());
     }
 
-    // The force-install list (`<id>;<update manifest>`), which every Chromium-based browser
-    // reads, Linux builds from a managed policy folder for any update server.
-    let policy = serde_json::json!({
-        "ExtensionInstallForcelist": [format!("{id};{updates}")],
-    });
+    let firefox = firefox_package(&request.base_url, &version)?;
     let (admx, adml) = crate::admx::templates(&id, &crate::admx::extension_settings()?);
     let windows = request.out.join("policies").join("windows");
-    let outputs: Vec<(PathBuf, Vec<u8>)> = vec![
+    let mut outputs: Vec<(PathBuf, Vec<u8>)> = vec![
         (windows.join("caiso-access.admx"), admx.into_bytes()),
         (
             windows.join("en-US").join("caiso-access.adml"),
@@ -193,18 +194,22 @@ pub fn build(request: &Request) -> Result<Kit> {
             .into_bytes(),
         ),
         (
-            request
-                .out
-                .join("policies")
-                .join("linux")
-                .join("caiso-access.json"),
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&policy).map_err(|e| e.to_string())?
-            )
-            .into_bytes(),
+            request.out.join(format!("caiso-access-{version}.xpi")),
+            firefox.xpi.clone(),
         ),
+        (request.out.join(FIREFOX_STABLE_NAME), firefox.xpi),
+        (request.out.join("updates.json"), firefox.updates),
     ];
+    let target_firefox = format!("{}{FIREFOX_STABLE_NAME}", request.base_url);
+    let target = kit_policies::Target {
+        id: &id,
+        update_url: &updates,
+        firefox_install_url: &target_firefox,
+    };
+    let settings = kit_policies::default_settings(&crate::admx::extension_settings()?)?;
+    for (name, bytes) in kit_policies::files(&target, &settings)? {
+        outputs.push((request.out.join("policies").join(name), bytes));
+    }
     let mut files = Vec::new();
     for (path, bytes) in outputs {
         write(&path, &bytes)?;
@@ -214,6 +219,8 @@ pub fn build(request: &Request) -> Result<Kit> {
         id,
         test_build,
         files,
+        update_url: updates,
+        firefox_install_url: target_firefox,
     })
 }
 
@@ -237,9 +244,91 @@ pub fn update_manifest(id: &str, version: &str, codebase: &str) -> String {
     )
 }
 
-/// The files of `dist/chromium` with `manifest` in place of its manifest, as a ZIP archive.
-fn extension_zip(manifest: &serde_json::Value) -> Result<Vec<u8>> {
-    let folder = root().join("dist").join("chromium");
+/// The Firefox package's name that stays the same from version to version: the address the
+/// Firefox policy installs from (`install_url`), so a new kit needs no new policy.
+pub const FIREFOX_STABLE_NAME: &str = "caiso-access.xpi";
+
+/// The Firefox package and its update manifest.
+struct FirefoxPackage {
+    /// The XPI (a ZIP archive), unsigned.
+    xpi: Vec<u8>,
+    /// `updates.json` naming the versioned package and its SHA-256.
+    updates: Vec<u8>,
+}
+
+/// The add-on of `dist/firefox` with `browser_specific_settings.gecko.update_url` at
+/// `<base>updates.json`, and that manifest.
+fn firefox_package(base_url: &str, version: &str) -> Result<FirefoxPackage> {
+    let manifest_path = root().join("dist").join("firefox").join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(&manifest_path)
+            .map_err(|e| format!("{}: {e} (build first)", manifest_path.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    if manifest["version"] != version {
+        return Err(format!(
+            "dist/firefox is version {}, dist/chromium {version}: build both again",
+            manifest["version"]
+        ));
+    }
+    let gecko = manifest
+        .pointer_mut("/browser_specific_settings/gecko")
+        .and_then(serde_json::Value::as_object_mut)
+        .ok_or("the Firefox manifest has no browser_specific_settings.gecko")?;
+    let addon_id = gecko
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .ok_or("the Firefox manifest names no add-on id")?
+        .to_owned();
+    gecko.insert(
+        "update_url".into(),
+        format!("{base_url}updates.json").into(),
+    );
+    let xpi = extension_zip("firefox", &manifest)?;
+    let updates = firefox_update_manifest(
+        &addon_id,
+        version,
+        &format!("{base_url}caiso-access-{version}.xpi"),
+        &xpi,
+    );
+    Ok(FirefoxPackage {
+        xpi,
+        updates: format!(
+            "{}\n",
+            serde_json::to_string_pretty(&updates).map_err(|e| e.to_string())?
+        )
+        .into_bytes(),
+    })
+}
+
+/// Firefox's update manifest for one add-on version: where the package is and its SHA-256.
+pub fn firefox_update_manifest(
+    addon_id: &str,
+    version: &str,
+    update_link: &str,
+    package: &[u8],
+) -> serde_json::Value {
+    use sha2::{Digest, Sha256};
+    let hash: String = Sha256::digest(package)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    serde_json::json!({
+        "addons": {
+            addon_id: {
+                "updates": [{
+                    "version": version,
+                    "update_link": update_link,
+                    "update_hash": format!("sha256:{hash}"),
+                }],
+            },
+        },
+    })
+}
+
+/// The files of `dist/<browser>` with `manifest` in place of its manifest, as a ZIP archive.
+fn extension_zip(browser: &str, manifest: &serde_json::Value) -> Result<Vec<u8>> {
+    let folder = root().join("dist").join(browser);
     let mut files = Vec::new();
     for path in crate::files_under(&folder)? {
         let name = path
@@ -272,7 +361,19 @@ pub fn command(request: &Request) -> Result {
             "TEST BUILD: signed with a throw-away key (target/enterprise-test-key.pem), so its extension id is its own; sign with your organisation's key (--key <PEM>) for a roll-out"
         );
     }
+    if request.base_url.starts_with("http:") {
+        eprintln!(
+            "NOTE: the base URL is http. Firefox disables an add-on whose update_url is not https (extensions.checkUpdateSecurity): serve the kit over https for a roll-out"
+        );
+    }
     eprintln!("extension id: {}", kit.id);
+    eprintln!(
+        "per-machine MSI for this kit (README, \"Roll-out for IT\"):\n  msiexec /i caiso-access-{}-x64-per-machine.msi /qn EXTENSION_ID={} EXTENSION_UPDATE_URL={} CHROME_EXTENSION=1 EDGE_EXTENSION=1 FIREFOX_EXTENSION_URL={}",
+        env!("CARGO_PKG_VERSION"),
+        kit.id,
+        kit.update_url,
+        kit.firefox_install_url
+    );
     Ok(())
 }
 
@@ -329,6 +430,33 @@ mod tests {
         assert!(error.starts_with("--key "), "{error}");
         let _ = fs::remove_dir_all(&dir);
         assert!(read_key(&root().join("tests/fixtures/pki/valid.key")).is_ok());
+    }
+
+    #[test]
+    fn the_firefox_update_manifest_carries_the_packages_sha256_as_openssl_computes_it() {
+        let package = b"PK\x03\x04 not really a zip, only bytes to hash".to_vec();
+        let file = std::env::temp_dir().join(format!("caiso-kit-xpi-{}", std::process::id()));
+        fs::write(&file, &package).expect("write");
+        let openssl = Command::new("openssl")
+            .args(["dgst", "-sha256", "-r"])
+            .arg(&file)
+            .output()
+            .expect("openssl");
+        let _ = fs::remove_file(&file);
+        let expected = String::from_utf8_lossy(&openssl.stdout)
+            .split_whitespace()
+            .next()
+            .expect("a digest")
+            .to_owned();
+        let manifest = firefox_update_manifest("{x}", "1.2.3", "https://it/a-1.2.3.xpi", &package);
+        assert_eq!(
+            manifest,
+            serde_json::json!({"addons": {"{x}": {"updates": [{
+                "version": "1.2.3",
+                "update_link": "https://it/a-1.2.3.xpi",
+                "update_hash": format!("sha256:{expected}"),
+            }]}}})
+        );
     }
 
     #[test]

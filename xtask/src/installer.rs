@@ -19,9 +19,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use caiso_access_host::registration::{Browser, Os, Place, UserDirs, manifest, places};
+use caiso_access_host::registration::{Browser, Os, Place, UserDirs, places};
 use caiso_shared::protocol::{CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID, chromium_origin};
 
+use crate::kit_policies::{self, RegKey, RegValue};
 use crate::windows_test::{Prefix, TARGET};
 use crate::{Result, cargo, files_under, output, root, run, step, write};
 
@@ -110,13 +111,9 @@ pub fn build() -> Result {
     let exe = root().join("target").join(TARGET).join("release").join(EXE);
     let bytes = fs::read(&exe).map_err(|e| format!("{}: {e}", exe.display()))?;
     write(&stage.join(EXE), &bytes)?;
-    for (browser, name) in [
-        (Browser::Chrome, "chromium.json"),
-        (Browser::Firefox, "firefox.json"),
-    ] {
-        let mut text = serde_json::to_vec_pretty(&manifest::manifest(browser, Path::new(EXE), &[]))
-            .map_err(|e| e.to_string())?;
-        text.push(b'\n');
+    for (name, text) in caiso_access_host::registration::package_manifests(Path::new(EXE), &[])
+        .map_err(|e| e.to_string())?
+    {
         write(&stage.join(name), &text)?;
     }
     // wixl finds the files named in the source beside the source: a copy goes with them.
@@ -146,6 +143,24 @@ const METRICS_PROPERTY: &str = "METRICS_TEXTFILE_DIR";
 const METRICS_POLICY_KEY: &str = "HKEY_LOCAL_MACHINE\\Software\\Policies\\caiso-access";
 const METRICS_POLICY_VALUE: &str = "MetricsTextfileDirectory";
 
+/// The per-machine package's components that are installed only when the administrator gives
+/// their properties, with the condition that says so. wixl writes no component conditions, so
+/// they are set in the package's own table after it. On a removal the condition must hold too,
+/// or Windows Installer leaves the values behind: hence `OR REMOVE~="ALL"` on each.
+const COMPONENT_CONDITIONS: [(&str, &str); 5] = [
+    ("MetricsPolicy", "METRICS_TEXTFILE_DIR"),
+    ("OrganisationExtension", "EXTENSION_ID"),
+    (
+        "ChromeForceInstall",
+        "CHROME_EXTENSION AND EXTENSION_ID AND EXTENSION_UPDATE_URL",
+    ),
+    (
+        "EdgeForceInstall",
+        "EDGE_EXTENSION AND EXTENSION_ID AND EXTENSION_UPDATE_URL",
+    ),
+    ("FirefoxForceInstall", "FIREFOX_EXTENSION_URL"),
+];
+
 /// Builds the package of `scope` at `version` from the staged source into `package`.
 fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
     let stage = root().join("target").join("installer");
@@ -158,12 +173,11 @@ fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
         .arg(package)
         .arg(stage.join("caiso-access.wxs")))?;
     if scope == Scope::PerMachine {
-        // wixl writes no component conditions: the metrics policy is installed only when the
-        // administrator gives its property, by a condition set in the package's own table. On
-        // a removal the condition must hold too, or Windows Installer leaves the value behind.
-        run(Command::new("msibuild").arg(package).arg("-q").arg(format!(
-            "UPDATE Component SET Condition = '{METRICS_PROPERTY} OR REMOVE~=\"ALL\"' WHERE Component = 'MetricsPolicy'"
-        )))?;
+        for (component, condition) in COMPONENT_CONDITIONS {
+            run(Command::new("msibuild").arg(package).arg("-q").arg(format!(
+                "UPDATE Component SET Condition = '({condition}) OR REMOVE~=\"ALL\"' WHERE Component = '{component}'"
+            )))?;
+        }
     }
     Ok(())
 }
@@ -196,9 +210,15 @@ pub fn test(prefix: &Prefix) -> Result {
                 "{scope:?} wrote the metrics policy ({value}) unasked"
             ));
         }
+        check_values(prefix, &organisation_values(), Expect::Absent)?;
         check_doctor(prefix, scope, &installed)?;
         for browser in [Browser::Edge, Browser::Firefox] {
-            check_browser_start(prefix, scope, browser)?;
+            check_browser_start(prefix, scope, browser, CHROMIUM_EXTENSION_ID)?;
+        }
+        if scope == Scope::PerMachine {
+            for (key, name, data) in OTHER_POLICIES {
+                reg_add(prefix, key, name, data)?;
+            }
         }
         // A newer package replaces this one: one product left, the newer, still registered.
         // The per-machine one is installed with the metrics property, as IT would roll it out.
@@ -206,7 +226,12 @@ pub fn test(prefix: &Prefix) -> Result {
         let metrics_folder = "C:\\Program Files\\windows_exporter\\textfile_inputs";
         let property = format!("{METRICS_PROPERTY}={metrics_folder}");
         match scope {
-            Scope::PerMachine => msiexec_with(prefix, "/i", &newer, &[&property])?,
+            Scope::PerMachine => {
+                let mut properties = vec![property.clone()];
+                properties.extend(ORGANISATION_PROPERTIES.iter().map(|p| p.to_string()));
+                let properties: Vec<&str> = properties.iter().map(String::as_str).collect();
+                msiexec_with(prefix, "/i", &newer, &properties)?;
+            }
             Scope::PerUser => msiexec(prefix, "/i", &newer)?,
         }
         let policy = reg_value(prefix, METRICS_POLICY_KEY, Some(METRICS_POLICY_VALUE))?;
@@ -223,8 +248,24 @@ pub fn test(prefix: &Prefix) -> Result {
                 env!("CARGO_PKG_VERSION")
             ));
         }
-        check_doctor(prefix, scope, &check_installed(prefix, scope)?)?;
+        let upgraded = check_installed(prefix, scope)?;
+        check_doctor(prefix, scope, &upgraded)?;
+        if scope == Scope::PerMachine {
+            check_organisation_extension(prefix, scope, &upgraded)?;
+        }
         msiexec(prefix, "/x", &newer)?;
+        if scope == Scope::PerMachine {
+            // What the organisation had under the same keys is still there, untouched.
+            for (key, name, data) in OTHER_POLICIES {
+                let found = reg_value(prefix, key, Some(name))?;
+                if found.as_deref() != Some(data) {
+                    return Err(format!(
+                        "uninstall changed {key}\\{name}: {found:?}, it was {data:?}"
+                    ));
+                }
+                run(prefix.command("wine").args(["reg", "delete", key, "/f"]))?;
+            }
+        }
         let left_in_registry = registry_mentions(prefix)?;
         if !left_in_registry.is_empty() {
             return Err(format!(
@@ -398,7 +439,7 @@ fn check_doctor(prefix: &Prefix, scope: Scope, installed: &Installed) -> Result 
 /// manifest, its `"path"` taken relative to the manifest's folder, Chrome's and Edge's
 /// `cmd.exe /d /c "<path>" <origin> --parent-window=0` or Firefox's direct start with the
 /// manifest and the add-on id; then a `hello` must be answered in native messaging frames.
-fn check_browser_start(prefix: &Prefix, scope: Scope, browser: Browser) -> Result {
+fn check_browser_start(prefix: &Prefix, scope: Scope, browser: Browser, id: &str) -> Result {
     let key = format!("{}\\{}", scope.hive(), browser_key(browser));
     let manifest_path = reg_value(prefix, &key, None)?.ok_or_else(|| format!("{key} is gone"))?;
     let manifest: serde_json::Value = serde_json::from_slice(
@@ -426,7 +467,7 @@ fn check_browser_start(prefix: &Prefix, scope: Scope, browser: Browser) -> Resul
         command
             .args(["cmd", "/d", "/c"])
             .arg(&program)
-            .arg(chromium_origin(CHROMIUM_EXTENSION_ID))
+            .arg(chromium_origin(id))
             .arg("--parent-window=0");
     }
     let mut child = command
@@ -481,6 +522,219 @@ fn check_browser_start(prefix: &Prefix, scope: Scope, browser: Browser) -> Resul
         browser.display_name()
     );
     Ok(())
+}
+
+/// The organisation's package of the extension, as the per-machine test installs it.
+const ORGANISATION_ID: &str = "abcdefghijklmnopabcdefghijklmnop";
+const ORGANISATION_UPDATE_URL: &str = "https://it.example.org/caiso-access/updates.xml";
+const ORGANISATION_FIREFOX_URL: &str = "https://it.example.org/caiso-access/caiso-access.xpi";
+/// The properties IT gives for it (README, "Roll-out for IT").
+const ORGANISATION_PROPERTIES: [&str; 5] = [
+    "EXTENSION_ID=abcdefghijklmnopabcdefghijklmnop",
+    "EXTENSION_UPDATE_URL=https://it.example.org/caiso-access/updates.xml",
+    "CHROME_EXTENSION=1",
+    "EDGE_EXTENSION=1",
+    "FIREFOX_EXTENSION_URL=https://it.example.org/caiso-access/caiso-access.xpi",
+];
+
+/// Policies of the organisation's other extensions under the keys the package writes to: the
+/// package must leave them as they are.
+const OTHER_POLICIES: [(&str, &str, &str); 3] = [
+    (
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Google\Chrome\ExtensionInstallForcelist",
+        "1",
+        "pppppppppppppppppppppppppppppppp;https://other.example.org/updates.xml",
+    ),
+    (
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Google\Chrome\ExtensionSettings\pppppppppppppppppppppppppppppppp",
+        "installation_mode",
+        "normal_installed",
+    ),
+    (
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Mozilla\Firefox\ExtensionSettings\other@example.org",
+        "installation_mode",
+        "blocked",
+    ),
+];
+
+/// The registry values the properties must give: the kit's force-install keys (the same its
+/// `.reg` files set) and the host's machine policy naming the id.
+fn organisation_values() -> Vec<RegKey> {
+    let target = kit_policies::Target {
+        id: ORGANISATION_ID,
+        update_url: ORGANISATION_UPDATE_URL,
+        firefox_install_url: ORGANISATION_FIREFOX_URL,
+    };
+    let mut keys = kit_policies::chromium_install(kit_policies::CHROME_KEY, &target);
+    keys.extend(kit_policies::chromium_install(
+        kit_policies::EDGE_KEY,
+        &target,
+    ));
+    keys.extend(kit_policies::firefox_install_keys(ORGANISATION_FIREFOX_URL));
+    keys.push(RegKey {
+        path: r"SOFTWARE\Policies\caiso-access".into(),
+        values: vec![(
+            "AllowedExtensionIds".into(),
+            RegValue::String(ORGANISATION_ID.into()),
+        )],
+    });
+    keys
+}
+
+/// What `check_values` expects of each value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Present,
+    Absent,
+}
+
+/// Each value of `keys` (below `HKEY_LOCAL_MACHINE`) is there with exactly its data, or is not.
+fn check_values(prefix: &Prefix, keys: &[RegKey], expect: Expect) -> Result {
+    for key in keys {
+        let path = format!(r"HKEY_LOCAL_MACHINE\{}", key.path);
+        for (name, value) in &key.values {
+            let found = reg_data(prefix, &path, name)?;
+            let wanted = match (expect, value) {
+                (Expect::Absent, _) => None,
+                (Expect::Present, RegValue::String(text)) => Some(("REG_SZ", text.clone())),
+                (Expect::Present, RegValue::Dword(number)) => {
+                    Some(("REG_DWORD", format!("0x{number:x}")))
+                }
+                (Expect::Present, RegValue::MultiString(text)) => {
+                    Some(("REG_MULTI_SZ", text.clone()))
+                }
+            };
+            let wanted = wanted.map(|(kind, data)| (kind.to_owned(), data));
+            if found != wanted {
+                return Err(format!("{path}\\{name} is {found:?}, expected {wanted:?}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// With the organisation's properties: exactly the kit's values, the manifest beside the
+/// program naming the id, and the host serving that extension for this (any) user.
+fn check_organisation_extension(prefix: &Prefix, scope: Scope, installed: &Installed) -> Result {
+    check_values(prefix, &organisation_values(), Expect::Present)?;
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(installed.unix.join("chromium.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let origins = manifest["allowed_origins"].clone();
+    let expected = serde_json::json!([
+        chromium_origin(CHROMIUM_EXTENSION_ID),
+        chromium_origin(ORGANISATION_ID)
+    ]);
+    if origins != expected {
+        return Err(format!(
+            "the installed chromium.json allows {origins}, expected {expected}"
+        ));
+    }
+    check_browser_start(prefix, scope, Browser::Chrome, ORGANISATION_ID)
+}
+
+/// The kit's `.reg` files, imported with `regedit /s` as IT does: they set exactly the values
+/// the per-machine package's properties set, and the settings the browsers read.
+pub fn test_kit_registry_files(prefix: &Prefix) -> Result {
+    step("roll-out kit: its .reg files imported with regedit (under Wine)");
+    let target = kit_policies::Target {
+        id: ORGANISATION_ID,
+        update_url: ORGANISATION_UPDATE_URL,
+        firefox_install_url: ORGANISATION_FIREFOX_URL,
+    };
+    let settings = kit_policies::default_settings(&crate::admx::extension_settings()?)?;
+    let folder = prefix.dir().join("drive_c").join("kit");
+    let mut imported = Vec::new();
+    for (name, bytes) in kit_policies::files(&target, &settings)? {
+        let Some(file) = name.strip_prefix("windows/") else {
+            continue;
+        };
+        let path = folder.join(file);
+        write(&path, &bytes)?;
+        run(prefix
+            .command("wine")
+            .args(["regedit", "/S"])
+            .arg(format!("C:\\kit\\{file}")))?;
+        imported.push(file.to_owned());
+    }
+    let mut expected = organisation_values();
+    expected.pop(); // the host's machine policy is the package's, not a browser policy
+    check_values(prefix, &expected, Expect::Present)?;
+    let chrome_policy = format!(
+        r"{}\3rdparty\extensions\{ORGANISATION_ID}\policy",
+        kit_policies::CHROME_KEY
+    );
+    let thresholds = caiso_shared::certificate::DEFAULT_THRESHOLDS;
+    let mut settings_keys = vec![RegKey {
+        path: chrome_policy.clone(),
+        values: vec![
+            ("environment".into(), RegValue::String("production".into())),
+            ("redirectEnabled".into(), RegValue::Dword(1)),
+        ],
+    }];
+    settings_keys.push(RegKey {
+        path: format!(r"{chrome_policy}\thresholds"),
+        values: thresholds
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| ((i + 1).to_string(), RegValue::Dword(n)))
+            .collect(),
+    });
+    settings_keys.push(RegKey {
+        path: format!(r"{}\3rdparty\Extensions", kit_policies::FIREFOX_KEY),
+        values: vec![(
+            caiso_shared::protocol::FIREFOX_ADDON_ID.into(),
+            RegValue::MultiString(serde_json::to_string(&settings).map_err(|e| e.to_string())?),
+        )],
+    });
+    check_values(prefix, &settings_keys, Expect::Present)?;
+    eprintln!("imported {imported:?}: the values are the package's and the settings the kit's");
+    for key in [
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Google",
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Edge",
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Mozilla",
+    ] {
+        run(prefix.command("wine").args(["reg", "delete", key, "/f"]))?;
+    }
+    let _ = fs::remove_dir_all(&folder);
+    Ok(())
+}
+
+/// `wine reg add <key> /v <name> /t REG_SZ /d <data> /f`.
+fn reg_add(prefix: &Prefix, key: &str, name: &str, data: &str) -> Result {
+    run(prefix.command("wine").args([
+        "reg", "add", key, "/v", name, "/t", "REG_SZ", "/d", data, "/f",
+    ]))
+}
+
+/// A named registry value's type and data as `reg query` shows them (`REG_DWORD` as `0x1e`,
+/// `REG_MULTI_SZ` with its separators taken off); `Ok(None)` when it does not exist.
+fn reg_data(prefix: &Prefix, key: &str, name: &str) -> Result<Option<(String, String)>> {
+    let output = prefix
+        .command("wine")
+        .args(["reg", "query", key, "/v", name])
+        .output()
+        .map_err(|e| format!("reg query {key}: {e}"))?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    Ok(text.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix(name)?;
+        let mut parts = rest.trim_start().splitn(2, char::is_whitespace);
+        let kind = parts.next()?.to_owned();
+        if !kind.starts_with("REG_") {
+            return None;
+        }
+        let data = parts.next().unwrap_or("").trim().to_owned();
+        let data = if kind == "REG_MULTI_SZ" {
+            data.trim_end_matches("\\0").to_owned()
+        } else {
+            data
+        };
+        Some((kind, data))
+    }))
 }
 
 /// A registry value (`None`: the default value) via Wine's `reg query`; `Ok(None)` when the key

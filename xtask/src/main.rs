@@ -34,6 +34,7 @@ mod enterprise;
 mod fuzz;
 mod host_bench;
 mod installer;
+mod kit_policies;
 mod windows_test;
 
 use caiso_shared::catalog::Location;
@@ -738,15 +739,16 @@ fn test(args: &[String]) -> Result {
         key: None,
         out: kit.clone(),
     })?;
+    let kit_env = [
+        ("CAISO_E2E_KIT", kit.display().to_string()),
+        ("CAISO_E2E_KIT_PORT", port.to_string()),
+    ];
     managed_policy_e2e(
         "Chromium, the roll-out kit",
         Path::new("/etc/chromium/policies/managed"),
         "caiso-access-e2e.json",
         "tests/e2e/enterprise.test.mjs",
-        &[
-            ("CAISO_E2E_KIT", kit.display().to_string()),
-            ("CAISO_E2E_KIT_PORT", port.to_string()),
-        ],
+        &kit_env,
     )?;
     step("Firefox add-on lint");
     run(
@@ -768,6 +770,13 @@ fn test(args: &[String]) -> Result {
         "policies.json",
         "tests/e2e/managed-firefox.test.mjs",
         &[],
+    )?;
+    managed_policy_e2e(
+        "Firefox, the roll-out kit",
+        Path::new("/etc/firefox/policies"),
+        "policies.json",
+        "tests/e2e/enterprise-firefox.test.mjs",
+        &kit_env,
     )
 }
 

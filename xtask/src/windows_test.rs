@@ -163,7 +163,11 @@ fn stand_in_process_prng(system32: &Path) -> Result {
 pub fn job(only: Option<&str>) -> Result {
     match only {
         None => run_tests(),
-        Some("installers") => crate::installer::test(&fresh_prefix("installers")?),
+        Some("installers") => {
+            let prefix = fresh_prefix("installers")?;
+            crate::installer::test(&prefix)?;
+            crate::installer::test_kit_registry_files(&prefix)
+        }
         Some("browser") => browser_with_the_windows_host(&store_fixture_tool()?),
         Some(other) => Err(format!(
             "unknown part of the Windows job: {other} (installers, browser)"
@@ -177,6 +181,7 @@ pub fn run_tests() -> Result {
     let prefix = fresh_prefix("tests")?;
     // First, while the prefix is fresh: the installer test checks that nothing is left behind.
     crate::installer::test(&prefix)?;
+    crate::installer::test_kit_registry_files(&prefix)?;
     step("native host tests on Windows (the Windows build under Wine)");
     let fixture = store_fixture_tool()?;
     let signed = root().join("target").join("store-signed-requests");

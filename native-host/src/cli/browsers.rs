@@ -35,14 +35,34 @@ fn host_path() -> Result<PathBuf, Failure> {
     Ok(dunce::canonicalize(&exe).unwrap_or(exe))
 }
 
-/// `caiso-access install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]...`.
+/// `caiso-access install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]...`, or
+/// `caiso-access install --beside-program [--extension-id ID]...`.
 pub fn install(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
-    let args = Args::parse(args, &[], &["browser", "user-data-dir", "extension-id"])?;
+    let args = Args::parse(
+        args,
+        &["beside-program"],
+        &["browser", "user-data-dir", "extension-id"],
+    )?;
     // An organisation's own package of the extension (its id from its signing key) is allowed
     // first, so the manifests written below name it too; every id is checked before any is kept.
     let ids = args.values("extension-id");
+    let mut origins = Vec::new();
     for id in &ids {
-        actions::settings::extension_origin(id)?;
+        origins.push(actions::settings::extension_origin(id)?);
+    }
+    if args.flag("beside-program") {
+        // The per-machine MSI's step for its EXTENSION_ID: the manifests it installed beside
+        // the program, again, naming the ids too. No registry key, no user's settings: the
+        // package owns the keys, and the machine policy allows the ids for every user.
+        if args.value("browser").is_some() || args.value("user-data-dir").is_some() {
+            return Err(usage(
+                "--beside-program writes the manifests beside this program; it takes only --extension-id".to_owned(),
+            ));
+        }
+        for path in registration::write_package_manifests(&host_path()?, &origins)? {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+        return Ok(());
     }
     if !ids.is_empty() {
         let mut workspace = Workspace::open()?;

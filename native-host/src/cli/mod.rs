@@ -53,6 +53,9 @@ usage:
                                       register with / unregister from / check the browsers
                                       (chrome, chromium, edge, brave, firefox); --extension-id
                                       also allows an organisation's own package of the extension
+  caiso-access install --beside-program [--extension-id <id>]...
+                                      write the package manifests beside this program (the
+                                      per-machine MSI's step for its EXTENSION_ID)
   caiso-access classify <url>...      what each URL is and where an old one leads now
   caiso-access portals [production|map-stage]
                                       every current CAISO portal of an environment

@@ -35,10 +35,15 @@ pub fn run(caller: &Invocation) -> Outcome {
             return Outcome::NoConfiguration;
         }
     };
-    let extra = workspace
+    let mut extra = workspace
         .config()
         .map(|c| c.extra_allowed_callers.clone())
         .unwrap_or_default();
+    // The organisation's own ids, allowed for every user of this computer.
+    match crate::store::machine_policy::load() {
+        Ok(policy) => extra.extend(policy.allowed_origins()),
+        Err(e) => log::warn(&e.to_string()),
+    }
     if !caller.is_allowed(&extra) {
         log::warn(&format!(
             "refusing caller {}: not an allowed extension",

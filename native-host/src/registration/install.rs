@@ -50,6 +50,50 @@ pub fn install(
     }
 }
 
+/// The manifests an installer package carries beside the program, by file name: one for the
+/// Chromium family (`chromium.json`), one for Firefox (`firefox.json`). They name the program
+/// relative to their own folder (`program` is its file name), so the same files serve wherever
+/// the package is installed.
+pub fn package_manifests(
+    program: &Path,
+    extra_callers: &[String],
+) -> HostResult<Vec<(&'static str, Vec<u8>)>> {
+    [
+        (Browser::Chrome, "chromium.json"),
+        (Browser::Firefox, "firefox.json"),
+    ]
+    .into_iter()
+    .map(|(browser, name)| {
+        let mut text =
+            serde_json::to_vec_pretty(&manifest::manifest(browser, program, extra_callers))
+                .map_err(|e| HostError::Internal(e.to_string()))?;
+        text.push(b'\n');
+        Ok((name, text))
+    })
+    .collect()
+}
+
+/// Writes the package manifests into the folder of the program `host` (the per-machine MSI
+/// runs this when it is given an organisation's extension id); returns the files written.
+pub fn write_package_manifests(
+    host: &Path,
+    extra_callers: &[String],
+) -> HostResult<Vec<std::path::PathBuf>> {
+    let (Some(folder), Some(program)) = (host.parent(), host.file_name()) else {
+        return Err(HostError::Registration(format!(
+            "{} is not a program in a folder",
+            host.display()
+        )));
+    };
+    let mut written = Vec::new();
+    for (name, text) in package_manifests(Path::new(program), extra_callers)? {
+        let path = folder.join(name);
+        write_public(&path, &text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// Removes the registration for `browser`; returns what was removed.
 pub fn uninstall(
     browser: Browser,

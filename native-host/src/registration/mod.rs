@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use crate::error::{HostError, HostResult};
 
-pub use install::{doctor, install, uninstall};
+pub use install::{doctor, install, package_manifests, uninstall, write_package_manifests};
 pub use manifest::{Finding, Verdict};
 pub use places::{Place, RegistryView, browser_present, places};
 

@@ -23,6 +23,10 @@ pub const REGISTRY_KEY: &str = r"Software\Policies\caiso-access";
 /// The registry value naming the metrics folder (a string).
 pub const METRICS_FOLDER_VALUE: &str = "MetricsTextfileDirectory";
 
+/// The registry value listing the organisation's own Chromium extension ids (a string; ids
+/// separated by spaces, commas or semicolons), written by the per-machine MSI's `EXTENSION_ID`.
+pub const EXTENSION_IDS_VALUE: &str = "AllowedExtensionIds";
+
 /// The machine-wide settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +36,32 @@ pub struct MachinePolicy {
     /// host computes is written there for the monitoring to read.
     #[serde(default)]
     pub metrics_textfile_directory: Option<PathBuf>,
+    /// Chromium extension ids (32 letters a-p) of the organisation's own package of the
+    /// extension, signed with its key: allowed to use the host for every user, as
+    /// `install --extension-id` allows one for its user. What is not such an id is left out.
+    #[serde(default)]
+    pub allowed_extension_ids: Vec<String>,
+}
+
+impl MachinePolicy {
+    /// The origins (`chrome-extension://<id>/`) of the allowed ids that are Chromium extension
+    /// ids; anything else in the list allows nothing.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        self.allowed_extension_ids
+            .iter()
+            .map(|id| id.trim())
+            .filter(|id| id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b)))
+            .map(caiso_shared::protocol::chromium_origin)
+            .collect()
+    }
+}
+
+/// The ids of a registry value listing them: separated by spaces, commas or semicolons.
+pub fn split_ids(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The policy of this computer: the file [`POLICY_FILE_ENV`] names, else the registry (Windows)
@@ -81,8 +111,20 @@ fn from_registry() -> Result<MachinePolicy, StorageError> {
             });
         }
     };
+    let ids = match key.get_value::<String, _>(EXTENSION_IDS_VALUE) {
+        Ok(text) => split_ids(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(StorageError::Invalid {
+                file: where_(),
+                what: "machine policy",
+                cause: format!("{EXTENSION_IDS_VALUE}: {e}"),
+            });
+        }
+    };
     Ok(MachinePolicy {
         metrics_textfile_directory: folder,
+        allowed_extension_ids: ids,
     })
 }
 
@@ -111,6 +153,25 @@ mod tests {
                 .metrics_textfile_directory
                 .as_deref(),
             Some(Path::new("/var/lib/prometheus/node-exporter"))
+        );
+    }
+
+    #[test]
+    fn allowed_extension_ids_become_origins_and_what_is_not_an_id_allows_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("policy.json");
+        std::fs::write(
+            &file,
+            r#"{"allowed_extension_ids": ["abcdefghijklmnopabcdefghijklmnop", "chrome-extension://abcdefghijklmnopabcdefghijklmnop/", "ABCDEFGHIJKLMNOPABCDEFGHIJKLMNOP", "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq", ""]}"#,
+        )
+        .expect("write");
+        assert_eq!(
+            from_file(&file).expect("read").allowed_origins(),
+            vec!["chrome-extension://abcdefghijklmnopabcdefghijklmnop/".to_owned()]
+        );
+        assert_eq!(
+            split_ids(" aaaa, bbbb;cccc\tdddd ,"),
+            vec!["aaaa", "bbbb", "cccc", "dddd"]
         );
     }
 

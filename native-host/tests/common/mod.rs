@@ -68,7 +68,12 @@ impl Sandbox {
 
     /// A command for the binary in this sandbox.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_caiso-access"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_caiso-access")))
+    }
+
+    /// The same for a copy of the program at `program`.
+    pub fn command_of(&self, program: &Path) -> Command {
+        let mut command = Command::new(program);
         command
             .env("CAISO_ACCESS_CONFIG_DIR", self.config_dir())
             .env("CAISO_ACCESS_TEST_NOW", NOW)

@@ -135,10 +135,15 @@ class Marionette {
  *   with `record` a folder that gets a copy of what it writes
  * @param {string} [options.extension] unpacked add-on folder (default dist/firefox)
  */
-export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost, extension = extensionDir } = {}) {
-  const manifestPath = join(extension, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new Error(`${manifestPath} is missing: build the extension first`);
-  const addonId = JSON.parse(readFileSync(manifestPath, 'utf8')).browser_specific_settings.gecko.id;
+export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost, extension = extensionDir, addonId: policyAddonId, prefs: extraPrefs = {} } = {}) {
+  // `extension: null`: no add-on is installed by the test; one installed by policy is expected
+  // (`addonId` names it), with `prefs` such as the signature requirement.
+  let addonId = policyAddonId;
+  if (extension !== null) {
+    const manifestPath = join(extension, 'manifest.json');
+    if (!existsSync(manifestPath)) throw new Error(`${manifestPath} is missing: build the extension first`);
+    addonId = JSON.parse(readFileSync(manifestPath, 'utf8')).browser_specific_settings.gecko.id;
+  }
 
   // HOME (where Firefox looks for native messaging hosts), TMPDIR and the profile are throw-away.
   const { scratch, profile } = scratchProfile(caPath);
@@ -147,6 +152,7 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
     'extensions.webextensions.uuids': JSON.stringify({ [addonId]: EXTENSION_UUID }),
     'marionette.port': 0,
     ...(port ? localSitePrefs(hosts, port) : {}),
+    ...extraPrefs,
   };
   writeFileSync(join(profile, 'user.js'),
     Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
@@ -197,7 +203,7 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
     await driver.ready();
     await driver.command('WebDriver:NewSession', { capabilities: {} });
     await driver.command('WebDriver:SetTimeouts', { script: 60_000 });
-    await driver.command('Addon:Install', { path: extension, temporary: true });
+    if (extension !== null) await driver.command('Addon:Install', { path: extension, temporary: true });
   } catch (error) {
     driver.close();
     await stop();
@@ -209,6 +215,25 @@ export async function launchFirefoxDriven({ port, hosts = [], caPath, nativeHost
     addonId,
     base,
     log: () => output,
+
+    /** The add-on `id` as Firefox's add-on manager has it (`null` when not installed). */
+    async addon(id) {
+      await driver.command('Marionette:SetContext', { value: 'chrome' });
+      try {
+        const answer = await driver.command('WebDriver:ExecuteAsyncScript', {
+          script: `const done = arguments[arguments.length - 1];
+            const { AddonManager } = ChromeUtils.importESModule('resource://gre/modules/AddonManager.sys.mjs');
+            AddonManager.getAddonByID(arguments[0]).then(
+              (a) => done({ found: a ? { version: a.version, isActive: a.isActive, signedState: a.signedState } : null }),
+              (e) => done({ error: String(e) }));`,
+          args: [id],
+        });
+        if (answer?.error) throw new Error(`add-on manager: ${answer.error}`);
+        return answer?.found ?? null;
+      } finally {
+        await driver.command('Marionette:SetContext', { value: 'content' });
+      }
+    },
 
     /** Runs `fn(...args)` in the current page (an extension page: `browser.*` is there); resolves with its result. */
     async evaluate(fn, ...args) {
