@@ -324,6 +324,25 @@ impl<'c> Classifier<'c> {
         self.catalog
     }
 
+    /// The hosts on which the catalog has an old address, sorted: what a search for old
+    /// addresses in text looks for. Which of their addresses are old stays the classifier's
+    /// answer (a host can carry current and old paths).
+    pub fn hosts_with_old_addresses(&self) -> Vec<&str> {
+        let mut hosts: Vec<&str> = self
+            .hosts
+            .iter()
+            .filter(|(_, entry)| {
+                entry
+                    .routes
+                    .iter()
+                    .any(|route| matches!(route.target, Target::Old(_)))
+            })
+            .map(|(host, _)| host.as_str())
+            .collect();
+        hosts.sort_unstable();
+        hosts
+    }
+
     /// Classifies a URL. Text that is not a URL is an error; any URL gets an answer.
     pub fn classify(&self, input: &str) -> Result<Classification<'c>, ClassifyError> {
         let url = Url::parse(input.trim()).map_err(|e| ClassifyError::Malformed {

@@ -238,3 +238,30 @@ fn launcher_lists_each_environment_s_portals_once() {
         );
     }
 }
+
+#[test]
+fn the_hosts_with_old_addresses_are_those_whose_old_urls_classify_old_and_no_current_only_host() {
+    let classifier = Classifier::builtin();
+    let hosts = classifier.hosts_with_old_addresses();
+    for host in ["ws.caiso.com", "wsmap.caiso.com", "portal.caiso.com"] {
+        assert!(hosts.contains(&host), "{host} in {hosts:?}");
+    }
+    for host in ["oasis.caiso.com", "ws.prod.caiso.com"] {
+        assert!(!hosts.contains(&host), "{host} in {hosts:?}");
+    }
+    // Every old address of the catalog lies on one of them.
+    for system in &classifier.catalog().systems {
+        for environment in Environment::ALL {
+            let Some(endpoints) = system.endpoints(environment) else {
+                continue;
+            };
+            for interface in [Interface::Ui, Interface::Api] {
+                for legacy in endpoints.legacy(interface) {
+                    let host = url::Url::parse(&legacy.url).expect("url");
+                    let host = host.host_str().expect("host");
+                    assert!(hosts.contains(&host), "{} ({host})", legacy.url);
+                }
+            }
+        }
+    }
+}

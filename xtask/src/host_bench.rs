@@ -13,7 +13,7 @@ const ORIGIN: &str = "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/";
 /// The clock the test PKI's dates are chosen around.
 pub const NOW: &str = "2026-11-22T12:00:00Z";
 
-fn host_binary() -> PathBuf {
+pub fn host_binary() -> PathBuf {
     root().join("target").join("release").join("caiso-access")
 }
 
@@ -22,7 +22,7 @@ pub fn pki(name: &str) -> PathBuf {
     root().join("tests").join("fixtures").join("pki").join(name)
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
+pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }

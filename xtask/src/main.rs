@@ -35,6 +35,7 @@ mod fuzz;
 mod host_bench;
 mod installer;
 mod kit_policies;
+mod scan_bench;
 mod windows_test;
 
 use caiso_shared::catalog::Location;
@@ -111,6 +112,14 @@ fn main() {
         Some("windows") => {
             everything().and_then(|()| windows_test::job(args.get(1).map(String::as_str)))
         }
+        // `bench scan`: only the scan benchmark, against the release host it builds.
+        Some("bench") if args.get(1).is_some_and(|a| a == "scan") => run(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "caiso-access",
+        ]))
+        .and_then(|()| scan_bench::run()),
         Some("bench") => everything().and_then(|()| bench()),
         Some("enterprise") => enterprise::Request::parse(&args[1..]).and_then(|request| {
             prepare(Scope::Demo).and_then(|()| enterprise::command(&request))
@@ -118,7 +127,7 @@ fn main() {
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench [scan]|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
                 .into(),
         ),
     };
@@ -851,6 +860,7 @@ fn bench() -> Result {
     step("rate-limit ledger overhead per call");
     run(cargo().args(["bench", "-p", "caiso-access", "--bench", "ledger"]))?;
     call_bench::run()?;
+    scan_bench::run()?;
     step("popup: certificate status from cache (headless Chromium, real extension and host)");
     run(Command::new("node").args(["tests/e2e/popup-bench.mjs", "21"]))?;
     step("WebAssembly size");

@@ -1,5 +1,5 @@
 //! The command-line front end: argument parsing ([`args`]) and one file per command group
-//! ([`identities`], [`browsers`], [`calls`], [`settings`], [`lookup`]). Each command parses its
+//! ([`identities`], [`browsers`], [`calls`], [`settings`], [`lookup`], [`scan`]). Each command parses its
 //! arguments, calls one use case of the core and writes the result; this is the only place
 //! printed wording and exit codes are decided (2 for usage errors, 1 for every other failure).
 
@@ -8,6 +8,7 @@ pub mod browsers;
 pub mod calls;
 pub mod identities;
 pub mod lookup;
+pub mod scan;
 pub mod settings;
 mod suggest;
 
@@ -57,6 +58,10 @@ usage:
                                       write the package manifests beside this program (the
                                       per-machine MSI's step for its EXTENSION_ID)
   caiso-access classify <url>...      what each URL is and where an old one leads now
+  caiso-access scan <path>... [--json] [--fix]
+                                      find old CAISO addresses in applications' files (config,
+                                      SoapUI projects, source); --fix rewrites them in place,
+                                      keeping a backup and every other byte
   caiso-access portals [production|map-stage]
                                       every current CAISO portal of an environment
   caiso-access tests [--json]         the API test calls available here
@@ -84,7 +89,7 @@ files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-acce
 ";
 
 /// Every command `run` knows, for "did you mean" (a test checks each is dispatched).
-const COMMANDS: [&str; 25] = [
+const COMMANDS: [&str; 26] = [
     "import",
     "status",
     "metrics",
@@ -98,6 +103,7 @@ const COMMANDS: [&str; 25] = [
     "uninstall",
     "doctor",
     "classify",
+    "scan",
     "portals",
     "tests",
     "call",
@@ -168,6 +174,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("uninstall") => browsers::uninstall(rest, out),
         Some("doctor") => browsers::doctor(rest, out),
         Some("classify") if !rest.is_empty() => Ok(lookup::classify(out, rest)?),
+        Some("scan") => scan::scan(rest, out),
         Some("portals") => lookup::portals(rest, out),
         Some("tests") => calls::tests(rest, out),
         Some("call") => calls::call(rest, out),

@@ -1,0 +1,295 @@
+//! `caiso-access scan`: a tree of the files where participants' applications keep CAISO
+//! addresses (WCF and .NET configuration in UTF-8 with a BOM and in UTF-16, Java properties, a
+//! SoapUI project, YAML and Python), with current and OASIS addresses, a password, a binary
+//! file, a `.git` folder and a symbolic link out of the tree, each holding an old address that
+//! must not be reported. Checked: the exact findings, text and JSON, exit codes, `--fix` byte
+//! for byte with its backups, and a second scan after it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Sandbox;
+use serde_json::Value;
+
+const OLD_CMRI: &str = "https://ws.caiso.com/sst/runtime.asvc/RetrieveMarketAwards_CMRIv4_AP";
+const NEW_CMRI: &str = "https://ws.prod.caiso.com/sst/runtime.asvc/RetrieveMarketAwards_CMRIv4_AP";
+const OLD_MAP: &str = "https://wsmap.caiso.com/sst/cmri/RetrieveMarketAwards_CMRIv4_AP";
+const NEW_MAP: &str = "https://mapstage-ws.caiso.com/sst/cmri/RetrieveMarketAwards_CMRIv4_AP";
+const OLD_SIBR: &str = "https://ws.caiso.com/sst/sibr/SubmitBids?x=1";
+const NEW_SIBR: &str = "https://ws.prod.caiso.com/sst/sibr/SubmitBids?x=1";
+const OLD_PORTAL: &str = "https://portal.caiso.com/tr/Home.aspx";
+const NEW_PORTAL: &str = "https://tr.caiso.com/";
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    [0xff, 0xfe]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect()
+}
+
+/// The tree, and the file outside it the symbolic link points into.
+fn write_tree(root: &Path, outside: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "app/Web.config",
+            [
+                &[0xef, 0xbb, 0xbf][..],
+                format!(
+                    "<configuration>\r\n  <appSettings>\r\n    <add key=\"CmriEndpoint\" value=\"{OLD_CMRI}\" />\r\n    <add key=\"OasisUrl\" value=\"http://oasis.caiso.com/oasisapi/SingleZip?queryname=PRC_LMP\" />\r\n    <add key=\"Current\" value=\"https://ws.prod.caiso.com/sst/cmri\" />\r\n    <add key=\"ServicePassword\" value=\"Hunter2-secret\" />\r\n  </appSettings>\r\n</configuration>\r\n"
+                )
+                .as_bytes(),
+            ]
+            .concat(),
+        ),
+        (
+            "app/Client.exe.config",
+            utf16le_with_bom(&format!(
+                "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<system.serviceModel>\r\n  <client>\r\n    <endpoint address=\"{OLD_MAP}\" binding=\"customBinding\" contract=\"ICmri\" name=\"cmri\" />\r\n  </client>\r\n</system.serviceModel>\r\n"
+            )),
+        ),
+        (
+            "java/caiso.properties",
+            format!("# CAISO\nsibr.url={OLD_SIBR}\ncmri.url=https://ws.prod.caiso.com/sst/cmri\n")
+                .into_bytes(),
+        ),
+        (
+            "soapui/CMRI-soapui-project.xml",
+            format!(
+                "<con:soapui-project name=\"CMRI\">\n<con:endpoints><con:endpoint>{OLD_CMRI}</con:endpoint></con:endpoints>\n</con:soapui-project>\n"
+            )
+            .into_bytes(),
+        ),
+        (
+            "python/settings.yaml",
+            format!("portal: {OLD_PORTAL}\ncafé: ok\n").into_bytes(),
+        ),
+        ("bin/Client.dll", {
+            let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+            bytes.extend_from_slice(OLD_CMRI.as_bytes());
+            bytes
+        }),
+        (
+            ".git/config",
+            format!("[remote]\n url = {OLD_CMRI}\n").into_bytes(),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+        std::fs::write(&path, &bytes).expect("write");
+        written.push((path, bytes));
+    }
+    std::fs::create_dir_all(outside).expect("outside");
+    std::fs::write(outside.join("other.config"), OLD_CMRI).expect("outside file");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside, root.join("linked")).expect("symlink");
+    written
+}
+
+fn run(sandbox: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = sandbox
+        .command()
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
+    let sandbox = Sandbox::new();
+    let root = sandbox.temp.path().join("apps");
+    let outside = sandbox.temp.path().join("outside");
+    let written = write_tree(&root, &outside);
+    let root_arg = root.to_str().expect("utf-8");
+
+    let (code, stdout, _) = run(&sandbox, &[root_arg, "--json"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let found: Vec<(String, u64, String, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().expect("path");
+            let relative = Path::new(path)
+                .strip_prefix(&root)
+                .expect("inside")
+                .to_string_lossy()
+                .replace('\\', "/");
+            assert_eq!(f["kind"], "old-address");
+            (
+                relative,
+                f["line"].as_u64().expect("line"),
+                f["found"].as_str().expect("found").to_owned(),
+                f["replacement"].as_str().expect("replacement").to_owned(),
+                f["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect();
+    let expected = vec![
+        (
+            "app/Client.exe.config",
+            4,
+            OLD_MAP,
+            NEW_MAP,
+            "decommissioned",
+        ),
+        ("app/Web.config", 3, OLD_CMRI, NEW_CMRI, "legacy"),
+        ("java/caiso.properties", 2, OLD_SIBR, NEW_SIBR, "legacy"),
+        (
+            "python/settings.yaml",
+            1,
+            OLD_PORTAL,
+            NEW_PORTAL,
+            "decommissioned",
+        ),
+        (
+            "soapui/CMRI-soapui-project.xml",
+            2,
+            OLD_CMRI,
+            NEW_CMRI,
+            "legacy",
+        ),
+    ];
+    let expected: Vec<(String, u64, String, String, String)> = expected
+        .into_iter()
+        .map(|(p, l, f, r, s)| (p.to_owned(), l, f.to_owned(), r.to_owned(), s.to_owned()))
+        .collect();
+    assert_eq!(found, expected);
+    assert_eq!(report["skipped"]["binary"], 1, "{report}");
+    #[cfg(unix)]
+    assert_eq!(report["skipped"]["symbolic_links"], 1, "{report}");
+    assert!(!stdout.contains("Hunter2"), "no secret in the report");
+
+    // The text report: grouped by file, one line per finding, a summary.
+    let (code, text, _) = run(&sandbox, &[root_arg]);
+    assert_eq!(code, Some(1));
+    assert!(
+        text.contains(&format!("    3: old address {OLD_CMRI} -> {NEW_CMRI}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("5 old address(es) in 5 file(s); 5 file(s) scanned, 1 binary"),
+        "{text}"
+    );
+    assert!(!text.contains("Hunter2"));
+
+    // --fix: only the addresses change, every other byte (BOM, UTF-16, CRLF, é) stays; the
+    // originals are kept beside; nothing outside the tree or in .git or the binary is touched.
+    let (code, text, stderr) = run(&sandbox, &[root_arg, "--fix"]);
+    assert_eq!(code, Some(0), "{text}{stderr}");
+    for (path, original) in &written {
+        let now = std::fs::read(path).expect("read");
+        let relative = path
+            .strip_prefix(&root)
+            .expect("inside")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let expected: Vec<u8> = match relative.as_str() {
+            "app/Client.exe.config" => {
+                let text = String::from_utf16(
+                    &original[2..]
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect::<Vec<_>>(),
+                )
+                .expect("utf-16");
+                utf16le_with_bom(&text.replace(OLD_MAP, NEW_MAP))
+            }
+            "app/Web.config" | "soapui/CMRI-soapui-project.xml" => {
+                replace_bytes(original, OLD_CMRI, NEW_CMRI)
+            }
+            "java/caiso.properties" => replace_bytes(original, OLD_SIBR, NEW_SIBR),
+            "python/settings.yaml" => replace_bytes(original, OLD_PORTAL, NEW_PORTAL),
+            _ => original.clone(),
+        };
+        assert_eq!(now, expected, "{relative}");
+        let backup = path.with_file_name(format!(
+            "{}.caiso-access.bak",
+            path.file_name().expect("name").to_string_lossy()
+        ));
+        if now != *original {
+            assert_eq!(
+                &std::fs::read(&backup).expect("backup"),
+                original,
+                "{relative}"
+            );
+            assert!(
+                text.contains(&format!("(original kept as {})", backup.display())),
+                "{text}"
+            );
+        } else {
+            assert!(!backup.exists(), "{relative}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.join("other.config")).expect("outside"),
+        OLD_CMRI
+    );
+    // A second scan finds nothing (the backups are this tool's and not scanned).
+    let (code, text, _) = run(&sandbox, &[root_arg]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("0 old address(es)"), "{text}");
+}
+
+fn replace_bytes(bytes: &[u8], old: &str, new: &str) -> Vec<u8> {
+    // The fixtures' non-ASCII bytes are valid UTF-8, so a text replace is a byte replace.
+    String::from_utf8(bytes.to_vec())
+        .expect("utf-8")
+        .replace(old, new)
+        .into_bytes()
+}
+
+#[test]
+fn a_path_that_does_not_exist_or_no_path_is_exit_2_and_a_clean_tree_exit_0() {
+    let sandbox = Sandbox::new();
+    let (code, _, stderr) = run(&sandbox, &["/no/such/folder"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("/no/such/folder: no such file or folder"),
+        "{stderr}"
+    );
+    let (code, _, _) = run(&sandbox, &[]);
+    assert_eq!(code, Some(2));
+    let clean = sandbox.temp.path().join("clean");
+    std::fs::create_dir_all(&clean).expect("folder");
+    std::fs::write(
+        clean.join("a.config"),
+        "https://ws.prod.caiso.com/sst/cmri\n",
+    )
+    .expect("write");
+    let (code, text, _) = run(&sandbox, &[clean.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn a_file_that_cannot_be_decoded_is_reported_left_alone_and_exit_2() {
+    let sandbox = Sandbox::new();
+    let folder = sandbox.temp.path().join("broken");
+    std::fs::create_dir_all(&folder).expect("folder");
+    // A UTF-16 byte-order mark, then an odd number of bytes.
+    let mut broken = [&[0xff, 0xfe][..], OLD_CMRI.as_bytes()].concat();
+    if broken.len() % 2 == 0 {
+        broken.push(b'x');
+    }
+    let path = folder.join("broken.config");
+    std::fs::write(&path, &broken).expect("write");
+    let (code, text, _) = run(&sandbox, &[folder.to_str().expect("utf-8"), "--fix"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!(
+            "not scanned: {}: UTF-16 that does not decode",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(&path).expect("read"), broken);
+}
