@@ -2,8 +2,10 @@
 //! addresses (WCF and .NET configuration in UTF-8 with a BOM and in UTF-16, Java properties, a
 //! SoapUI project, YAML and Python), with current and OASIS addresses, a password, a binary
 //! file, a `.git` folder and a symbolic link out of the tree, each holding an old address that
-//! must not be reported. Checked: the exact findings, text and JSON, exit codes, `--fix` byte
-//! for byte with its backups, and a second scan after it.
+//! must not be reported; a pinned thumbprint of the imported test identity; trust stores with
+//! and without the real Entrust Root G2 from the OS certificate folder. Checked: the exact
+//! findings, text and JSON, exit codes, `--fix` byte for byte with its backups (pins and trust
+//! stores never changed), and a second scan after it.
 
 mod common;
 
@@ -64,6 +66,23 @@ fn write_tree(root: &Path, outside: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             "python/settings.yaml",
             format!("portal: {OLD_PORTAL}\ncafé: ok\n").into_bytes(),
         ),
+        (
+            "app/Signing.config",
+            format!(
+                "<appSettings>\r\n  <add key=\"ClientCertThumbprint\" value=\"{}\" />\r\n  <add key=\"CertPassword\" value=\"{}\" />\r\n</appSettings>\r\n",
+                thumbprint().to_lowercase(),
+                "0123456789ABCDEF0123456789ABCDEF01234567"
+            )
+            .into_bytes(),
+        ),
+        ("certs/caiso-old.pem", pki_file("cybertrust-chain.pem")),
+        ("certs/partners.pem", pki_file("entrust-chain.pem")),
+        ("certs/with-g2.pem", {
+            let mut bundle = os_entrust_root_g2();
+            bundle.extend(pki_file("entrust-chain.pem"));
+            bundle
+        }),
+        ("certs/client.pem", pki_file("valid-fullchain.crt")),
         ("bin/Client.dll", {
             let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
             bytes.extend_from_slice(OLD_CMRI.as_bytes());
@@ -88,6 +107,65 @@ fn write_tree(root: &Path, outside: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     written
 }
 
+#[cfg(windows)]
+macro_rules! cfg_select_drive {
+    () => {
+        "Z:"
+    };
+}
+#[cfg(not(windows))]
+macro_rules! cfg_select_drive {
+    () => {
+        ""
+    };
+}
+
+fn pki_file(name: &str) -> Vec<u8> {
+    std::fs::read(common::pki(name)).expect(name)
+}
+
+/// The real Entrust Root G2, from the operating system's certificate folder (this machine's,
+/// through Wine's drive Z: when the Windows build runs under Wine).
+fn os_entrust_root_g2() -> Vec<u8> {
+    let path = concat!(
+        cfg_select_drive!(),
+        "/usr/share/ca-certificates/mozilla/Entrust_Root_Certification_Authority_-_G2.crt"
+    );
+    std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e} (Debian's ca-certificates)"))
+}
+
+/// The SHA-1 thumbprint of the test identity's certificate, as openssl computes it (on
+/// Windows, where there is no openssl, from the certificate's DER with ring).
+#[cfg(windows)]
+fn thumbprint() -> String {
+    use base64::Engine;
+    let pem = String::from_utf8(pki_file("valid.crt")).expect("PEM");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64");
+    ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+#[cfg(not(windows))]
+fn thumbprint() -> String {
+    let output = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha1", "-in"])
+        .arg(common::pki("valid.crt"))
+        .output()
+        .expect("openssl");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim()
+        .rsplit('=')
+        .next()
+        .expect("a fingerprint")
+        .replace(':', "")
+}
+
 fn run(sandbox: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
     let output = sandbox
         .command()
@@ -105,6 +183,7 @@ fn run(sandbox: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
 #[test]
 fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
     let sandbox = Sandbox::new();
+    sandbox.import("valid-modern.p12", "production", "production");
     let root = sandbox.temp.path().join("apps");
     let outside = sandbox.temp.path().join("outside");
     let written = write_tree(&root, &outside);
@@ -113,20 +192,51 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
     let (code, stdout, _) = run(&sandbox, &[root_arg, "--json"]);
     assert_eq!(code, Some(1), "{stdout}");
     let report: Value = serde_json::from_str(&stdout).expect("json");
-    let found: Vec<(String, u64, String, String, String)> = report["findings"]
-        .as_array()
-        .expect("findings")
+    let all = report["findings"].as_array().expect("findings");
+    let of_kind =
+        |kind: &str| -> Vec<&Value> { all.iter().filter(|f| f["kind"] == kind).collect() };
+    let relative = |f: &Value| {
+        Path::new(f["path"].as_str().expect("path"))
+            .strip_prefix(&root)
+            .expect("inside")
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    // The pin of the imported identity, named with its days left; the password's line unread.
+    let pins = of_kind("pinned-certificate");
+    assert_eq!(pins.len(), 1, "{pins:?}");
+    assert_eq!(relative(pins[0]), "app/Signing.config");
+    assert_eq!(pins[0]["line"], 2);
+    assert_eq!(pins[0]["found"], thumbprint());
+    assert_eq!(pins[0]["identity"], "production");
+    assert!(
+        pins[0]["days_left"].as_i64().is_some_and(|d| d > 0),
+        "{}",
+        pins[0]
+    );
+    // The trust stores without Entrust Root G2; not the one with it, nor a client's chain.
+    let stores: Vec<(String, u64, bool)> = of_kind("trust-store")
         .iter()
         .map(|f| {
-            let path = f["path"].as_str().expect("path");
-            let relative = Path::new(path)
-                .strip_prefix(&root)
-                .expect("inside")
-                .to_string_lossy()
-                .replace('\\', "/");
-            assert_eq!(f["kind"], "old-address");
             (
-                relative,
+                relative(f),
+                f["certificates"].as_u64().expect("count"),
+                f["cybertrust_only"].as_bool().expect("flag"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stores,
+        vec![
+            ("certs/caiso-old.pem".to_owned(), 2, true),
+            ("certs/partners.pem".to_owned(), 2, false)
+        ]
+    );
+    let found: Vec<(String, u64, String, String, String)> = of_kind("old-address")
+        .into_iter()
+        .map(|f| {
+            (
+                relative(f),
                 f["line"].as_u64().expect("line"),
                 f["found"].as_str().expect("found").to_owned(),
                 f["replacement"].as_str().expect("replacement").to_owned(),
@@ -168,6 +278,10 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
     #[cfg(unix)]
     assert_eq!(report["skipped"]["symbolic_links"], 1, "{report}");
     assert!(!stdout.contains("Hunter2"), "no secret in the report");
+    assert!(
+        !stdout.contains("0123456789ABCDEF"),
+        "no password's value in the report"
+    );
 
     // The text report: grouped by file, one line per finding, a summary.
     let (code, text, _) = run(&sandbox, &[root_arg]);
@@ -177,15 +291,24 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
         "{text}"
     );
     assert!(
-        text.contains("5 old address(es) in 5 file(s); 5 file(s) scanned, 1 binary"),
+        text.contains("5 old address(es), 1 pinned certificate(s), 2 trust store(s) to update, in 8 file(s); 10 file(s) scanned, 1 binary"),
         "{text}"
     );
+    assert!(
+        text.contains("trust store with only retired Cybertrust certificates (2)"),
+        "{text}"
+    );
+    assert!(text.contains("\"production\", "), "{text}");
     assert!(!text.contains("Hunter2"));
 
     // --fix: only the addresses change, every other byte (BOM, UTF-16, CRLF, é) stays; the
     // originals are kept beside; nothing outside the tree or in .git or the binary is touched.
     let (code, text, stderr) = run(&sandbox, &[root_arg, "--fix"]);
-    assert_eq!(code, Some(0), "{text}{stderr}");
+    assert_eq!(
+        code,
+        Some(1),
+        "pins and trust stores still need attention: {text}{stderr}"
+    );
     for (path, original) in &written {
         let now = std::fs::read(path).expect("read");
         let relative = path
@@ -234,10 +357,16 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
         std::fs::read_to_string(outside.join("other.config")).expect("outside"),
         OLD_CMRI
     );
-    // A second scan finds nothing (the backups are this tool's and not scanned).
+    // A second scan finds no old address (the backups are this tool's and not scanned); the
+    // pin and the trust stores, never changed, are still there.
     let (code, text, _) = run(&sandbox, &[root_arg]);
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.starts_with("0 old address(es)"), "{text}");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "0 old address(es), 1 pinned certificate(s), 2 trust store(s) to update, in 3 file(s)"
+        ),
+        "{text}"
+    );
 }
 
 fn replace_bytes(bytes: &[u8], old: &str, new: &str) -> Vec<u8> {

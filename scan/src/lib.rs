@@ -8,6 +8,10 @@
 //! - [`addresses`]: old CAISO addresses in text, found in one pass over every host the catalog
 //!   has an old address on (Aho-Corasick), each judged by the shared classifier, with its
 //!   replacement;
+//! - [`pins`]: SHA-1 thumbprints that pin a certificate in configuration (they break at
+//!   renewal), named when they are a certificate the host holds;
+//! - [`trust`]: PEM trust stores that lack the root CAISO's servers chain to (by fingerprint,
+//!   `shared/catalog/trust.json`), Cybertrust-only ones named as such;
 //! - [`walk`]: the folders walked in parallel (ripgrep's walker; `.gitignore` not honoured,
 //!   symbolic links never followed, `.git` and this tool's backups skipped, binary and oversized
 //!   files set aside);
@@ -19,10 +23,14 @@
 
 pub mod addresses;
 pub mod fix;
+pub mod pins;
 pub mod text;
+pub mod trust;
 pub mod walk;
 
 pub use addresses::{AddressFinding, Matcher};
+pub use pins::{KnownCertificate, PinFinding};
+pub use trust::TrustFinding;
 pub use walk::{FileReport, Options, Report, ScanError, scan};
 
 /// The suffix of the backups `--fix` writes (`app.config.caiso-access.bak`); files whose names

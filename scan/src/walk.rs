@@ -10,8 +10,12 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use caiso_shared::trust_anchors::TrustAnchors;
+
 use crate::addresses::{AddressFinding, Matcher};
+use crate::pins::{self, KnownCertificate, PinFinding};
 use crate::text::{self, Content, Encoding};
+use crate::trust::{self, TrustFinding};
 
 /// How a scan runs.
 #[derive(Debug, Clone)]
@@ -20,6 +24,10 @@ pub struct Options {
     pub max_file_size: u64,
     /// Walker threads; 0 lets the walker choose (one per core).
     pub threads: usize,
+    /// The certificates the host holds, to name the pins of theirs.
+    pub known: Vec<KnownCertificate>,
+    /// The root a trust store needs for CAISO.
+    pub anchors: TrustAnchors,
 }
 
 impl Default for Options {
@@ -27,6 +35,8 @@ impl Default for Options {
         Options {
             max_file_size: 16 * 1024 * 1024,
             threads: 0,
+            known: Vec::new(),
+            anchors: TrustAnchors::builtin(),
         }
     }
 }
@@ -40,6 +50,17 @@ pub struct FileReport {
     pub encoding: Encoding,
     /// Its old addresses, in order.
     pub addresses: Vec<AddressFinding>,
+    /// Its pinned certificate thumbprints, in order.
+    pub pins: Vec<PinFinding>,
+    /// Whether it is a trust store without the root CAISO's servers chain to.
+    pub trust: Option<TrustFinding>,
+}
+
+impl FileReport {
+    /// How many findings it has.
+    pub fn findings(&self) -> usize {
+        self.addresses.len() + self.pins.len() + usize::from(self.trust.is_some())
+    }
 }
 
 /// What a scan found, files in path order.
@@ -64,7 +85,7 @@ pub struct Report {
 impl Report {
     /// How many findings in all.
     pub fn findings(&self) -> usize {
-        self.files.iter().map(|f| f.addresses.len()).sum()
+        self.files.iter().map(FileReport::findings).sum()
     }
 }
 
@@ -189,12 +210,14 @@ fn examine(entry: &ignore::DirEntry, matcher: &Matcher, options: &Options) -> Op
     let path = entry.path();
     Some(match read_text(path, options.max_file_size) {
         Ok(Some((encoding, scanned))) => {
-            let addresses = matcher.find(&scanned);
-            Outcome::Text((!addresses.is_empty()).then(|| FileReport {
+            let file = FileReport {
                 path: path.to_path_buf(),
                 encoding,
-                addresses,
-            }))
+                addresses: matcher.find(&scanned),
+                pins: pins::find(&scanned, &options.known),
+                trust: trust::check(&scanned, &options.anchors),
+            };
+            Outcome::Text((file.findings() > 0).then_some(file))
         }
         Ok(None) => Outcome::Binary,
         Err(ReadError::TooLarge) => Outcome::TooLarge,

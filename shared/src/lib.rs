@@ -17,6 +17,8 @@
 //! - [`calls`]: test calls over the protocol: request, offer and explained result.
 //! - [`diagnostics`]: connectivity diagnostics per endpoint and stage.
 //! - [`limits`]: CAISO's Acceptable Use Policy rate limits (data in `shared/catalog/limits.json`).
+//! - [`trust_anchors`]: the root CAISO's servers chain to, by fingerprint, and the retired
+//!   Cybertrust family (data in `shared/catalog/trust.json`).
 
 pub mod calls;
 pub mod catalog;
@@ -29,6 +31,7 @@ pub mod protocol;
 pub mod redirect_rules;
 pub mod reminders;
 pub mod renewal;
+pub mod trust_anchors;
 
 pub use catalog::{Catalog, Environment, Interface, Provenance};
 pub use classify::{Classification, Classifier, ClassifyError, Status, UrlParts};

@@ -144,6 +144,23 @@ impl Workspace {
         })
     }
 
+    /// Each identity whose certificate can be read, with the SHA-1 thumbprint of that
+    /// certificate (40 upper-case hex digits, as Windows and .NET pin certificates): what
+    /// `scan` recognises pins by.
+    pub fn thumbprints(&mut self) -> HostResult<Vec<(String, String)>> {
+        Ok(self
+            .loaded()?
+            .identities
+            .iter()
+            .filter_map(|identity| {
+                let leaf = identity.chain.as_ref().ok()?.ders.first()?;
+                let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, leaf);
+                let hex = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+                Some((identity.label().to_owned(), hex))
+            })
+            .collect())
+    }
+
     /// The status of the identity labelled `label` at `now`.
     pub fn status_of(&mut self, label: &str, now: OffsetDateTime) -> HostResult<IdentityStatus> {
         let book = self.renewal_book()?;

@@ -6,11 +6,13 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use caiso_scan::fix::{self, Fixed};
-use caiso_scan::{Matcher, Options, Report};
+use caiso_scan::{KnownCertificate, Matcher, Options, PinFinding, Report, TrustFinding};
 use serde_json::json;
 
 use super::args::Args;
 use super::{Failure, usage};
+use crate::actions::Workspace;
+use crate::clock;
 
 /// `caiso-access scan <PATH>... [--json] [--fix]`.
 pub fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
@@ -22,7 +24,10 @@ pub fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     }
     let paths: Vec<PathBuf> = args.positional.iter().map(PathBuf::from).collect();
     let matcher = Matcher::builtin();
-    let options = Options::default();
+    let options = Options {
+        known: known_certificates(),
+        ..Options::default()
+    };
     let report = caiso_scan::scan(&paths, &matcher, &options).map_err(|e| Failure {
         message: e.to_string(),
         code: 2,
@@ -52,11 +57,34 @@ pub fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     }
     if remaining > 0 {
         return Err(Failure {
-            message: format!("{remaining} old address(es) need attention"),
+            message: format!("{remaining} finding(s) need attention"),
             code: 1,
         });
     }
     Ok(())
+}
+
+/// The certificates this host holds, to name the pins of theirs; none when there is no
+/// configuration (the scan needs none).
+fn known_certificates() -> Vec<KnownCertificate> {
+    let Ok(mut workspace) = Workspace::open() else {
+        return Vec::new();
+    };
+    let (Ok(thumbprints), Ok(status)) = (workspace.thumbprints(), workspace.status(clock::now()))
+    else {
+        return Vec::new();
+    };
+    thumbprints
+        .into_iter()
+        .filter_map(|(label, thumbprint)| {
+            let identity = status.identities.iter().find(|i| i.label == label)?;
+            Some(KnownCertificate {
+                thumbprint,
+                days_left: identity.certificate.as_ref()?.days_left,
+                label,
+            })
+        })
+        .collect()
 }
 
 fn was_fixed(fixed: &[Fixed], path: &std::path::Path, line: usize, old: &str) -> bool {
@@ -90,6 +118,12 @@ fn write_text(
             }
             writeln!(out, "  {:>5}: {status} {}{to}", finding.line, finding.found)?;
         }
+        for pin in &file.pins {
+            writeln!(out, "  {:>5}: {}", pin.line, pin_words(pin))?;
+        }
+        if let Some(store) = &file.trust {
+            writeln!(out, "  {:>5}: {}", store.line, trust_words(store))?;
+        }
     }
     for done in fixed {
         writeln!(
@@ -113,11 +147,15 @@ fn write_text(
     for (path, why) in &report.unreadable {
         writeln!(out, "not scanned: {}: {why}", path.display())?;
     }
-    let found = report.findings();
+    let count =
+        |of: fn(&caiso_scan::FileReport) -> usize| report.files.iter().map(of).sum::<usize>();
+    let addresses = count(|f| f.addresses.len());
+    let pins = count(|f| f.pins.len());
+    let stores = count(|f| usize::from(f.trust.is_some()));
     let changed: usize = fixed.iter().map(|f| f.changes.len()).sum();
     write!(
         out,
-        "{found} old address(es) in {} file(s); {} file(s) scanned, {} binary, {} too large, {} symbolic link(s) not followed",
+        "{addresses} old address(es), {pins} pinned certificate(s), {stores} trust store(s) to update, in {} file(s); {} file(s) scanned, {} binary, {} too large, {} symbolic link(s) not followed",
         report.files.len(),
         report.scanned,
         report.binary,
@@ -135,6 +173,43 @@ fn write_text(
         write!(out, "; --fix rewrites those with a replacement")?;
     }
     writeln!(out)
+}
+
+/// What a pin means, in words.
+fn pin_words(pin: &PinFinding) -> String {
+    let whose = match &pin.matches {
+        Some(known) if known.days_left < 0 => format!(
+            ": your certificate {:?}, expired {} day(s) ago",
+            known.label, -known.days_left
+        ),
+        Some(known) => format!(
+            ": your certificate {:?}, {} day(s) left",
+            known.label, known.days_left
+        ),
+        None => String::new(),
+    };
+    format!(
+        "pinned certificate {}{whose} (the pin breaks when the certificate is renewed: update it then, or select the certificate by subject)",
+        pin.thumbprint
+    )
+}
+
+/// What a trust store finding means, in words.
+fn trust_words(store: &TrustFinding) -> String {
+    let root = caiso_shared::trust_anchors::TrustAnchors::builtin()
+        .current_root
+        .name;
+    if store.cybertrust_only {
+        format!(
+            "trust store with only retired Cybertrust certificates ({}): add {root} and Entrust Certification Authority - L1M, which CAISO's servers chain to",
+            store.certificates
+        )
+    } else {
+        format!(
+            "trust store of {} CA certificates without {root}: add it (and Entrust Certification Authority - L1M) if this application calls CAISO",
+            store.certificates
+        )
+    }
 }
 
 fn write_json(
@@ -163,6 +238,33 @@ fn write_json(
             })
         })
         .collect();
+    let mut findings = findings;
+    for file in &report.files {
+        let path = file.path.display().to_string();
+        for pin in &file.pins {
+            findings.push(json!({
+                "path": path,
+                "line": pin.line,
+                "kind": "pinned-certificate",
+                "found": pin.thumbprint,
+                "identity": pin.matches.as_ref().map(|k| &k.label),
+                "days_left": pin.matches.as_ref().map(|k| k.days_left),
+            }));
+        }
+        if let Some(store) = &file.trust {
+            findings.push(json!({
+                "path": path,
+                "line": store.line,
+                "kind": "trust-store",
+                "certificates": store.certificates,
+                "cybertrust_only": store.cybertrust_only,
+                "lacks": caiso_shared::trust_anchors::TrustAnchors::builtin().current_root.name,
+            }));
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a["path"].as_str(), a["line"].as_u64()).cmp(&(b["path"].as_str(), b["line"].as_u64()))
+    });
     let document = json!({
         "findings": findings,
         "fixed": fixed.iter().map(|f| json!({
