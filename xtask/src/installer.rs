@@ -161,6 +161,12 @@ const COMPONENT_CONDITIONS: [(&str, &str); 5] = [
     ("FirefoxForceInstall", "FIREFOX_EXTENSION_URL"),
 ];
 
+/// Where the per-machine package runs `install --beside-program` for its `EXTENSION_ID`: after
+/// every file is in place and registered (PublishProduct is 6400), before InstallFinalize
+/// (6600). Earlier, right after InstallFiles (4000), a major upgrade under Wine put the new
+/// package's `chromium.json` down again after the action had written it.
+const REGISTER_SEQUENCE: u32 = 6401;
+
 /// Builds the package of `scope` at `version` from the staged source into `package`.
 fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
     let stage = root().join("target").join("installer");
@@ -178,6 +184,11 @@ fn wixl(scope: Scope, version: &str, package: &Path) -> Result {
                 "UPDATE Component SET Condition = '({condition}) OR REMOVE~=\"ALL\"' WHERE Component = '{component}'"
             )))?;
         }
+        // wixl places `Before=`/`After=` custom actions unreliably (the same source gave 4001,
+        // 6401 and 1402, before the files are even there): the place is set here, by number.
+        run(Command::new("msibuild").arg(package).arg("-q").arg(format!(
+            "UPDATE InstallExecuteSequence SET Sequence = {REGISTER_SEQUENCE} WHERE Action = 'RegisterExtensionId'"
+        )))?;
     }
     Ok(())
 }
@@ -708,18 +719,30 @@ fn reg_add(prefix: &Prefix, key: &str, name: &str, data: &str) -> Result {
     ]))
 }
 
+/// What Wine's `reg query` prints for the value `name` of `key` (`None`: the default value),
+/// carriage returns taken out; `Ok(None)` when the key or the value does not exist.
+fn reg_query(prefix: &Prefix, key: &str, name: Option<&str>) -> Result<Option<String>> {
+    let mut command = prefix.command("wine");
+    command.args(["reg", "query", key]);
+    match name {
+        Some(name) => command.args(["/v", name]),
+        None => command.arg("/ve"),
+    };
+    let output = command
+        .output()
+        .map_err(|e| format!("reg query {key}: {e}"))?;
+    Ok(output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).replace('\r', "")))
+}
+
 /// A named registry value's type and data as `reg query` shows them (`REG_DWORD` as `0x1e`,
 /// `REG_MULTI_SZ` with its separators taken off); `Ok(None)` when it does not exist.
 fn reg_data(prefix: &Prefix, key: &str, name: &str) -> Result<Option<(String, String)>> {
-    let output = prefix
-        .command("wine")
-        .args(["reg", "query", key, "/v", name])
-        .output()
-        .map_err(|e| format!("reg query {key}: {e}"))?;
-    if !output.status.success() {
+    let Some(text) = reg_query(prefix, key, Some(name))? else {
         return Ok(None);
-    }
-    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    };
     Ok(text.lines().find_map(|line| {
         let rest = line.trim_start().strip_prefix(name)?;
         let mut parts = rest.trim_start().splitn(2, char::is_whitespace);
@@ -737,25 +760,14 @@ fn reg_data(prefix: &Prefix, key: &str, name: &str) -> Result<Option<(String, St
     }))
 }
 
-/// A registry value (`None`: the default value) via Wine's `reg query`; `Ok(None)` when the key
-/// or value does not exist.
+/// A string registry value (`None`: the default value); `Ok(None)` when the key or value does
+/// not exist.
 fn reg_value(prefix: &Prefix, key: &str, name: Option<&str>) -> Result<Option<String>> {
-    let mut command = prefix.command("wine");
-    command.args(["reg", "query", key]);
-    match name {
-        Some(name) => command.args(["/v", name]),
-        None => command.arg("/ve"),
-    };
-    let output = command
-        .output()
-        .map_err(|e| format!("reg query {key}: {e}"))?;
-    if !output.status.success() {
-        return Ok(None);
-    }
-    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
-    Ok(text.lines().find_map(|line| {
-        line.split_once("REG_SZ")
-            .map(|(_, value)| value.trim().to_owned())
+    Ok(reg_query(prefix, key, name)?.and_then(|text| {
+        text.lines().find_map(|line| {
+            line.split_once("REG_SZ")
+                .map(|(_, value)| value.trim().to_owned())
+        })
     }))
 }
 
