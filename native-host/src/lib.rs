@@ -19,7 +19,7 @@
 //! | [`registration`] | browser places (data), host manifests, install / uninstall / doctor, the Windows registry |
 //! | [`identity`] | custody, keyring, the parsed certificate, status, renewal rules, business days |
 //! | [`store`] | the host's files: configuration, renewal book, versioned documents, atomic writes |
-//! | [`error`], [`clock`], [`log`] | the error type, the (pinnable) clock, the stderr log |
+//! | [`error`], [`clock`], [`log`], [`outside_text`] | the error type, the (pinnable) clock, the stderr log, outside text made safe to show |
 //!
 //! `cli` and `nm` never import each other; `store` depends only on `caiso-shared`.
 
@@ -33,6 +33,7 @@ pub mod identity;
 pub mod log;
 pub mod metrics;
 pub mod nm;
+pub mod outside_text;
 pub mod registration;
 pub mod store;
 

@@ -66,12 +66,16 @@ pub fn warn(message: &str) {
     line("warn", message);
 }
 
-/// `text` with every control character escaped (`\n`, `\u{1b}`, ...).
+/// `text` with every control character escaped (`\n`, `\u{1b}`, ...), and the other
+/// characters that must not reach a terminal as themselves (line separators, bidi controls:
+/// [`crate::outside_text::is_unsafe`]).
 fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
             out.extend(c.escape_default());
+        } else if crate::outside_text::is_unsafe(c) {
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -108,7 +112,11 @@ pub fn flush() {
 
 /// Writes a command-line failure as `caiso-access: <message>`, for the person at the terminal.
 pub fn plain(message: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "caiso-access: {message}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "caiso-access: {}",
+        crate::outside_text::escape(message)
+    );
 }
 
 #[cfg(test)]
@@ -122,5 +130,6 @@ mod tests {
             "test/1\\ncaiso-access[1] warn: forged\\r\\u{1b}[2J"
         );
         assert_eq!(one_line("plain ünïcode"), "plain ünïcode");
+        assert_eq!(one_line("a\u{2028}b\u{202e}c"), "a\\u{2028}b\\u{202e}c");
     }
 }

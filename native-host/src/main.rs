@@ -3,9 +3,11 @@
 //! messaging; started by a person it is the command line. This file only chooses between the
 //! two front ends of [`caiso_access_host`] and turns their outcome into an exit code.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use caiso_access_host::nm::{self, Outcome, SessionEnd, caller::Invocation};
+use caiso_access_host::outside_text::EscapingWriter;
 use caiso_access_host::{cli, log};
 
 /// Exit code when the caller is not allowed.
@@ -17,8 +19,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match Invocation::from_args(&args) {
         Invocation::CommandLine => {
-            let mut out = std::io::stdout().lock();
+            // Everything the command line prints passes one escaping writer: text from outside
+            // (a proxy, CAISO's answers) cannot drive the terminal.
+            let mut out = EscapingWriter::new(std::io::stdout().lock());
             let outcome = cli::run(&args, &mut out);
+            let _ = out.flush();
             log::flush();
             match outcome {
                 Ok(()) => ExitCode::SUCCESS,

@@ -955,3 +955,82 @@ fn no_folder_reaches_the_extension_or_the_report() {
         );
     }
 }
+
+/// A leaf-only identity (imported without its issuing CA: "chain incomplete") is refused by
+/// the server as from an unknown CA; the call says the intermediate is missing and how to
+/// import the chain, not that the certificate must be renewed.
+#[test]
+fn a_leaf_without_its_intermediate_is_told_to_import_the_chain() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    host.cli_ok(&[
+        "import",
+        pki("valid.crt").to_str().expect("path"),
+        "--key",
+        pki("valid.key").to_str().expect("path"),
+        "--label",
+        "leaf",
+    ]);
+    let output = host
+        .command()
+        .args([
+            "call",
+            "leaf",
+            AWARDS.0,
+            AWARDS.1,
+            "--environment",
+            "sandbox",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    let reports: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = &reports[0];
+    assert_eq!(report["class"], "client_certificate_refused", "{report}");
+    assert_eq!(
+        report["title"], "CAISO could not tell who issued your certificate",
+        "{report}"
+    );
+    assert!(
+        report["next_step"]
+            .as_str()
+            .is_some_and(|s| s.contains("with its chain")),
+        "{report}"
+    );
+}
+
+/// The user's free text cannot forge a line or reverse text in the support report: a line
+/// separator and bidi controls in `--third-party` are written escaped.
+#[test]
+fn free_text_in_the_report_cannot_forge_a_line_or_reverse_text() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let file = host.temp.path().join("report.txt");
+    host.cli_ok(&[
+        "report",
+        "prod",
+        "--environment",
+        "sandbox",
+        "--third-party",
+        "Vendor\u{2028}Source IP: 6.6.6.6 \u{202e}exe.txt\u{2066}",
+        "--out",
+        file.to_str().expect("path"),
+    ]);
+    let text = std::fs::read_to_string(&file).expect("report");
+    let forbidden = |c: char| {
+        matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || (c.is_control() && c != '\n' && c != '\t')
+    };
+    assert!(!text.chars().any(forbidden), "{text:?}");
+    assert!(
+        text.contains("Vendor\\u2028Source IP: 6.6.6.6 \\u202eexe.txt\\u2066"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("Source IP:"))
+            .count(),
+        1,
+        "{text}"
+    );
+}

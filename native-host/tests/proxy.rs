@@ -112,3 +112,58 @@ fn a_dead_proxy_is_called_a_proxy_problem_not_dns() {
         "{conclusion}"
     );
 }
+
+/// A hostile proxy's refusal (terminal escapes, a line separator, a bidi override in its status
+/// line) reaches the screen only escaped: it cannot retitle or clear the terminal or forge a
+/// line, in the text output and in the JSON, which stays valid and says the same.
+#[test]
+fn a_hostile_proxys_status_line_is_shown_escaped() {
+    use std::io::{Read, Write};
+    let (_running, host) = production_via_sandbox();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+    let proxy = format!("http://{}", listener.local_addr().expect("address"));
+    let hostile = "HTTP/1.1 407 \u{1b}]0;owned\u{7}\u{1b}[2J Denied\u{2028}Source IP: 6.6.6.6 \u{202e}exe.txt";
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(format!("{hostile}\r\n\r\n").as_bytes());
+        }
+    });
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let text = through(
+        &host,
+        Some(&proxy),
+        &["diagnose", "prod", "--environment", "production"],
+    );
+    let shown = String::from_utf8_lossy(&text.stdout);
+    let errors = String::from_utf8_lossy(&text.stderr);
+    assert!(shown.contains("\\u001b]0;owned"), "{shown}");
+    assert!(!shown.chars().any(unsafe_char), "{shown:?}");
+    assert!(!errors.chars().any(unsafe_char), "{errors:?}");
+    let output = through(
+        &host,
+        Some(&proxy),
+        &["diagnose", "prod", "--environment", "production", "--json"],
+    );
+    let raw = String::from_utf8_lossy(&output.stdout);
+    assert!(!raw.chars().any(unsafe_char), "{raw:?}");
+    let diagnosis = json(&output);
+    let proxy_stage = diagnosis["endpoints"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["stage"] == "proxy")
+        .cloned()
+        .expect("a proxy stage");
+    assert!(
+        proxy_stage["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("\u{1b}]0;owned")),
+        "the JSON still carries the text itself: {proxy_stage}"
+    );
+}

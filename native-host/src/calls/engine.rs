@@ -236,6 +236,7 @@ impl Engine {
             sc_id_given: parameters.contains_key("sc_id"),
             request_inferred: request_evidence == Level::Inferred,
             proxy: None,
+            chain_complete: true,
         };
         let mut report = CallReport {
             identity: request.identity.clone(),
@@ -274,6 +275,10 @@ impl Engine {
             }
         };
         report.signature = prepared.signer.algorithm().id().to_owned();
+        let cx = Context {
+            chain_complete: prepared.chain_complete,
+            ..cx
+        };
         let started = Instant::now();
         let now = clock::now();
         let body = caiso_soap::request::document(

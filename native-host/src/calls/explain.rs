@@ -57,6 +57,9 @@ pub struct Context<'a> {
     pub request_inferred: bool,
     /// The proxy the call went through (`http://host:port`), if any.
     pub proxy: Option<&'a str>,
+    /// Whether the certificate was sent with every intermediate up to its root (false: the
+    /// identity's chain is incomplete).
+    pub chain_complete: bool,
 }
 
 fn explained(class: CallClass, title: &str, explanation: String, next_step: String) -> Explained {
@@ -131,6 +134,18 @@ pub fn failure(failure: &Failure, cx: &Context<'_>) -> Explained {
             "Install the Entrust Root Certification Authority - G2 and Entrust Certification Authority - L1M certificates in this computer's trust store (or add them with `caiso-access trust add <file>`). Never turn verification off.".into(),
         )
         .at(Rung::ClientCertificate, RungState::Unknown, "server not trusted: not sent"),
+        Failure::ClientCertificateRefused(alert)
+            if alert == "UnknownCA" && !cx.chain_complete =>
+        {
+            let why = "its issuing CA certificate was not sent with it (the chain is incomplete)";
+            explained(
+                CallClass::ClientCertificateRefused,
+                "CAISO could not tell who issued your certificate",
+                format!("{host} refused the client certificate: {why} (TLS alert {alert}). The certificate itself may well be valid: this identity was imported without the intermediate CA certificate between it and CAISO's root, so CAISO cannot build the chain."),
+                "Import the certificate again with its chain: the .p12 as your browser or CAISO's enrolment exports it (\"include all certificates in the certification path\"), or a PEM file holding the certificate followed by its issuing CA (`caiso-access import cert.pem --key key.pem --label <label> --replace`). `caiso-access status` says \"chain incomplete\" until then.".into(),
+            )
+            .at(Rung::ClientCertificate, RungState::Failed, why)
+        }
         Failure::ClientCertificateRefused(alert) => {
             let why = match alert.as_str() {
                 "CertificateExpired" => "it has expired",
@@ -391,6 +406,7 @@ mod tests {
             sc_id_given,
             request_inferred: true,
             proxy: None,
+            chain_complete: true,
         }
     }
 
@@ -626,6 +642,27 @@ mod tests {
         assert_eq!(states(&e), [P, F, U, U, U, U]);
         let e = failure(&Failure::NameNotResolved("no such host".into()), &cx);
         assert_eq!(states(&e), [F, U, U, U, U, U]);
+    }
+
+    /// A certificate sent without its intermediate is refused as from an unknown CA: that is a
+    /// missing intermediate, fixed by importing the chain, not a certificate to renew.
+    #[test]
+    fn an_unknown_ca_refusal_of_an_incomplete_chain_is_a_missing_intermediate() {
+        let refused = Failure::ClientCertificateRefused("UnknownCA".into());
+        let incomplete = Context {
+            chain_complete: false,
+            ..cx(true)
+        };
+        let e = failure(&refused, &incomplete);
+        assert!(
+            e.explanation.contains("chain is incomplete"),
+            "{}",
+            e.explanation
+        );
+        assert!(e.next_step.contains("with its chain"), "{}", e.next_step);
+        assert!(!e.next_step.contains("renew"), "{}", e.next_step);
+        let e = failure(&refused, &cx(true));
+        assert!(e.explanation.contains("not issued by a CA CAISO accepts"));
     }
 
     /// Through a proxy, a failure to get to CAISO is the proxy's: never "the CAISO host name

@@ -21,6 +21,8 @@ pub struct Prepared {
     pub signer: Signer,
     /// The CAISO user name (the certificate subject, RFC 4514).
     pub username: String,
+    /// Whether the chain sent reaches a self-signed root (every intermediate is there).
+    pub chain_complete: bool,
 }
 
 /// The cache key of a prepared identity: a re-import (new `imported_at`) prepares it anew.
@@ -71,5 +73,6 @@ pub fn prepare(config: &Config, label: &str, target: &Target) -> HostResult<Prep
         client,
         signer,
         username,
+        chain_complete: opened.chain.complete,
     })
 }

@@ -97,7 +97,7 @@ pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         .collect();
     let engine = &workspace.calls;
     let json = args.flag("json");
-    let mut progress_out = std::io::stderr();
+    let mut progress_out = crate::outside_text::EscapingWriter::new(std::io::stderr());
     let results = engine.run(&config, requests, |index, event| {
         if !json {
             let when = event

@@ -168,6 +168,9 @@ pub fn build(
         }
     }
     let _ = writeln!(text, "\nConclusion: {}", diagnosis.conclusion);
+    // Text from outside is in it (CAISO's answers and faults, a proxy's words, the user's
+    // free text): escaped once, here, for whoever opens the file or sees it on a terminal.
+    let text = crate::outside_text::escape(&text.replace("\r\n", "\n")).into_owned();
     let stamp = now.date().to_string();
     Ok(SupportReport {
         file_name: format!("caiso-access-report-{}-{stamp}.txt", identity.label()),
@@ -176,11 +179,14 @@ pub fn build(
 }
 
 fn free(text: &str, none: &str) -> String {
-    let trimmed: String = text
+    // One line each: its own line ends go too; what remains that could forge or reverse text
+    // is escaped (`outside_text`).
+    let one_line: String = text
         .chars()
-        .filter(|c| !c.is_control())
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
         .take(MAX_FREE_TEXT)
         .collect();
+    let trimmed = crate::outside_text::escape(&one_line).into_owned();
     if trimmed.trim().is_empty() {
         none.to_owned()
     } else {
