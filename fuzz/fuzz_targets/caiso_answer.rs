@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
             sc_id_given,
             request_inferred: false,
             proxy: None,
+            chain_complete: true,
         };
         let explained = explain::answer(&answer, &reading, &cx);
         if explained.class == CallClass::Success {

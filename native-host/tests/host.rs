@@ -585,3 +585,57 @@ fn the_windows_store_commands_say_they_are_windows_only_elsewhere() {
     let bad = host.request(3, "adopt", json!({"thumbprint": "../../cert.pfx"}));
     assert_eq!(bad["error"]["code"], "bad_arguments", "{bad}");
 }
+
+/// Issue 26, defect 1: a renewal step for a label that a rename takes away while the step waits
+/// for the state lock. The host had the identity in its cache; the rename holds the lock
+/// (paused half-way through its first write), the step arrives, waits, and must then be refused
+/// as an unknown identity with nothing written under the old label, which a later import under
+/// that label would otherwise inherit.
+#[test]
+fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
+    let sandbox = sandbox_with_identities();
+    let mut host = sandbox.host();
+    let status = host.request(1, "status", json!({}));
+    assert!(status["ok"].is_object(), "{status}");
+    let mut rename = sandbox
+        .command()
+        .env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "1500")
+        .args(["rename", "map-stage", "renamed"])
+        .spawn()
+        .expect("rename");
+    let dir = sandbox.config_dir();
+    let half_written = || {
+        std::fs::read_dir(&dir)
+            .expect("list")
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name().to_string_lossy().ends_with(".tmp")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+    };
+    let started = std::time::Instant::now();
+    while !half_written() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "the rename never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let answer = host.request(
+        2,
+        "renewal",
+        json!({"identity": "map-stage", "action": {"step": "approved", "date": "2026-11-18"}}),
+    );
+    assert!(rename.wait().expect("rename ends").success());
+    assert_eq!(
+        common::error_code(&answer),
+        Some("unknown_identity"),
+        "{answer}"
+    );
+    let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("renewal.json");
+    assert!(
+        book["identities"].get("map-stage").is_none(),
+        "a step was written under the old label: {book}"
+    );
+    host.finish();
+}

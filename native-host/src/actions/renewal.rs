@@ -16,10 +16,13 @@ pub fn record_step(
     label: &str,
     action: &RenewalAction,
 ) -> HostResult<IdentityStatus> {
-    let expires_on = workspace.identity(label)?.expires_on();
-    // Read, change and write under the state lock: another process (the CLI, a browser's host)
-    // may record a step at the same moment.
+    // Read, decide, change and write under the state lock: another process (the CLI, a
+    // browser's host) may record a step, or rename or remove the identity, at the same moment.
+    // What was read before the lock may be gone: the identity is looked up again under it, so a
+    // step for a label a rename just took away is refused and never written under that label.
     let held = StateLock::acquire(workspace.dir())?;
+    workspace.forget();
+    let expires_on = workspace.identity(label)?.expires_on();
     let mut book = RenewalBook::load(workspace.dir())?;
     let updated = renewal::apply(&book.record(label), action, clock::today(), expires_on)?;
     book.identities.insert(label.to_owned(), updated);
