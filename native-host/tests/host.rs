@@ -639,3 +639,85 @@ fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
     );
     host.finish();
 }
+
+/// Issue 26, defect 3: serde also reads a struct from an array of its fields and an enum's
+/// variant from its index; the protocol has neither form. Every command, sent so, is refused as
+/// `bad_arguments`, and nothing is changed.
+#[test]
+fn every_command_in_array_form_or_with_numeric_tags_is_refused_and_changes_nothing() {
+    let sandbox = sandbox_with_identities();
+    let mut host = sandbox.host();
+    let config_before = std::fs::read(sandbox.config_dir().join("config.json")).expect("config");
+    let renewal_before = sandbox.renewal_bytes();
+    let thumbprint = "4A1B9CA5A35106FB78F810C3D0E51D4C883F22B7";
+    let forms: Vec<(&str, Value)> = vec![
+        ("hello", json!([1, "test"])),
+        ("status", json!([])),
+        ("tests", json!([])),
+        ("store_certificates", json!([])),
+        ("renewal", json!(["map-stage", {"step": "approved"}])),
+        (
+            "renewal",
+            json!({"identity": "map-stage", "action": {"step": 0}}),
+        ),
+        (
+            "renewal",
+            json!({"identity": "map-stage", "action": {"step": 4}}),
+        ),
+        (
+            "renewal",
+            json!({"identity": "map-stage", "action": ["reset"]}),
+        ),
+        (
+            "renewal",
+            json!({"identity": "map-stage", "action": ["approved", "2026-11-18"]}),
+        ),
+        (
+            "call",
+            json!([
+                "production",
+                "cmri",
+                "RetrieveMarketAwards_CMRIv4_AP",
+                "sandbox"
+            ]),
+        ),
+        (
+            "call",
+            json!({"identity": "production", "system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": 2}),
+        ),
+        ("diagnose", json!(["production", "sandbox"])),
+        (
+            "diagnose",
+            json!({"identity": "production", "environment": 0}),
+        ),
+        (
+            "report",
+            json!(["production", "sandbox", "api", "", "", ""]),
+        ),
+        ("call_parameter", json!(["production", "sc_id", "ARR1"])),
+        ("adopt", json!([thumbprint])),
+        ("adopt", json!({"thumbprint": thumbprint, "environment": 0})),
+    ];
+    for (id, (command, args)) in (1_u64..).zip(forms) {
+        let answer = host.request(id, command, args.clone());
+        assert_eq!(
+            common::error_code(&answer),
+            Some("bad_arguments"),
+            "{command} {args}: {answer}"
+        );
+    }
+    // The documented forms still work on the same connection.
+    let status = host.request(100, "status", json!({}));
+    assert!(status["ok"]["identities"].is_array(), "{status}");
+    host.finish();
+    assert_eq!(
+        std::fs::read(sandbox.config_dir().join("config.json")).expect("config"),
+        config_before,
+        "config.json changed"
+    );
+    assert_eq!(
+        sandbox.renewal_bytes(),
+        renewal_before,
+        "renewal.json changed"
+    );
+}

@@ -159,6 +159,12 @@ fn write_seeds(seeds: &Path) -> Result {
         r#"{"v":1,"id":7,"command":"diagnose","args":{"identity":"production","environment":"production"}}"#,
         r#"{"v":1,"id":8,"command":"report","args":{"identity":"production"}}"#,
         r#"{"v":1,"id":9,"command":"status","args":{},"id":10}"#,
+        // Forms serde reads but the protocol refuses: structs as arrays, variants by index.
+        r#"{"v":1,"id":11,"command":"call_parameter","args":["production","sc_id","ARR1"]}"#,
+        r#"{"v":1,"id":12,"command":"renewal","args":{"identity":"production","action":{"step":0}}}"#,
+        r#"{"v":1,"id":13,"command":"renewal","args":{"identity":"production","action":["reset"]}}"#,
+        r#"{"v":1,"id":14,"command":"status","args":[]}"#,
+        r#"{"v":1,"id":15,"command":"call","args":["production","cmri","RetrieveMarketAwards_CMRIv4_AP","sandbox"]}"#,
     ];
     let dir = seeds.join("native_messaging");
     for (i, request) in requests.iter().enumerate() {

@@ -155,17 +155,25 @@ fn envelope(value: Value) -> Result<(u64, Command), (Option<u64>, ProtocolError)
     let args = object
         .remove("args")
         .unwrap_or_else(|| Value::Object(Default::default()));
+    let given = args.clone();
     let tagged = serde_json::json!({ "command": name, "args": args });
-    match serde_json::from_value::<Command>(tagged) {
-        Ok(command) => Ok((id, command)),
-        Err(e) => Err((
+    let bad_arguments = |message: String| {
+        (
             Some(id),
-            ProtocolError::new(
-                ErrorCode::BadArguments,
-                format!("arguments of `{name}`: {e}"),
-            ),
-        )),
+            ProtocolError::new(ErrorCode::BadArguments, message),
+        )
+    };
+    let command = serde_json::from_value::<Command>(tagged)
+        .map_err(|e| bad_arguments(format!("arguments of `{name}`: {e}")))?;
+    // Only the documented forms: what was read, written back, must have the shape it came in.
+    let canonical = serde_json::to_value(&command)
+        .map_err(|e| bad_arguments(format!("arguments of `{name}`: {e}")))?;
+    if let Some(path) = super::strict_json::form_mismatch(&given, &canonical["args"], "args") {
+        return Err(bad_arguments(format!(
+            "arguments of `{name}`: `{path}` is not in the documented form (objects with named members, names for choices)"
+        )));
     }
+    Ok((id, command))
 }
 
 /// The commands this host knows, as named on the wire.
