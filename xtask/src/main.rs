@@ -112,14 +112,15 @@ fn main() {
         Some("windows") => {
             everything().and_then(|()| windows_test::job(args.get(1).map(String::as_str)))
         }
-        // `bench scan`: only the scan benchmark, against the release host it builds.
-        Some("bench") if args.get(1).is_some_and(|a| a == "scan") => run(cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "caiso-access",
-        ]))
-        .and_then(|()| scan_bench::run()),
+        // `bench scan`, `bench host`: only that benchmark, against the release host it builds.
+        Some("bench") if args.get(1).is_some_and(|a| a == "scan" || a == "host") => {
+            run(cargo().args(["build", "--release", "-p", "caiso-access"])).and_then(|()| {
+                match args[1].as_str() {
+                    "scan" => scan_bench::run(),
+                    _ => host_bench::run(),
+                }
+            })
+        }
         Some("bench") => everything().and_then(|()| bench()),
         Some("enterprise") => enterprise::Request::parse(&args[1..]).and_then(|request| {
             prepare(Scope::Demo).and_then(|()| enterprise::command(&request))
@@ -127,7 +128,7 @@ fn main() {
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench [scan]|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench [scan|host]|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
                 .into(),
         ),
     };

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use caiso_shared::certificate::IdentityStatus;
 use caiso_shared::protocol::StatusReport;
@@ -16,13 +15,19 @@ use crate::identity::certificate::rfc3339;
 use crate::identity::{Identity, status};
 use crate::store::{Config, RenewalBook, config_dir};
 
-/// A file's identity on disk: modification time and length. A change of either means re-read.
-type Stamp = Option<(SystemTime, u64)>;
+/// A file's content, by its SHA-256: any byte changed means re-read. Not its time and length: a
+/// same-size rewrite within one tick of the file system's clock (older Linux kernels, Windows'
+/// `LastWriteTime`) keeps both, and the host would go on calling with the old settings. The
+/// files are small; reading and hashing them costs about what a status answer's other work
+/// does (`cargo xtask bench host`).
+type Stamp = Option<[u8; 32]>;
 
 fn stamp(path: &Path) -> Stamp {
-    std::fs::metadata(path)
+    let bytes = std::fs::read(path).ok()?;
+    ring::digest::digest(&ring::digest::SHA256, &bytes)
+        .as_ref()
+        .try_into()
         .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 /// The configuration as loaded: the document and its identities, each read once.
@@ -172,5 +177,43 @@ impl Workspace {
             &thresholds,
             now,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 26, defect 4: a same-size rewrite that keeps the old modification time (one tick
+    /// of a coarse clock) is still seen.
+    #[test]
+    fn a_same_size_rewrite_with_the_old_timestamp_is_seen() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = Config::path(dir.path());
+        std::fs::write(&path, r#"{"version":1,"thresholds":[30,14]}"#).expect("write");
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("time");
+        let mut workspace = Workspace::new(dir.path().to_owned());
+        assert_eq!(
+            workspace.config().expect("config").thresholds.days(),
+            [30, 14]
+        );
+        std::fs::write(&path, r#"{"version":1,"thresholds":[31,14]}"#).expect("rewrite");
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_modified(modified))
+            .expect("the old time");
+        assert_eq!(
+            std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .expect("time"),
+            modified
+        );
+        assert_eq!(
+            workspace.config().expect("config").thresholds.days(),
+            [31, 14]
+        );
     }
 }
