@@ -266,6 +266,17 @@ pub fn test(prefix: &Prefix) -> Result {
         }
         msiexec(prefix, "/x", &newer)?;
         if scope == Scope::PerMachine {
+            // An EXTENSION_ID that is not an id stops the installation, which is rolled back:
+            // the checks below find nothing of it left, on disk or in the registry.
+            if msiexec_with(prefix, "/i", &newer, &["EXTENSION_ID=NOT-AN-EXTENSION-ID"]).is_ok() {
+                return Err(
+                    "the per-machine package installed with an EXTENSION_ID that is not an id"
+                        .into(),
+                );
+            }
+            if !crate::installer::products(prefix)?.is_empty() {
+                return Err("a refused installation left a product registered".into());
+            }
             // What the organisation had under the same keys is still there, untouched.
             for (key, name, data) in OTHER_POLICIES {
                 let found = reg_value(prefix, key, Some(name))?;
