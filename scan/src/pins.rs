@@ -25,7 +25,18 @@ pub struct PinFinding {
     pub thumbprint: String,
     /// The host's certificate it names, if it names one.
     pub matches: Option<KnownCertificate>,
+    /// Whether an invisible mark (U+200E, U+200F or U+FEFF) stands right before it, as a
+    /// thumbprint copied from Windows' certificate dialog carries: `FindByThumbprint` then finds
+    /// no certificate at all.
+    pub hidden_mark: bool,
 }
+
+/// The invisible marks a copied thumbprint may start with, in UTF-8.
+const HIDDEN_MARKS: [&[u8]; 3] = [
+    "\u{200e}".as_bytes(),
+    "\u{200f}".as_bytes(),
+    "\u{feff}".as_bytes(),
+];
 
 /// Words on a line that make a 40-hex value on it a certificate pin.
 const PIN_WORDS: [&str; 2] = ["thumbprint", "cert"];
@@ -45,20 +56,24 @@ pub fn find(text: &[u8], known: &[KnownCertificate]) -> Vec<PinFinding> {
         if !names(&PIN_WORDS) || names(&SECRET_WORDS) {
             continue;
         }
-        for thumbprint in thumbprints(line) {
+        for (start, thumbprint) in thumbprints(line) {
             findings.push(PinFinding {
                 line: index + 1,
                 matches: known.iter().find(|k| k.thumbprint == thumbprint).cloned(),
                 thumbprint,
+                hidden_mark: HIDDEN_MARKS
+                    .iter()
+                    .any(|mark| line[..start].ends_with(mark)),
             });
         }
     }
     findings
 }
 
-/// The SHA-1 thumbprints on one line: runs of exactly 40 hex digits, or of 20 two-digit hex
-/// bytes separated by `:` or single spaces, not part of a longer run of letters or digits.
-fn thumbprints(line: &[u8]) -> Vec<String> {
+/// The SHA-1 thumbprints on one line, each with where it starts: runs of exactly 40 hex
+/// digits, or of 20 two-digit hex bytes separated by `:` or single spaces, not part of a longer
+/// run of letters or digits.
+fn thumbprints(line: &[u8]) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < line.len() {
@@ -73,7 +88,10 @@ fn thumbprints(line: &[u8]) -> Vec<String> {
             .count();
         let next = line.get(i + run);
         if run == 40 && !next.is_some_and(u8::is_ascii_alphanumeric) {
-            found.push(String::from_utf8_lossy(&line[i..i + 40]).to_ascii_uppercase());
+            found.push((
+                i,
+                String::from_utf8_lossy(&line[i..i + 40]).to_ascii_uppercase(),
+            ));
             i += run;
             continue;
         }
@@ -96,7 +114,7 @@ fn thumbprints(line: &[u8]) -> Vec<String> {
                         .filter(|b| b.is_ascii_hexdigit())
                         .map(|&b| char::from(b).to_ascii_uppercase())
                         .collect();
-                    found.push(hex);
+                    found.push((i, hex));
                     i += length;
                     continue;
                 }
@@ -138,6 +156,18 @@ mod tests {
             "11223344556677889900AABBCCDDEEFF11223344"
         );
         assert_eq!(found[1].matches, None);
+    }
+
+    #[test]
+    fn an_invisible_mark_before_a_thumbprint_is_reported() {
+        let text = format!(
+            "<add key=\"CertThumbprint\" value=\"{}{PRINT}\" />\nthumbprint={PRINT}\n",
+            '\u{200e}'
+        );
+        let found = find(text.as_bytes(), &[]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].hidden_mark);
+        assert!(!found[1].hidden_mark);
     }
 
     #[test]

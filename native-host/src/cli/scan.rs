@@ -188,8 +188,13 @@ fn pin_words(pin: &PinFinding) -> String {
         ),
         None => String::new(),
     };
+    let mark = if pin.hidden_mark {
+        "; an invisible mark (as copied from Windows' certificate dialog) stands before it, so FindByThumbprint finds nothing: delete that character"
+    } else {
+        ""
+    };
     format!(
-        "pinned certificate {}{whose} (the pin breaks when the certificate is renewed: update it then, or select the certificate by subject)",
+        "pinned certificate {}{whose} (the pin breaks when the certificate is renewed: update it then, or select the certificate by subject){mark}",
         pin.thumbprint
     )
 }
@@ -249,6 +254,7 @@ fn write_json(
                 "found": pin.thumbprint,
                 "identity": pin.matches.as_ref().map(|k| &k.label),
                 "days_left": pin.matches.as_ref().map(|k| k.days_left),
+                "hidden_mark": pin.hidden_mark,
             }));
         }
         if let Some(store) = &file.trust {
