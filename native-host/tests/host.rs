@@ -287,6 +287,25 @@ fn other_callers_are_refused() {
     assert_eq!(firefox.finish().0, Some(0));
 }
 
+/// Waits until a state write (paused by `CAISO_ACCESS_TEST_WRITE_PAUSE_MS`) is half-way: its
+/// temporary file in `dir` has content, and the writer holds the state lock.
+fn wait_for_a_half_written_file(dir: &std::path::Path) {
+    let half_written = || {
+        std::fs::read_dir(dir)
+            .expect("list")
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name().to_string_lossy().ends_with(".tmp")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
+    };
+    let started = std::time::Instant::now();
+    while !half_written() {
+        assert!(started.elapsed().as_secs() < 10, "the write never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn a_kill_during_a_state_write_loses_nothing() {
     let sandbox = sandbox_with_identities();
@@ -306,21 +325,7 @@ fn a_kill_during_a_state_write_loses_nothing() {
         c.env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "5000");
     });
     host.send(&json!({"v": 1, "id": 2, "command": "renewal", "args": {"identity": "map-stage", "action": {"step": "registered", "transaction_id": "TX-KILL"}}}));
-    let dir = sandbox.config_dir();
-    let half_written = || {
-        std::fs::read_dir(&dir)
-            .expect("list")
-            .filter_map(Result::ok)
-            .any(|e| {
-                e.file_name().to_string_lossy().ends_with(".tmp")
-                    && e.metadata().is_ok_and(|m| m.len() > 0)
-            })
-    };
-    let started = std::time::Instant::now();
-    while !half_written() {
-        assert!(started.elapsed().as_secs() < 10, "the write never started");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for_a_half_written_file(&sandbox.config_dir());
     host.child.kill().expect("kill");
     host.child.wait().expect("reaped");
     assert_eq!(sandbox.renewal_bytes(), old_state, "the old state, intact");
@@ -603,24 +608,7 @@ fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
         .args(["rename", "map-stage", "renamed"])
         .spawn()
         .expect("rename");
-    let dir = sandbox.config_dir();
-    let half_written = || {
-        std::fs::read_dir(&dir)
-            .expect("list")
-            .filter_map(Result::ok)
-            .any(|e| {
-                e.file_name().to_string_lossy().ends_with(".tmp")
-                    && e.metadata().is_ok_and(|m| m.len() > 0)
-            })
-    };
-    let started = std::time::Instant::now();
-    while !half_written() {
-        assert!(
-            started.elapsed().as_secs() < 10,
-            "the rename never started writing"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for_a_half_written_file(&sandbox.config_dir());
     let answer = host.request(
         2,
         "renewal",

@@ -97,23 +97,24 @@ pub fn write(encoding: Encoding, scanned: &[u8]) -> Result<Vec<u8>, std::str::Ut
     Ok(match encoding {
         Encoding::Utf8 | Encoding::Bytes => scanned.to_vec(),
         Encoding::Utf8Bom => UTF8_BOM.iter().chain(scanned).copied().collect(),
-        Encoding::Utf16Le => [0xff, 0xfe]
-            .into_iter()
-            .chain(
-                std::str::from_utf8(scanned)?
-                    .encode_utf16()
-                    .flat_map(u16::to_le_bytes),
-            )
-            .collect(),
-        Encoding::Utf16Be => [0xfe, 0xff]
-            .into_iter()
-            .chain(
-                std::str::from_utf8(scanned)?
-                    .encode_utf16()
-                    .flat_map(u16::to_be_bytes),
-            )
-            .collect(),
+        Encoding::Utf16Le => utf16(
+            [0xff, 0xfe],
+            std::str::from_utf8(scanned)?,
+            u16::to_le_bytes,
+        ),
+        Encoding::Utf16Be => utf16(
+            [0xfe, 0xff],
+            std::str::from_utf8(scanned)?,
+            u16::to_be_bytes,
+        ),
     })
+}
+
+/// `text` in UTF-16 after its byte-order mark `bom`, each unit as `unit` writes it.
+fn utf16(bom: [u8; 2], text: &str, unit: fn(u16) -> [u8; 2]) -> Vec<u8> {
+    bom.into_iter()
+        .chain(text.encode_utf16().flat_map(unit))
+        .collect()
 }
 
 #[cfg(test)]

@@ -60,6 +60,12 @@ pub const CHROMIUM_EXTENSION_ID: &str = "nokmocfmgjjcklbipglnbmejhhgheonb";
 /// The extension's Firefox add-on id (`browser_specific_settings.gecko.id` in `manifest.json`).
 pub const FIREFOX_ADDON_ID: &str = "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}";
 
+/// Whether `id` is a Chromium extension id: 32 letters from a to p (the first 128 bits of the
+/// SHA-256 of the extension's public key, one letter per four bits).
+pub fn is_chromium_extension_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b))
+}
+
 /// The origin a Chromium-family browser passes to a host for the extension id `id`, and the
 /// form host manifests list in `allowed_origins`.
 pub fn chromium_origin(id: &str) -> String {

@@ -218,7 +218,7 @@ pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<boo
 
 /// The origin of the Chromium extension `id`, if it is one (32 letters a to p).
 pub fn extension_origin(id: &str) -> HostResult<String> {
-    if id.len() != 32 || !id.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
+    if !caiso_shared::protocol::is_chromium_extension_id(id) {
         return Err(HostError::InvalidValue(format!(
             "{:?} is not a Chromium extension id (32 letters a to p)",
             id.chars().take(40).collect::<String>()

@@ -44,9 +44,16 @@ pub fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         }
     }
     if args.flag("json") {
-        write_json(out, &report, &fixed, &fix_errors)?;
+        write_json(out, &report, &fixed, &fix_errors, &options)?;
     } else {
-        write_text(out, &report, &fixed, &fix_errors, args.flag("fix"))?;
+        write_text(
+            out,
+            &report,
+            &fixed,
+            &fix_errors,
+            &options,
+            args.flag("fix"),
+        )?;
     }
     let remaining = report.findings() - fixed.iter().map(|f| f.changes.len()).sum::<usize>();
     if !report.unreadable.is_empty() || !report.undecodable.is_empty() || !fix_errors.is_empty() {
@@ -100,8 +107,10 @@ fn write_text(
     report: &Report,
     fixed: &[Fixed],
     fix_errors: &[(PathBuf, String)],
+    options: &Options,
     fixing: bool,
 ) -> std::io::Result<()> {
+    let root = &options.anchors.current_root.name;
     for file in &report.files {
         writeln!(out, "{} ({})", file.path.display(), file.encoding.name())?;
         for finding in &file.addresses {
@@ -122,7 +131,7 @@ fn write_text(
             writeln!(out, "  {:>5}: {}", pin.line, pin_words(pin))?;
         }
         if let Some(store) = &file.trust {
-            writeln!(out, "  {:>5}: {}", store.line, trust_words(store))?;
+            writeln!(out, "  {:>5}: {}", store.line, trust_words(store, root))?;
         }
     }
     for done in fixed {
@@ -200,10 +209,7 @@ fn pin_words(pin: &PinFinding) -> String {
 }
 
 /// What a trust store finding means, in words.
-fn trust_words(store: &TrustFinding) -> String {
-    let root = caiso_shared::trust_anchors::TrustAnchors::builtin()
-        .current_root
-        .name;
+fn trust_words(store: &TrustFinding, root: &str) -> String {
     if store.cybertrust_only {
         format!(
             "trust store with only retired Cybertrust certificates ({}): add {root} and Entrust Certification Authority - L1M, which CAISO's servers chain to",
@@ -222,6 +228,7 @@ fn write_json(
     report: &Report,
     fixed: &[Fixed],
     fix_errors: &[(PathBuf, String)],
+    options: &Options,
 ) -> std::io::Result<()> {
     let findings: Vec<serde_json::Value> = report
         .files
@@ -264,7 +271,7 @@ fn write_json(
                 "kind": "trust-store",
                 "certificates": store.certificates,
                 "cybertrust_only": store.cybertrust_only,
-                "lacks": caiso_shared::trust_anchors::TrustAnchors::builtin().current_root.name,
+                "lacks": options.anchors.current_root.name,
             }));
         }
     }

@@ -50,7 +50,7 @@ impl MachinePolicy {
         self.allowed_extension_ids
             .iter()
             .map(|id| id.trim())
-            .filter(|id| id.len() == 32 && id.bytes().all(|b| (b'a'..=b'p').contains(&b)))
+            .filter(|id| caiso_shared::protocol::is_chromium_extension_id(id))
             .map(caiso_shared::protocol::chromium_origin)
             .collect()
     }
