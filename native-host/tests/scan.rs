@@ -5,7 +5,10 @@
 //! must not be reported; a pinned thumbprint of the imported test identity; trust stores with
 //! and without the real Entrust Root G2 from the OS certificate folder. Checked: the exact
 //! findings, text and JSON, exit codes, `--fix` byte for byte with its backups (pins and trust
-//! stores never changed), and a second scan after it.
+//! stores never changed), and a second scan after it. Java keystores (JKS, JCEKS, PKCS#12) made
+//! by keytool and a PKCS#12 truststore made by openssl, judged by what they trust; an identity
+//! keystore is not a trust store, a PKCS#12 file with its own passphrase is named as not opened,
+//! and a keystore cut short is a read error.
 
 mod common;
 
@@ -52,7 +55,7 @@ fn write_tree(root: &Path, outside: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         ),
         (
             "java/caiso.properties",
-            format!("# CAISO\nsibr.url={OLD_SIBR}\ncmri.url=https://ws.prod.caiso.com/sst/cmri\n")
+            format!("# CAISO\nsibr.url={OLD_SIBR}\ncmri.url=https://ws.prod.caiso.com/sst/cmri\ncaiso.host=ws.caiso.com\nops.mail=ops@ws.caiso.com\n")
                 .into_bytes(),
         ),
         (
@@ -254,6 +257,14 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
         ),
         ("app/Web.config", 3, OLD_CMRI, NEW_CMRI, "legacy"),
         ("java/caiso.properties", 2, OLD_SIBR, NEW_SIBR, "legacy"),
+        // A host without a scheme, replaced without one; the mail address is not one.
+        (
+            "java/caiso.properties",
+            4,
+            "ws.caiso.com",
+            "ws.prod.caiso.com",
+            "legacy",
+        ),
         (
             "python/settings.yaml",
             1,
@@ -291,7 +302,7 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
         "{text}"
     );
     assert!(
-        text.contains("5 old address(es), 1 pinned certificate(s), 2 trust store(s) to update, in 8 file(s); 10 file(s) scanned, 1 binary"),
+        text.contains("6 old address(es), 1 pinned certificate(s), 2 trust store(s) to update, in 8 file(s); 10 file(s) scanned, 0 keystore(s) read, 1 binary"),
         "{text}"
     );
     assert!(
@@ -330,7 +341,11 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
             "app/Web.config" | "soapui/CMRI-soapui-project.xml" => {
                 replace_bytes(original, OLD_CMRI, NEW_CMRI)
             }
-            "java/caiso.properties" => replace_bytes(original, OLD_SIBR, NEW_SIBR),
+            "java/caiso.properties" => replace_bytes(
+                &replace_bytes(original, OLD_SIBR, NEW_SIBR),
+                "host=ws.caiso.com",
+                "host=ws.prod.caiso.com",
+            ),
             "python/settings.yaml" => replace_bytes(original, OLD_PORTAL, NEW_PORTAL),
             _ => original.clone(),
         };
@@ -421,4 +436,192 @@ fn a_file_that_cannot_be_decoded_is_reported_left_alone_and_exit_2() {
         "{text}"
     );
     assert_eq!(std::fs::read(&path).expect("read"), broken);
+}
+
+/// The PEM certificates of a file, one string each.
+#[cfg(unix)]
+fn pem_pieces(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(bytes.to_vec()).expect("PEM");
+    text.split_inclusive("-----END CERTIFICATE-----")
+        .filter_map(|piece| {
+            let start = piece.find("-----BEGIN CERTIFICATE-----")?;
+            Some(format!("{}\n", &piece[start..]))
+        })
+        .collect()
+}
+
+/// Runs Java's keytool (Debian's JRE), which must succeed.
+#[cfg(unix)]
+fn keytool(args: &[&str]) {
+    let output = std::process::Command::new("keytool")
+        .args(args)
+        .arg("-noprompt")
+        .output()
+        .expect("keytool (the JRE in the set-up's packages)");
+    assert!(
+        output.status.success(),
+        "keytool {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A trust store made by keytool: each certificate imported as a trusted entry.
+#[cfg(unix)]
+fn keytool_trust_store(path: &Path, store_type: &str, certificates: &[&Path]) {
+    for (i, certificate) in certificates.iter().enumerate() {
+        keytool(&[
+            "-importcert",
+            "-storetype",
+            store_type,
+            "-keystore",
+            path.to_str().expect("utf-8"),
+            "-storepass",
+            "changeit",
+            "-alias",
+            &format!("ca{i}"),
+            "-file",
+            certificate.to_str().expect("utf-8"),
+        ]);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn java_keystores_and_pkcs12_trust_stores_are_judged_by_what_they_trust() {
+    let sandbox = Sandbox::new();
+    let pieces = sandbox.temp.path().join("pieces");
+    let stores = sandbox.temp.path().join("stores");
+    std::fs::create_dir_all(&pieces).expect("folder");
+    std::fs::create_dir_all(&stores).expect("folder");
+    let write_piece = |name: &str, pem: &str| {
+        let path = pieces.join(name);
+        std::fs::write(&path, pem).expect("write");
+        path
+    };
+    let entrust = pem_pieces(&pki_file("entrust-chain.pem"));
+    let cybertrust = pem_pieces(&pki_file("cybertrust-chain.pem"));
+    let (e0, e1) = (
+        write_piece("e0.pem", &entrust[0]),
+        write_piece("e1.pem", &entrust[1]),
+    );
+    let (c0, c1) = (
+        write_piece("c0.pem", &cybertrust[0]),
+        write_piece("c1.pem", &cybertrust[1]),
+    );
+    let g2 = write_piece(
+        "g2.pem",
+        &String::from_utf8(os_entrust_root_g2()).expect("PEM"),
+    );
+
+    keytool_trust_store(&stores.join("old.jks"), "JKS", &[&c0, &c1]);
+    keytool_trust_store(&stores.join("partners.jks"), "JKS", &[&e0, &e1]);
+    keytool_trust_store(&stores.join("with-g2.jks"), "JKS", &[&e0, &e1, &g2]);
+    keytool_trust_store(&stores.join("partners.jceks"), "JCEKS", &[&e0, &e1]);
+    keytool_trust_store(&stores.join("partners.p12"), "PKCS12", &[&e0, &e1]);
+    keytool_trust_store(&stores.join("with-g2.p12"), "PKCS12", &[&e0, &g2]);
+    // A trust store openssl makes, with no password at all.
+    let bundle = write_piece("bundle.pem", &entrust.concat());
+    let openssl = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-nokeys", "-passout", "pass:", "-in"])
+        .arg(&bundle)
+        .arg("-out")
+        .arg(stores.join("openssl-partners.pfx"))
+        .output()
+        .expect("openssl");
+    assert!(openssl.status.success(), "{openssl:?}");
+    // A keystore holding only an identity (its key and chain): not a trust store.
+    keytool(&[
+        "-importkeystore",
+        "-srckeystore",
+        common::pki("valid-modern.p12").to_str().expect("utf-8"),
+        "-srcstoretype",
+        "PKCS12",
+        "-srcstorepass",
+        &common::passphrase(),
+        "-destkeystore",
+        stores.join("identity.jks").to_str().expect("utf-8"),
+        "-deststoretype",
+        "JKS",
+        "-deststorepass",
+        "changeit",
+    ]);
+    // An identity with its own passphrase: not opened, and said so.
+    std::fs::copy(common::pki("valid-modern.p12"), stores.join("client.p12")).expect("copy");
+
+    let stores_arg = stores.to_str().expect("utf-8");
+    let (code, stdout, _) = run(&sandbox, &[stores_arg, "--json"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let report: Value = serde_json::from_str(&stdout).expect("json");
+    let found: Vec<(String, String, u64, bool)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["kind"], "trust-store", "{f}");
+            (
+                Path::new(f["path"].as_str().expect("path"))
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+                f["format"].as_str().expect("format").to_owned(),
+                f["certificates"].as_u64().expect("count"),
+                f["cybertrust_only"].as_bool().expect("flag"),
+            )
+        })
+        .collect();
+    let expected = [
+        ("old.jks", "JKS", 2, true),
+        ("openssl-partners.pfx", "PKCS#12", 2, false),
+        ("partners.jceks", "JCEKS", 2, false),
+        ("partners.jks", "JKS", 2, false),
+        ("partners.p12", "PKCS#12", 2, false),
+    ]
+    .map(|(n, f, c, o)| (n.to_owned(), f.to_owned(), c, o));
+    assert_eq!(found, expected);
+    assert_eq!(report["keystores"], 8, "{report}");
+    assert_eq!(report["skipped"]["binary"], 0, "{report}");
+    let unopened: Vec<&str> = report["not_opened"]
+        .as_array()
+        .expect("not_opened")
+        .iter()
+        .map(|p| p.as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        unopened,
+        [stores.join("client.p12").to_str().expect("utf-8")]
+    );
+
+    let (code, text, _) = run(&sandbox, &[stores_arg]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{} (JKS)\n", stores.join("old.jks").display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("JKS trust store with only retired Cybertrust certificates (2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "not opened: {}: a PKCS#12 file whose password is neither none nor Java's default",
+            stores.join("client.p12").display()
+        )),
+        "{text}"
+    );
+
+    // A keystore cut short is a read error (exit 2), named, and left as it was.
+    let broken = sandbox.temp.path().join("broken");
+    std::fs::create_dir_all(&broken).expect("folder");
+    let whole = std::fs::read(stores.join("partners.jks")).expect("read");
+    let cut = &whole[..whole.len() / 2];
+    std::fs::write(broken.join("cut.jks"), cut).expect("write");
+    let (code, text, _) = run(&sandbox, &[broken.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("cut.jks: begins as a JKS store, but: cut short at byte"),
+        "{text}"
+    );
+    assert_eq!(std::fs::read(broken.join("cut.jks")).expect("read"), cut);
 }

@@ -4,6 +4,11 @@
 //! the shared classifier judges it: only what it calls old (still answering, or switched off)
 //! is a finding, with the replacement it gives. Current addresses, OASIS and hosts that merely
 //! contain an old host's name are never findings.
+//!
+//! A host written without a scheme (`caiso.host=ws.caiso.com`, `ws.caiso.com/sst/cmri` in a
+//! properties file) is judged as `https://` would make it and replaced without one, so the
+//! rewrite keeps the form the application reads. Only a host standing on its own is taken: not
+//! after `@` (a mail address), `/` or `:` (part of something longer).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use caiso_shared::{Classifier, Status};
@@ -71,9 +76,19 @@ impl Matcher {
             };
             // The URL text is ASCII by construction.
             let address = String::from_utf8_lossy(&text[url.start..url.end]).into_owned();
-            let Ok(answer) = self.classifier.classify(&address) else {
+            let judged = if url.schemeless {
+                format!("https://{address}")
+            } else {
+                address.clone()
+            };
+            let Ok(mut answer) = self.classifier.classify(&judged) else {
                 continue;
             };
+            if url.schemeless {
+                answer.replacement = answer
+                    .replacement
+                    .and_then(|r| without_scheme(&r, &address));
+            }
             if !matches!(answer.status, Status::Legacy | Status::Decommissioned) {
                 continue;
             }
@@ -120,6 +135,8 @@ struct Located {
     end: usize,
     /// Whether `user:password@` sits between the scheme and the host.
     credentials: bool,
+    /// Whether it starts at the host: no scheme written.
+    schemeless: bool,
 }
 
 /// The http(s) URL whose host is `text[host_start..host_end]`, if the host is in one.
@@ -134,10 +151,25 @@ fn url_around(text: &[u8], host_start: usize, host_end: usize) -> Option<Located
             before -= 1;
         }
     }
-    let separator = before.checked_sub(3)?;
-    if &text[separator..before] != b"://" {
-        return None;
+    let scheme_written = before
+        .checked_sub(3)
+        .is_some_and(|separator| &text[separator..before] == b"://");
+    if !scheme_written {
+        // A host on its own: the start of the text, or after a character that cannot be part
+        // of a URL before its host (`=`, a quote, a space, `>`, ...).
+        let part_of_more =
+            credentials || (host_start > 0 && b"@/:".contains(&text[host_start - 1]));
+        if part_of_more {
+            return None;
+        }
+        return Some(Located {
+            start: host_start,
+            end: url_end(text, host_end),
+            credentials: false,
+            schemeless: true,
+        });
     }
+    let separator = before - 3;
     let mut scheme_start = separator;
     while scheme_start > 0 && text[scheme_start - 1].is_ascii_alphabetic() {
         scheme_start -= 1;
@@ -146,6 +178,17 @@ fn url_around(text: &[u8], host_start: usize, host_end: usize) -> Option<Located
     if !(scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https")) {
         return None;
     }
+    Some(Located {
+        start: scheme_start,
+        end: url_end(text, host_end),
+        credentials,
+        schemeless: false,
+    })
+}
+
+/// Where an address whose host ends at `host_end` ends: as far as URL characters go, short of
+/// the next address run on and of sentence punctuation.
+fn url_end(text: &[u8], host_end: usize) -> usize {
     let mut end = host_end;
     while end < text.len() && url_byte(text[end]) {
         end += 1;
@@ -163,10 +206,17 @@ fn url_around(text: &[u8], host_start: usize, host_end: usize) -> Option<Located
     while end > host_end && b".:!?".contains(&text[end - 1]) {
         end -= 1;
     }
-    Some(Located {
-        start: scheme_start,
-        end,
-        credentials,
+    end
+}
+
+/// The classifier's replacement (`https://new-host/path`) written as `found` is, without a
+/// scheme; a bare host stays a bare host (no `/` added).
+fn without_scheme(replacement: &str, found: &str) -> Option<String> {
+    let (_, rest) = replacement.split_once("://")?;
+    let bare = !found.contains('/');
+    Some(match rest.strip_suffix('/') {
+        Some(host) if bare && !host.contains('/') => host.to_owned(),
+        _ => rest.to_owned(),
     })
 }
 
@@ -239,7 +289,11 @@ mod tests {
             "https://ws.caiso.com.example.org/sst/x",
             "https://x.ws.caiso.com/sst/x",
             "ftp://ws.caiso.com/sst/x",
-            "ws.caiso.com/sst/x without a scheme",
+            "mail ops@ws.caiso.com",
+            "//ws.caiso.com/sst/x",
+            "mirror/ws.caiso.com/sst/x",
+            "key:ws.caiso.com",
+            "ws.prod.caiso.com",
         ] {
             assert_eq!(find(text), Vec::new(), "{text}");
         }
@@ -259,6 +313,35 @@ mod tests {
             "https://wsmap.caiso.com/sst/cmri/x?a=1"
         );
         assert!(found.iter().all(|f| f.line == 1));
+    }
+
+    #[test]
+    fn a_host_without_a_scheme_is_found_and_replaced_without_one() {
+        let text =
+            "caiso.host=ws.caiso.com\nurl = wsmap.caiso.com/sst/cmri/x?a=1\n\"ws.caiso.com/\"";
+        let found = find(text);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let spans: Vec<&str> = found.iter().map(|f| &text[f.start..f.end]).collect();
+        assert_eq!(
+            spans,
+            [
+                "ws.caiso.com",
+                "wsmap.caiso.com/sst/cmri/x?a=1",
+                "ws.caiso.com/"
+            ]
+        );
+        let replacements: Vec<Option<&str>> =
+            found.iter().map(|f| f.replacement.as_deref()).collect();
+        assert_eq!(
+            replacements,
+            [
+                Some("ws.prod.caiso.com"),
+                Some("mapstage-ws.caiso.com/sst/cmri/x?a=1"),
+                Some("ws.prod.caiso.com/")
+            ]
+        );
+        assert_eq!(found.iter().map(|f| f.line).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(found.iter().all(|f| f.fixable));
     }
 
     #[test]

@@ -10,8 +10,10 @@
 //!   replacement;
 //! - [`pins`]: SHA-1 thumbprints that pin a certificate in configuration (they break at
 //!   renewal), named when they are a certificate the host holds;
-//! - [`trust`]: PEM trust stores that lack the root CAISO's servers chain to (by fingerprint,
+//! - [`trust`]: trust stores that lack the root CAISO's servers chain to (by fingerprint,
 //!   `shared/catalog/trust.json`), Cybertrust-only ones named as such;
+//! - [`keystores`]: binary trust stores, Java keystores (read without their password) and
+//!   PKCS#12 files (opened with none or Java's default), told by their first bytes;
 //! - [`walk`]: the folders walked in parallel (ripgrep's walker; `.gitignore` not honoured,
 //!   symbolic links never followed, `.git` and this tool's backups skipped, binary and oversized
 //!   files set aside);
@@ -23,12 +25,14 @@
 
 pub mod addresses;
 pub mod fix;
+pub mod keystores;
 pub mod pins;
 pub mod text;
 pub mod trust;
 pub mod walk;
 
 pub use addresses::{AddressFinding, Matcher};
+pub use keystores::StoreFormat;
 pub use pins::{KnownCertificate, PinFinding};
 pub use trust::TrustFinding;
 pub use walk::{FileReport, Options, Report, ScanError, scan};

@@ -3,7 +3,7 @@
 //! (configuration is often ignored by git, and lives in dot folders); symbolic links are never
 //! followed, so nothing outside the folders named is read; `.git` folders and this tool's own
 //! backups are skipped; binary files and files over the size limit are counted, not read
-//! through.
+//! through, but for Java keystores and PKCS#12 files, which are read as trust stores.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,6 +13,7 @@ use ignore::{WalkBuilder, WalkState};
 use caiso_shared::trust_anchors::TrustAnchors;
 
 use crate::addresses::{AddressFinding, Matcher};
+use crate::keystores::{self, Unopened};
 use crate::pins::{self, KnownCertificate, PinFinding};
 use crate::text::{self, Content, Encoding};
 use crate::trust::{self, TrustFinding};
@@ -46,8 +47,8 @@ impl Default for Options {
 pub struct FileReport {
     /// The file, as reached from the path given.
     pub path: PathBuf,
-    /// How its text is stored.
-    pub encoding: Encoding,
+    /// How its text is stored; `None` for a binary trust store.
+    pub encoding: Option<Encoding>,
     /// Its old addresses, in order.
     pub addresses: Vec<AddressFinding>,
     /// Its pinned certificate thumbprints, in order.
@@ -72,6 +73,11 @@ pub struct Report {
     pub scanned: usize,
     /// Binary files skipped.
     pub binary: usize,
+    /// Binary trust stores (Java keystores, PKCS#12) read.
+    pub stores: usize,
+    /// PKCS#12 files not opened: their password is neither none nor Java's default. They may
+    /// be trust stores or identities; nothing is said of them.
+    pub unopened: Vec<PathBuf>,
     /// Files skipped for their size.
     pub too_large: usize,
     /// Symbolic links not followed.
@@ -118,6 +124,8 @@ pub fn is_backup(name: &str) -> bool {
 /// What one file turned out to be.
 enum Outcome {
     Text(Option<FileReport>),
+    Store(Option<FileReport>),
+    Unopened(PathBuf),
     Binary,
     TooLarge,
     Link,
@@ -175,6 +183,11 @@ pub fn scan(paths: &[PathBuf], matcher: &Matcher, options: &Options) -> Result<R
                 report.scanned += 1;
                 report.files.extend(file);
             }
+            Outcome::Store(file) => {
+                report.stores += 1;
+                report.files.extend(file);
+            }
+            Outcome::Unopened(path) => report.unopened.push(path),
             Outcome::Binary => report.binary += 1,
             Outcome::TooLarge => report.too_large += 1,
             Outcome::Link => report.links += 1,
@@ -184,6 +197,7 @@ pub fn scan(paths: &[PathBuf], matcher: &Matcher, options: &Options) -> Result<R
     }
     report.files.sort_by(|a, b| a.path.cmp(&b.path));
     report.undecodable.sort();
+    report.unopened.sort();
     report.unreadable.sort();
     Ok(report)
 }
@@ -208,21 +222,43 @@ fn examine(entry: &ignore::DirEntry, matcher: &Matcher, options: &Options) -> Op
         return None;
     }
     let path = entry.path();
-    Some(match read_text(path, options.max_file_size) {
-        Ok(Some((encoding, scanned))) => {
+    let bytes = match read_bytes(path, options.max_file_size) {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooLarge) => return Some(Outcome::TooLarge),
+        Err(ReadError::Io(why)) => return Some(Outcome::Unreadable(path.to_path_buf(), why)),
+        Err(ReadError::Undecodable) => return Some(Outcome::Undecodable(path.to_path_buf())),
+    };
+    if let Some(format) = keystores::sniff(&bytes) {
+        return Some(match keystores::read(&bytes, format) {
+            Ok(trusted) => Outcome::Store(trust::check_store(&trusted, &options.anchors).map(
+                |finding| FileReport {
+                    path: path.to_path_buf(),
+                    encoding: None,
+                    addresses: Vec::new(),
+                    pins: Vec::new(),
+                    trust: Some(finding),
+                },
+            )),
+            Err(Unopened::Password) => Outcome::Unopened(path.to_path_buf()),
+            Err(Unopened::Malformed(why)) => Outcome::Unreadable(
+                path.to_path_buf(),
+                format!("begins as a {} store, but: {why}", format.name()),
+            ),
+        });
+    }
+    Some(match text::read(bytes) {
+        Content::Text { encoding, scanned } => {
             let file = FileReport {
                 path: path.to_path_buf(),
-                encoding,
+                encoding: Some(encoding),
                 addresses: matcher.find(&scanned),
                 pins: pins::find(&scanned, &options.known),
                 trust: trust::check(&scanned, &options.anchors),
             };
             Outcome::Text((file.findings() > 0).then_some(file))
         }
-        Ok(None) => Outcome::Binary,
-        Err(ReadError::TooLarge) => Outcome::TooLarge,
-        Err(ReadError::Undecodable) => Outcome::Undecodable(path.to_path_buf()),
-        Err(ReadError::Io(why)) => Outcome::Unreadable(path.to_path_buf(), why),
+        Content::Binary => Outcome::Binary,
+        Content::Undecodable(_) => Outcome::Undecodable(path.to_path_buf()),
     })
 }
 
@@ -237,16 +273,20 @@ pub enum ReadError {
     Io(String),
 }
 
-/// A file's text (`None`: binary), within `max_size` bytes.
-pub fn read_text(path: &Path, max_size: u64) -> Result<Option<(Encoding, Vec<u8>)>, ReadError> {
+/// A file's bytes, within `max_size`.
+fn read_bytes(path: &Path, max_size: u64) -> Result<Vec<u8>, ReadError> {
     let size = std::fs::metadata(path)
         .map_err(|e| ReadError::Io(e.to_string()))?
         .len();
     if size > max_size {
         return Err(ReadError::TooLarge);
     }
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))?;
-    match text::read(bytes) {
+    std::fs::read(path).map_err(|e| ReadError::Io(e.to_string()))
+}
+
+/// A file's text (`None`: binary), within `max_size` bytes.
+pub fn read_text(path: &Path, max_size: u64) -> Result<Option<(Encoding, Vec<u8>)>, ReadError> {
+    match text::read(read_bytes(path, max_size)?) {
         Content::Text { encoding, scanned } => Ok(Some((encoding, scanned))),
         Content::Binary => Ok(None),
         Content::Undecodable(_) => Err(ReadError::Undecodable),

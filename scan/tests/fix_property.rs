@@ -16,6 +16,8 @@ fn piece() -> impl Strategy<Value = String> {
         Just("https://ws.prod.caiso.com/sst/cmri".to_owned()),
         Just("http://oasis.caiso.com/oasisapi/SingleZip".to_owned()),
         Just("ws.caiso.com".to_owned()),
+        Just("wsmap.caiso.com/sst/cmri/x".to_owned()),
+        Just("user@ws.caiso.com".to_owned()),
         Just("https://".to_owned()),
     ]
 }
@@ -39,9 +41,19 @@ proptest! {
             prop_assert!(finding.start >= from, "findings overlap");
             expected.extend_from_slice(&bytes[from..finding.start]);
             let address = std::str::from_utf8(&bytes[finding.start..finding.end]).expect("ASCII");
-            let answer = Classifier::builtin().classify(address).expect("a URL");
+            // A host written without a scheme is judged as https and replaced without one.
+            let schemeless = !address.contains("://");
+            let judged = if schemeless { format!("https://{address}") } else { address.to_owned() };
+            let answer = Classifier::builtin().classify(&judged).expect("a URL");
             prop_assert!(matches!(answer.status, Status::Legacy | Status::Decommissioned), "{address}");
-            match (&answer.replacement, finding.fixable) {
+            let replacement = answer.replacement.map(|r| {
+                if !schemeless {
+                    return r;
+                }
+                let bare = r.strip_prefix("https://").unwrap_or(&r).to_owned();
+                if address.contains('/') { bare } else { bare.trim_end_matches('/').to_owned() }
+            });
+            match (&replacement, finding.fixable) {
                 (Some(replacement), true) => expected.extend_from_slice(replacement.as_bytes()),
                 _ => expected.extend_from_slice(address.as_bytes()),
             }

@@ -48,7 +48,7 @@ const WASM_CRATE: &str = "caiso_access_extension";
 /// Debian packages the demo needs: the browser it shows.
 const DEMO_APT_PACKAGES: [&str; 1] = ["chromium"];
 /// Debian packages every test needs, beside the demo's.
-const APT_PACKAGES: [&str; 16] = [
+const APT_PACKAGES: [&str; 17] = [
     "chromium-driver",
     // The monitoring organisations run, for the metrics tests (native-host/tests/metrics.rs):
     // promtool and prometheus, and node_exporter's textfile collector.
@@ -72,6 +72,8 @@ const APT_PACKAGES: [&str; 16] = [
     // The MSI installers: wixl builds them (see installer.rs); msitools reads them.
     "wixl",
     "msitools",
+    // keytool, which makes the Java keystores `scan` reads (native-host/tests/scan.rs).
+    "openjdk-17-jre-headless",
 ];
 /// Static files of the extension, from `extension/static/`.
 const STATIC_FILES: [&str; 12] = [

@@ -112,7 +112,12 @@ fn write_text(
 ) -> std::io::Result<()> {
     let root = &options.anchors.current_root.name;
     for file in &report.files {
-        writeln!(out, "{} ({})", file.path.display(), file.encoding.name())?;
+        let stored_as = match (file.encoding, &file.trust) {
+            (Some(encoding), _) => encoding.name(),
+            (None, Some(store)) => store.format.name(),
+            (None, None) => "binary",
+        };
+        writeln!(out, "{} ({stored_as})", file.path.display())?;
         for finding in &file.addresses {
             let status = match finding.status {
                 caiso_shared::Status::Decommissioned => "switched-off address",
@@ -156,6 +161,13 @@ fn write_text(
     for (path, why) in &report.unreadable {
         writeln!(out, "not scanned: {}: {why}", path.display())?;
     }
+    for path in &report.unopened {
+        writeln!(
+            out,
+            "not opened: {}: a PKCS#12 file whose password is neither none nor Java's default (changeit); if it is a trust store, check it for {root} by hand",
+            path.display()
+        )?;
+    }
     let count =
         |of: fn(&caiso_scan::FileReport) -> usize| report.files.iter().map(of).sum::<usize>();
     let addresses = count(|f| f.addresses.len());
@@ -164,9 +176,10 @@ fn write_text(
     let changed: usize = fixed.iter().map(|f| f.changes.len()).sum();
     write!(
         out,
-        "{addresses} old address(es), {pins} pinned certificate(s), {stores} trust store(s) to update, in {} file(s); {} file(s) scanned, {} binary, {} too large, {} symbolic link(s) not followed",
+        "{addresses} old address(es), {pins} pinned certificate(s), {stores} trust store(s) to update, in {} file(s); {} file(s) scanned, {} keystore(s) read, {} binary, {} too large, {} symbolic link(s) not followed",
         report.files.len(),
         report.scanned,
+        report.stores,
         report.binary,
         report.too_large,
         report.links
@@ -212,12 +225,14 @@ fn pin_words(pin: &PinFinding) -> String {
 fn trust_words(store: &TrustFinding, root: &str) -> String {
     if store.cybertrust_only {
         format!(
-            "trust store with only retired Cybertrust certificates ({}): add {root} and Entrust Certification Authority - L1M, which CAISO's servers chain to",
+            "{} trust store with only retired Cybertrust certificates ({}): add {root} and Entrust Certification Authority - L1M, which CAISO's servers chain to",
+            store.format.name(),
             store.certificates
         )
     } else {
         format!(
-            "trust store of {} CA certificates without {root}: add it (and Entrust Certification Authority - L1M) if this application calls CAISO",
+            "{} trust store of {} CA certificates without {root}: add it (and Entrust Certification Authority - L1M) if this application calls CAISO",
+            store.format.name(),
             store.certificates
         )
     }
@@ -244,7 +259,7 @@ fn write_json(
                     "replacement": finding.replacement_shown(),
                     "status": finding.status,
                     "systems": finding.systems,
-                    "encoding": file.encoding.name(),
+                    "encoding": file.encoding.map(|e| e.name()),
                     "fixed": was_fixed(fixed, &file.path, finding.line, old),
                 })
             })
@@ -269,6 +284,7 @@ fn write_json(
                 "path": path,
                 "line": store.line,
                 "kind": "trust-store",
+                "format": store.format.name(),
                 "certificates": store.certificates,
                 "cybertrust_only": store.cybertrust_only,
                 "lacks": options.anchors.current_root.name,
@@ -286,7 +302,9 @@ fn write_json(
             "changes": f.changes.iter().map(|(line, old, new)| json!({"line": line, "old": old, "new": new})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "scanned": report.scanned,
+        "keystores": report.stores,
         "skipped": {"binary": report.binary, "too_large": report.too_large, "symbolic_links": report.links},
+        "not_opened": report.unopened.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "not_decoded": report.undecodable.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "not_read": report.unreadable.iter().map(|(p, why)| json!({"path": p.display().to_string(), "why": why})).collect::<Vec<_>>(),
         "not_fixed": fix_errors.iter().map(|(p, why)| json!({"path": p.display().to_string(), "why": why})).collect::<Vec<_>>(),
