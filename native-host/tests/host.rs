@@ -290,12 +290,24 @@ fn other_callers_are_refused() {
 /// Waits until a state write (paused by `CAISO_ACCESS_TEST_WRITE_PAUSE_MS`) is half-way: its
 /// temporary file in `dir` has content, and the writer holds the state lock.
 fn wait_for_a_half_written_file(dir: &std::path::Path) {
+    wait_for_half_written(dir, "");
+}
+
+/// The same for the temporary file of the state file `name` (`config.json`).
+fn wait_for_half_written(dir: &std::path::Path, name: &str) {
+    let prefix = if name.is_empty() {
+        String::new()
+    } else {
+        format!(".{name}.")
+    };
     let half_written = || {
         std::fs::read_dir(dir)
             .expect("list")
             .filter_map(Result::ok)
             .any(|e| {
-                e.file_name().to_string_lossy().ends_with(".tmp")
+                let file = e.file_name().to_string_lossy().into_owned();
+                file.starts_with(&prefix)
+                    && file.ends_with(".tmp")
                     && e.metadata().is_ok_and(|m| m.len() > 0)
             })
     };
@@ -626,6 +638,104 @@ fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
         "a step was written under the old label: {book}"
     );
     host.finish();
+}
+
+/// Issue 26, defect 2: `rename` and `remove` change `config.json` and `renewal.json` together.
+/// Killed while writing each of the three files in turn (the journal, the configuration, the
+/// book), the state is whole: as before the change when killed in the journal, as after it
+/// when killed later (readers take the journal; the next writer completes it). The history stays
+/// with its identity, and a later import under the old label inherits nothing.
+#[test]
+fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() {
+    let stage_of = |status: &Value, label: &str| -> Option<String> {
+        status["identities"]
+            .as_array()
+            .expect("identities")
+            .iter()
+            .find(|i| i["label"] == label)
+            .map(|i| i["renewal"]["stage"].as_str().expect("stage").to_owned())
+    };
+    for operation in [
+        &["rename", "map-stage", "renamed"][..],
+        &["remove", "map-stage"],
+    ] {
+        for killed_in in ["pending-change.json", "config.json", "renewal.json"] {
+            let case = format!("{operation:?} killed writing {killed_in}");
+            let sandbox = Sandbox::new();
+            sandbox.import("near-expiry.p12", "map-stage", "map-stage");
+            sandbox.cli_ok(&["renewal", "map-stage", "approved", "--date", "2026-11-18"]);
+            let mut change = sandbox
+                .command()
+                .env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "2500")
+                .args(operation)
+                .spawn()
+                .expect("start");
+            wait_for_half_written(&sandbox.config_dir(), killed_in);
+            change.kill().expect("kill");
+            change.wait().expect("reaped");
+
+            // A reader, without the lock, sees the state before or after, whole.
+            let done = killed_in != "pending-change.json";
+            let status: Value =
+                serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+            let renamed_to = (operation[0] == "rename").then(|| operation[2]);
+            let (present, absent) = match (done, renamed_to) {
+                (false, _) => (Some("map-stage"), None),
+                (true, Some(new)) => (Some(new), Some("map-stage")),
+                (true, None) => (None, Some("map-stage")),
+            };
+            if let Some(label) = present {
+                assert_eq!(
+                    stage_of(&status, label).as_deref(),
+                    Some("approved"),
+                    "{case}: {status}"
+                );
+            }
+            if let Some(label) = absent {
+                assert_eq!(stage_of(&status, label), None, "{case}: {status}");
+            }
+
+            // The next writer completes the change; another certificate imported under the
+            // old label starts with no history.
+            if done {
+                sandbox.import("valid-legacy.p12", "map-stage", "production");
+                let status: Value =
+                    serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+                assert_eq!(
+                    stage_of(&status, "map-stage").as_deref(),
+                    Some("not_started"),
+                    "{case}: {status}"
+                );
+                if let Some(new) = renamed_to {
+                    assert_eq!(
+                        stage_of(&status, new).as_deref(),
+                        Some("approved"),
+                        "{case}"
+                    );
+                }
+            }
+            let dir = sandbox.config_dir();
+            let config: Value =
+                serde_json::from_slice(&std::fs::read(dir.join("config.json")).expect("config"))
+                    .expect("json");
+            let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("json");
+            let labels: Vec<&str> = config["identities"]
+                .as_array()
+                .expect("identities")
+                .iter()
+                .map(|i| i["label"].as_str().expect("label"))
+                .collect();
+            for recorded in book["identities"].as_object().expect("records").keys() {
+                assert!(
+                    labels.contains(&recorded.as_str()),
+                    "{case}: a record without its identity: {recorded} ({labels:?})"
+                );
+            }
+            if done {
+                assert!(!dir.join("pending-change.json").exists(), "{case}");
+            }
+        }
+    }
 }
 
 /// Issue 26, defect 3: serde also reads a struct from an array of its fields and an enum's

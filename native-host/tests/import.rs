@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Sandbox, pki};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn status_json(sandbox: &Sandbox) -> Value {
     serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("status JSON")
@@ -530,4 +530,27 @@ fn the_windows_certificate_store_is_said_to_be_windows_only_elsewhere() {
             "{args:?}: {message}"
         );
     }
+}
+
+/// Issue 26: a renewal record whose identity is gone (left by a version before the journal, or
+/// by a hand edit) is never inherited by a new identity of that name, and is dropped when the
+/// book is next saved with the configuration.
+#[test]
+fn a_record_without_its_identity_is_not_inherited_by_an_import() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.config_dir()).expect("folder");
+    std::fs::write(
+        sandbox.config_dir().join("renewal.json"),
+        r#"{"version":1,"identities":{"fresh":{"stage":"approved","approved_on":"2026-11-01"},"ghost":{"stage":"registered","transaction_id":"TX-1"}}}"#,
+    )
+    .expect("orphans");
+    sandbox.import("valid-legacy.p12", "fresh", "production");
+    let status = status_json(&sandbox);
+    assert_eq!(
+        identity(&status, "fresh")["renewal"]["stage"],
+        "not_started",
+        "{status}"
+    );
+    let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("json");
+    assert_eq!(book["identities"], json!({}), "{book}");
 }

@@ -13,7 +13,7 @@ use crate::error::{HostError, HostResult};
 use crate::identity::certificate::rfc3339;
 use crate::identity::{custody, keyring, renewal};
 use crate::store::config::{self, IdentityConfig, KeySource, PassphraseSource};
-use crate::store::{RenewalBook, StateLock};
+use crate::store::{self, RenewalBook, StateLock};
 
 /// What to import.
 pub struct ImportRequest {
@@ -142,6 +142,9 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
 
     let mut config = workspace.config()?.clone();
     let mut book = RenewalBook::load(&dir)?;
+    // A record left under a label no identity has (by a version before the journal, or a hand
+    // edit) is dropped before anything is decided, so this import never inherits it.
+    book.keep_only(config.identities.iter().map(|i| i.label.as_str()));
     for (renewed_label, old_expiry) in &renewed {
         let updated = renewal::record_import(
             &book.record(renewed_label),
@@ -159,8 +162,7 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
         Some(slot) => *slot = identity,
         None => config.identities.push(identity),
     }
-    book.save(&dir, &held)?;
-    config.save(&dir, &held)?;
+    store::save_both(&dir, &config, &book, &held)?;
     drop(held);
     workspace.forget();
     Ok(Imported {

@@ -14,7 +14,7 @@ use crate::calls::trust;
 use crate::error::{HostError, HostResult};
 use crate::identity::{custody, keyring};
 use crate::store::config::{self, Config, PassphraseSource, SandboxConfig};
-use crate::store::{RenewalBook, StateLock};
+use crate::store::{self, RenewalBook, StateLock};
 
 /// Under the state lock, reads the configuration afresh, applies `change` and saves the result
 /// (nothing is saved when `change` fails), so an edit never undoes another process's.
@@ -152,10 +152,9 @@ pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()>
         .position(|i| i.label == label)
         .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
     let removed = config.identities.remove(position);
-    let mut book = RenewalBook::load(&dir)?;
-    book.identities.remove(label);
-    config.save(&dir, &held)?;
-    book.save(&dir, &held)?;
+    // The record goes with the identity, in one change with it.
+    let book = RenewalBook::load(&dir)?;
+    store::save_both(&dir, &config, &book, &held)?;
     drop(held);
     workspace.forget();
     if removed.passphrase == PassphraseSource::Keyring {
@@ -191,8 +190,9 @@ pub fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostR
     if let Some(record) = book.identities.remove(old) {
         book.identities.insert(new.to_owned(), record);
     }
-    config.save(&dir, &held)?;
-    book.save(&dir, &held)?;
+    // The identity and its record move in one change: a kill between two saves would leave
+    // the history under the old name.
+    store::save_both(&dir, &config, &book, &held)?;
     drop(held);
     workspace.forget();
     if moved_keyring {

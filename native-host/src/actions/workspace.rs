@@ -13,21 +13,29 @@ use crate::calls::Engine;
 use crate::error::{HostError, HostResult};
 use crate::identity::certificate::rfc3339;
 use crate::identity::{Identity, status};
-use crate::store::{Config, RenewalBook, config_dir};
+use crate::store::{Config, RenewalBook, config_dir, journal};
 
 /// A file's content, by its SHA-256: any byte changed means re-read. Not its time and length: a
 /// same-size rewrite within one tick of the file system's clock (older Linux kernels, Windows'
 /// `LastWriteTime`) keeps both, and the host would go on calling with the old settings. The
 /// files are small; reading and hashing them costs about what a status answer's other work
-/// does (`cargo xtask bench host`).
+/// does (`cargo xtask bench host`). A change pending in the journal is part of the content (it
+/// is what the file holds until completed).
 type Stamp = Option<[u8; 32]>;
 
 fn stamp(path: &Path) -> Stamp {
-    let bytes = std::fs::read(path).ok()?;
-    ring::digest::digest(&ring::digest::SHA256, &bytes)
-        .as_ref()
-        .try_into()
-        .ok()
+    let bytes = std::fs::read(path).ok();
+    let pending = path.parent().and_then(journal::bytes);
+    if bytes.is_none() && pending.is_none() {
+        return None;
+    }
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in [bytes, pending] {
+        let part = part.unwrap_or_default();
+        context.update(&(part.len() as u64).to_le_bytes());
+        context.update(&part);
+    }
+    context.finish().as_ref().try_into().ok()
 }
 
 /// The configuration as loaded: the document and its identities, each read once.

@@ -170,16 +170,17 @@ fn test_pause() -> Option<std::time::Duration> {
     Some(std::time::Duration::from_millis(ms.min(60_000)))
 }
 
-/// Flushes the folder entry of a rename (best effort; not possible on Windows).
+/// Flushes the folder entry of a rename or removal (best effort; not possible on Windows).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) {
+pub fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
 }
 
+/// Flushes the folder entry of a rename or removal (not possible on Windows).
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) {}
+pub fn sync_dir(_dir: &Path) {}
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,14 @@
 //! The host's versioned JSON files (`config.json`, `renewal.json`): read with a clear error for
-//! every way they can be wrong, written atomically and privately through [`super::atomic`]. The
-//! reading of a JSON file ([`read_json`]) serves the unversioned machine policy too.
+//! every way they can be wrong, written atomically and privately through [`super::atomic`]; a
+//! change pending in the journal ([`super::journal`]) is what they hold until it is completed.
+//! The reading of a JSON file ([`read_json`]) serves the unversioned machine policy too.
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{StateLock, StorageError, atomic};
+use super::{StateLock, StorageError, atomic, journal};
 
 /// A versioned JSON document.
 pub trait DataFile: Serialize + DeserializeOwned + Default {
@@ -35,16 +36,28 @@ pub fn read_json<T: DeserializeOwned + Default>(
             });
         }
     };
-    serde_json::from_str(&text).map_err(|e| StorageError::Invalid {
+    parse(path, &text, what)
+}
+
+fn parse<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    what: &'static str,
+) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Invalid {
         file: path.to_owned(),
         what,
         cause: e.to_string(),
     })
 }
 
-/// Loads `path`; a missing file is the default document.
+/// Loads `path` (as a pending change gives it, when one does); a missing file is the default
+/// document.
 pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
-    let document: T = read_json(path, T::WHAT)?;
+    let document: T = match journal::pending(path)? {
+        Some(text) => parse(path, &text, T::WHAT)?,
+        None => read_json(path, T::WHAT)?,
+    };
     if document.version() != T::VERSION {
         return Err(StorageError::Version {
             file: path.to_owned(),
@@ -57,14 +70,26 @@ pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
 
 /// Saves `document` to `path` atomically, readable by the user only. Only a holder of the
 /// [`StateLock`] writes state files, so any temporary file of `path` found beside it is a dead
-/// writer's leftover: removed first.
-pub fn save<T: DataFile>(path: &Path, document: &T, _held: &StateLock) -> Result<(), StorageError> {
-    let write_error = |cause: String| StorageError::Write {
-        file: path.to_owned(),
-        cause,
-    };
-    let mut text = serde_json::to_vec_pretty(document).map_err(|e| write_error(e.to_string()))?;
-    text.push(b'\n');
+/// writer's leftover: removed first; and a change a dead writer left pending is completed
+/// first.
+pub fn save<T: DataFile>(path: &Path, document: &T, held: &StateLock) -> Result<(), StorageError> {
+    if let Some(dir) = path.parent() {
+        journal::complete(dir, held)?;
+    }
+    let text = text(path, document)?;
     atomic::remove_leftovers(path);
-    atomic::write(path, &text).map_err(|e| write_error(e.to_string()))
+    atomic::write(path, text.as_bytes()).map_err(|e| StorageError::Write {
+        file: path.to_owned(),
+        cause: e.to_string(),
+    })
+}
+
+/// The text `document` is saved as in `path`.
+pub fn text<T: DataFile>(path: &Path, document: &T) -> Result<String, StorageError> {
+    let mut text = serde_json::to_string_pretty(document).map_err(|e| StorageError::Write {
+        file: path.to_owned(),
+        cause: e.to_string(),
+    })?;
+    text.push('\n');
+    Ok(text)
 }

@@ -8,20 +8,56 @@
 //! - [`atomic`]: crash-safe replacement of a file, readable by the user only (or, for the metrics
 //!   file a monitoring agent reads, by everyone).
 //! - [`lock`]: the lock every process holds while it reads, changes and writes state files.
+//! - [`journal`]: a change to both state files made whole or not at all ([`save_both`]).
 //! - [`machine_policy`]: the settings an administrator makes for every user of the computer.
 
 pub mod atomic;
 pub mod config;
 pub mod data_file;
+pub mod journal;
 pub mod lock;
 pub mod machine_policy;
 pub mod renewal_book;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 pub use config::{CONFIG_DIR_ENV, Config, config_dir};
 pub use lock::StateLock;
 pub use renewal_book::RenewalBook;
+
+/// Saves the configuration and the renewal book as one change (an identity renamed, removed or
+/// imported with its record): after a kill at any step, both are as before or both as after.
+/// Records of identities the configuration no longer has are dropped.
+pub fn save_both(
+    dir: &Path,
+    config: &Config,
+    book: &RenewalBook,
+    held: &StateLock,
+) -> Result<(), StorageError> {
+    let mut book = book.clone();
+    book.keep_only(config.identities.iter().map(|i| i.label.as_str()));
+    let book = &book;
+    let mut files = BTreeMap::new();
+    for (path, text) in [
+        (
+            Config::path(dir),
+            data_file::text(&Config::path(dir), config)?,
+        ),
+        (
+            RenewalBook::path(dir),
+            data_file::text(&RenewalBook::path(dir), book)?,
+        ),
+    ] {
+        files.insert(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            text,
+        );
+    }
+    journal::commit(dir, files, held)
+}
 
 /// How a file is named in anything the extension, a support report or a log reader sees: its
 /// file name, never its folder (folders say who the user is and how their disk is laid out).

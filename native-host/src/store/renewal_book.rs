@@ -101,6 +101,14 @@ impl RenewalBook {
         data_file::save(&RenewalBook::path(dir), self, held)
     }
 
+    /// Drops the records of identities that no longer exist (`labels` are those that do), so
+    /// that none is inherited by a later identity of the same name.
+    pub fn keep_only<'a>(&mut self, labels: impl IntoIterator<Item = &'a str>) {
+        let existing: std::collections::BTreeSet<&str> = labels.into_iter().collect();
+        self.identities
+            .retain(|label, _| existing.contains(label.as_str()));
+    }
+
     /// The record of `label` (a fresh one when none was kept).
     pub fn record(&self, label: &str) -> RenewalRecord {
         self.identities.get(label).cloned().unwrap_or_default()
