@@ -9,8 +9,10 @@ mod common;
 
 use std::net::TcpListener;
 
-use common::proxy::{AWARDS_IN_PRODUCTION, ConnectProxy, json, production_via_sandbox, through};
-use serde_json::Value;
+use common::proxy::{
+    AWARDS_IN_PRODUCTION, ConnectProxy, TlsConnectProxy, json, production_via_sandbox, through,
+};
+use serde_json::{Value, json};
 
 #[test]
 fn a_call_goes_through_the_proxy_in_https_proxy() {
@@ -165,5 +167,91 @@ fn a_hostile_proxys_status_line_is_shown_escaped() {
             .as_str()
             .is_some_and(|d| d.contains("\u{1b}]0;owned")),
         "the JSON still carries the text itself: {proxy_stage}"
+    );
+}
+
+/// Issue 26, defect 6: with an `https://` proxy, calls speak TLS to the proxy and CONNECT
+/// inside it; `diagnose` now opens the same tunnel (it sent plain CONNECT to the TLS port) and
+/// says everything works, through the same proxy.
+#[test]
+fn an_https_proxy_is_gone_through_by_calls_and_diagnose_alike() {
+    let (running, host) = production_via_sandbox();
+    let proxy = TlsConnectProxy::start(running.address);
+    let reports = json(&through(&host, Some(&proxy.url()), &AWARDS_IN_PRODUCTION));
+    assert_eq!(reports[0]["class"], "success", "{reports}");
+    let calls_seen = proxy.seen().len();
+    assert_eq!(calls_seen, 1, "{:?}", proxy.seen());
+    let diagnosis = json(&through(
+        &host,
+        Some(&proxy.url()),
+        &["diagnose", "prod", "--environment", "production", "--json"],
+    ));
+    for endpoint in diagnosis["endpoints"].as_array().expect("endpoints") {
+        let stages = endpoint["stages"].as_array().expect("stages");
+        let verdict = |name: &str| {
+            stages
+                .iter()
+                .find(|s| s["stage"] == name)
+                .map(|s| s["verdict"].clone())
+        };
+        assert_eq!(verdict("proxy"), Some(json!("ok")), "{endpoint}");
+        assert_eq!(verdict("tls"), Some(json!("ok")), "{endpoint}");
+    }
+    assert!(
+        diagnosis["conclusion"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Everything works")),
+        "{diagnosis}"
+    );
+    assert!(proxy.seen().len() > calls_seen, "{:?}", proxy.seen());
+}
+
+/// A SOCKS proxy: calls cannot go through it, and `diagnose` says so in the same words (it
+/// spoke HTTP CONNECT to it and waited ten seconds for an answer per host).
+#[test]
+fn a_socks_proxy_gets_the_same_answer_from_calls_and_diagnose() {
+    let (_running, host) = production_via_sandbox();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+    let proxy = format!("socks5://{}", listener.local_addr().expect("address"));
+    let reports = json(&through(&host, Some(&proxy), &AWARDS_IN_PRODUCTION));
+    assert_eq!(
+        reports[0]["title"], "A proxy caiso-access cannot go through",
+        "{reports}"
+    );
+    let why =
+        format!("{proxy} is a socks5 proxy; caiso-access goes through HTTP and HTTPS proxies only");
+    assert!(
+        reports[0]["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains(&why)),
+        "{reports}"
+    );
+    let started = std::time::Instant::now();
+    let diagnosis = json(&through(
+        &host,
+        Some(&proxy),
+        &["diagnose", "prod", "--environment", "production", "--json"],
+    ));
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "diagnose waited on the SOCKS port"
+    );
+    let stages = diagnosis["endpoints"][0]["stages"]
+        .as_array()
+        .expect("stages");
+    let proxy_stage = stages
+        .iter()
+        .find(|s| s["stage"] == "proxy")
+        .expect("proxy stage");
+    assert_eq!(proxy_stage["verdict"], "failed", "{diagnosis}");
+    assert!(
+        proxy_stage["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&why)),
+        "{diagnosis}"
+    );
+    assert_eq!(
+        proxy_stage["explanation"], reports[0]["next_step"],
+        "{diagnosis}"
     );
 }

@@ -101,6 +101,17 @@ pub fn failure(failure: &Failure, cx: &Context<'_>) -> Explained {
         Failure::Timeout => Some((CallClass::Timeout, RungState::Unknown, "no answer in time")),
         _ => None,
     };
+    if let (Some(why), Some((class, state, _))) =
+        (cx.proxy.and_then(super::proxy::unusable), getting_there)
+    {
+        return explained(
+            class,
+            "A proxy caiso-access cannot go through",
+            format!("The call to {host} is to go through the proxy set in HTTPS_PROXY, ALL_PROXY or the system's settings: {why}."),
+            super::proxy::UNUSABLE_FIX.to_owned(),
+        )
+        .at(Rung::Connected, state, "not through the proxy");
+    }
     if let (Some(proxy), Some((class, state, detail))) = (cx.proxy, getting_there) {
         return explained(
             class,

@@ -18,7 +18,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use crate::calls::proxy::{self, TunnelError};
+use crate::calls::proxy::{self, Tunnel, TunnelError};
 use crate::calls::trust::{self, TrustStore};
 use crate::calls::{Engine, catalog, prepared};
 use crate::error::{HostError, HostResult};
@@ -248,14 +248,12 @@ fn check(
         None => proxy::for_host(probe.host),
     };
     let connected = match through {
-        Some(proxy) => tunnel(probe, &proxy, &mut stages),
-        None => direct(probe, sandbox, &mut stages),
+        Some(proxy) => tunnel(probe, &proxy, &store.roots, &mut stages),
+        None => direct(probe, sandbox, &mut stages).map(Tunnel::Plain),
     };
     let Some(mut tcp) = connected else {
         return finish(stages);
     };
-    let _ = tcp.set_read_timeout(Some(STAGE_TIMEOUT));
-    let _ = tcp.set_write_timeout(Some(STAGE_TIMEOUT));
     // 4. TLS, recording the server's chain.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = match WebPkiServerVerifier::builder_with_provider(
@@ -420,9 +418,14 @@ fn check(
 }
 
 /// Stages 1 to 3 through a proxy: CAISO's name and address are the proxy's business, the tunnel
-/// is what is tested. The tunnel, or `None` when it could not be opened (its stage is in
-/// `stages`).
-fn tunnel(probe: &Probe, proxy: &proxy::Proxy, stages: &mut Vec<Stage>) -> Option<TcpStream> {
+/// (the one calls take: TLS with an `https://` proxy, none through SOCKS) is what is tested.
+/// The tunnel, or `None` when it could not be opened (its stage is in `stages`).
+fn tunnel(
+    probe: &Probe,
+    proxy: &proxy::Proxy,
+    roots: &rustls::RootCertStore,
+    stages: &mut Vec<Stage>,
+) -> Option<Tunnel> {
     stages.push(stage(
         "dns",
         Verdict::Skipped,
@@ -437,7 +440,7 @@ fn tunnel(probe: &Probe, proxy: &proxy::Proxy, stages: &mut Vec<Stage>) -> Optio
         format!("behind the proxy {}", proxy.shown),
         "",
     ));
-    let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT));
+    let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT, roots));
     match tunnel.value {
         Ok(tcp) => {
             stages.push(stage(
@@ -451,6 +454,11 @@ fn tunnel(probe: &Probe, proxy: &proxy::Proxy, stages: &mut Vec<Stage>) -> Optio
         }
         Err(e) => {
             let fix = match e {
+                TunnelError::Unusable(_) => proxy::UNUSABLE_FIX.to_owned(),
+                TunnelError::ProxyTls(_) => format!(
+                    "The proxy {} speaks TLS and its certificate is not trusted here: add your organisation's root with `caiso-access trust add <file>` (calls check it the same way).",
+                    proxy.shown
+                ),
                 TunnelError::Unreachable(_) => format!(
                     "The proxy {} (from HTTPS_PROXY, ALL_PROXY or the system's proxy settings) does not answer: check that setting, or that the proxy runs.",
                     proxy.shown
@@ -524,7 +532,11 @@ fn direct(
     let address = addresses[0];
     let connected = timed(|| TcpStream::connect_timeout(&address, STAGE_TIMEOUT));
     let tcp = match connected.value {
-        Ok(tcp) => tcp,
+        Ok(tcp) => {
+            let _ = tcp.set_read_timeout(Some(STAGE_TIMEOUT));
+            let _ = tcp.set_write_timeout(Some(STAGE_TIMEOUT));
+            tcp
+        }
         Err(e) => {
             stages.push(stage(
                 "tcp",

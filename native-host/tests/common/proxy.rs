@@ -138,3 +138,121 @@ pub const AWARDS_IN_PRODUCTION: [&str; 7] = [
     "production",
     "--json",
 ];
+
+/// An `https://` CONNECT proxy: the same as [`ConnectProxy`], inside TLS with the test PKI's
+/// server certificate (valid for 127.0.0.1; its root is trusted with `caiso-access trust add`, as
+/// an organisation's own root would be).
+pub struct TlsConnectProxy {
+    pub address: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl TlsConnectProxy {
+    pub fn start(target: SocketAddr) -> TlsConnectProxy {
+        let configs = caiso_sandbox::tls::server_configs(
+            &super::pki("server.crt"),
+            &super::pki("server.key"),
+            &super::pki("client-roots.pem"),
+            None,
+        )
+        .expect("the test PKI's server certificate");
+        let mut config = (*configs.public).clone();
+        config.alpn_protocols.clear();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("port");
+        let address = listener.local_addr().expect("address");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (record, config) = (Arc::clone(&record), Arc::clone(&config));
+                std::thread::spawn(move || tls_tunnel(client, config, target, &record));
+            }
+        });
+        TlsConnectProxy { address, seen }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.address)
+    }
+
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+fn tls_tunnel(
+    client: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    target: SocketAddr,
+    record: &Mutex<Vec<String>>,
+) {
+    use std::io::Read;
+    use std::time::Duration;
+    let Ok(connection) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(connection, client);
+    // The CONNECT head, byte by byte.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tls.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let first = text.lines().next().unwrap_or_default().to_owned();
+    record.lock().expect("lock").push(first.clone());
+    if !first.starts_with("CONNECT ") {
+        let _ = tls.write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(target) else {
+        let _ = tls.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    if tls
+        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        .is_err()
+    {
+        return;
+    }
+    // Both ways on one thread (a TLS stream cannot be split): each side polled in turn.
+    let poll = Some(Duration::from_millis(5));
+    let _ = tls.sock.set_read_timeout(poll);
+    let _ = server.set_read_timeout(poll);
+    let mut buffer = [0u8; 16 * 1024];
+    let idle = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )
+    };
+    loop {
+        match tls.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                if server.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if idle(&e) => {}
+            Err(_) => break,
+        }
+        match server.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                if tls.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if idle(&e) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = server.shutdown(Shutdown::Both);
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
