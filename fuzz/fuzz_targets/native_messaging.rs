@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(None) | Err(_) => return,
         };
         assert!(frame.len() <= MAX_REQUEST_BYTES);
-        let (_id, handled) = dispatch::handle(&frame, &mut workspace);
+        let (_id, handled) = dispatch::handle(&frame, &mut workspace, &|_| false);
         if let Handled::Now(answer) = handled {
             let value = match answer {
                 Ok(value) => value,

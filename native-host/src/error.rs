@@ -42,7 +42,8 @@ pub enum HostError {
     Storage(StorageError),
     /// Registering with a browser failed.
     Registration(String),
-    /// The call was cancelled before it started (the browser closed the connection).
+    /// The call, diagnosis or report was stopped before it finished (the browser closed the
+    /// connection).
     Cancelled,
     /// Something that should not happen (a bug).
     Internal(String),
@@ -89,7 +90,7 @@ impl std::fmt::Display for HostError {
             HostError::Storage(e) => write!(f, "{e}"),
             HostError::Registration(why) => f.write_str(why),
             HostError::Cancelled => {
-                f.write_str("the call was cancelled before it started (the browser went away)")
+                f.write_str("cancelled: the browser closed the connection before it finished")
             }
             HostError::Internal(why) => write!(f, "internal error: {why}"),
         }

@@ -831,6 +831,16 @@ fn at_end_of_input_waiting_calls_are_cancelled_and_the_host_exits() {
     };
     assert_eq!(first["ok"]["class"], "success", "{first}");
     let closed = std::time::Instant::now();
+    drop(session.stdin.take());
+    // The two calls that never went out say so: `cancelled`, not `internal`.
+    let mut rest = Vec::new();
+    while let Some(message) = session.receive() {
+        if message.get("event").is_none() {
+            rest.push(message);
+        }
+    }
+    let codes: Vec<Option<&str>> = rest.iter().map(common::error_code).collect();
+    assert_eq!(codes, [Some("cancelled"), Some("cancelled")], "{rest:?}");
     let (code, stderr) = session.finish();
     let exit = closed.elapsed();
     assert_eq!(code, Some(0), "{stderr}");

@@ -738,6 +738,56 @@ fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() 
     }
 }
 
+/// Issue 26, "also seen": a long command (a diagnosis through a proxy that never answers) sends
+/// progress; a request reusing its id while it runs is refused with `id_in_use` and not run; when
+/// the browser closes the port the diagnosis stops within moments and answers `cancelled`,
+/// where it went on for ten seconds per endpoint (about 30 s) and answered as if all was well.
+#[test]
+fn a_long_command_sends_progress_keeps_its_id_and_stops_when_the_port_closes() {
+    let sandbox = sandbox_with_identities();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let proxy = format!("http://{}", silent.local_addr().expect("address"));
+    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+        for var in common::proxy::PROXY_VARIABLES {
+            c.env_remove(var);
+        }
+        c.env("HTTPS_PROXY", &proxy);
+    });
+    host.send(&json!({"v": 1, "id": 7, "command": "diagnose", "args": {"identity": "production", "environment": "production"}}));
+    let progress = host.receive().expect("progress");
+    assert_eq!(progress["id"], 7, "{progress}");
+    assert_eq!(progress["event"]["stage"], "checking", "{progress}");
+    assert!(
+        progress["event"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1 of 3")),
+        "{progress}"
+    );
+    let reused = host.request(7, "status", json!({}));
+    assert_eq!(common::error_code(&reused), Some("id_in_use"), "{reused}");
+    let other = host.request(8, "status", json!({}));
+    assert!(other["ok"].is_object(), "{other}");
+    // The browser goes away while the first endpoint's proxy stage waits.
+    let closed = std::time::Instant::now();
+    drop(host.stdin.take());
+    let answer = loop {
+        let message = host.receive().expect("the diagnosis answers");
+        if message.get("event").is_none() {
+            break message;
+        }
+    };
+    assert_eq!(answer["id"], 7, "{answer}");
+    assert_eq!(common::error_code(&answer), Some("cancelled"), "{answer}");
+    let (code, _) = host.finish();
+    assert_eq!(code, Some(0));
+    let took = closed.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "the diagnosis outlived the port by {took:?}"
+    );
+    drop(silent);
+}
+
 /// Issue 26, defect 3: serde also reads a struct from an array of its fields and an enum's
 /// variant from its index; the protocol has neither form. Every command, sent so, is refused as
 /// `bad_arguments`, and nothing is changed.

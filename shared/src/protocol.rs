@@ -314,6 +314,10 @@ pub enum ErrorCode {
     ReplyTooLarge,
     /// Too many long commands are running; try again after `retry_after_s`.
     Busy,
+    /// A long command with this request id is still running: answers could not be told apart.
+    IdInUse,
+    /// The command was stopped before it finished (the browser closed the port).
+    Cancelled,
     /// Something the host did not expect; the host log has details.
     Internal,
 }
@@ -338,6 +342,8 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::ReplyTooLarge => "reply_too_large",
             ErrorCode::Busy => "busy",
+            ErrorCode::IdInUse => "id_in_use",
+            ErrorCode::Cancelled => "cancelled",
             ErrorCode::Internal => "internal",
         }
     }
@@ -442,6 +448,8 @@ mod tests {
             ErrorCode::Storage,
             ErrorCode::ReplyTooLarge,
             ErrorCode::Busy,
+            ErrorCode::IdInUse,
+            ErrorCode::Cancelled,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).expect("serialize");

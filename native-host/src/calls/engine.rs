@@ -67,6 +67,12 @@ impl Engine {
         self.scheduler.cancel();
     }
 
+    /// Whether [`Self::cancel`] was called: long commands (diagnostics, reports) stop at their
+    /// next step.
+    pub fn cancelled(&self) -> bool {
+        self.scheduler.cancelled()
+    }
+
     /// The identity `label` ready to call `target`, prepared once per process.
     fn prepare(&self, config: &Config, label: &str, target: &Target) -> HostResult<Arc<Prepared>> {
         let key = prepared::cache_key(config, label, target)

@@ -112,6 +112,17 @@ pub enum Tunnel {
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
 }
 
+impl Tunnel {
+    /// Sets the underlying socket's read timeout.
+    fn set_read_timeout(&self, timeout: Option<Duration>) {
+        let tcp = match self {
+            Tunnel::Plain(tcp) => tcp,
+            Tunnel::Tls(tls) => &tls.sock,
+        };
+        let _ = tcp.set_read_timeout(timeout);
+    }
+}
+
 impl Read for Tunnel {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
@@ -139,15 +150,19 @@ impl Write for Tunnel {
 
 /// Most bytes of a CONNECT answer's head read.
 const MAX_HEAD_BYTES: usize = 8 * 1024;
+/// How long a wait for the proxy's answer lasts before `stop` is asked again.
+const STOP_POLL: Duration = Duration::from_millis(200);
 
 impl Proxy {
     /// Opens a tunnel to `host:443` through the proxy (HTTP CONNECT; inside TLS, verified with
-    /// `roots`, for an `https://` proxy), within `timeout` per step.
+    /// `roots`, for an `https://` proxy), within `timeout` per step. While it waits for the
+    /// proxy's answer it gives up as soon as `stop` says so (the browser went away).
     pub fn tunnel(
         &self,
         host: &str,
         timeout: Duration,
         roots: &rustls::RootCertStore,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Tunnel, TunnelError> {
         if let Some(why) = unusable(&self.shown) {
             return Err(TunnelError::Unusable(why));
@@ -174,7 +189,10 @@ impl Proxy {
         stream
             .write_all(request.as_bytes())
             .map_err(|e| TunnelError::Unreachable(format!("{}: {e}", self.shown)))?;
-        // The answer's head, byte by byte: nothing of the tunnel after it may be consumed.
+        // The answer's head, byte by byte: nothing of the tunnel after it may be consumed. Read
+        // in short waits, so that a proxy that never answers is left as soon as `stop` says.
+        let started = std::time::Instant::now();
+        stream.set_read_timeout(Some(STOP_POLL.min(timeout)));
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
         while !head.ends_with(b"\r\n\r\n") {
@@ -182,9 +200,22 @@ impl Proxy {
                 Ok(1) if head.len() < MAX_HEAD_BYTES => head.push(byte[0]),
                 Ok(1) => return Err(TunnelError::Refused("an answer head over 8 KiB".into())),
                 Ok(_) => return Err(TunnelError::Refused("the connection closed".into())),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) && started.elapsed() < timeout =>
+                {
+                    if stop() {
+                        return Err(TunnelError::Refused(
+                            "stopped: the browser went away".into(),
+                        ));
+                    }
+                }
                 Err(e) => return Err(TunnelError::Refused(e.to_string())),
             }
         }
+        stream.set_read_timeout(Some(timeout));
         let text = String::from_utf8_lossy(&head);
         let status = text.lines().next().unwrap_or_default().trim().to_owned();
         let code = status.split_whitespace().nth(1);

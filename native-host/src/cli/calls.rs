@@ -275,7 +275,14 @@ pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let mut workspace = Workspace::open()?;
     let config = workspace.config()?.clone();
     let environment = environment_for(&args, &config, label)?;
-    let diagnosis = diagnose::diagnose(&workspace.calls, &config, label, environment)?;
+    let json = args.flag("json");
+    let diagnosis = diagnose::diagnose(
+        &workspace.calls,
+        &config,
+        label,
+        environment,
+        &mut |event| progress_line(json, &event),
+    )?;
     if args.flag("json") {
         let text = serde_json::to_string_pretty(&diagnosis).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")?;
@@ -343,7 +350,13 @@ pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     };
     let identity = workspace.identity(label)?.clone();
     let config = workspace.config()?.clone();
-    let report = diagnose::report::build(&workspace.calls, &config, &identity, &request)?;
+    let report = diagnose::report::build(
+        &workspace.calls,
+        &config,
+        &identity,
+        &request,
+        &mut |event| progress_line(false, &event),
+    )?;
     let path = match args.value("out") {
         Some(path) => PathBuf::from(path),
         None => PathBuf::from(&report.file_name),
@@ -355,6 +368,15 @@ pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         path.display()
     )?;
     Ok(())
+}
+
+/// A long command's progress on stderr (escaped like every outside text), unless the output is
+/// JSON for a program.
+fn progress_line(json: bool, event: &caiso_shared::protocol::Event) {
+    if !json {
+        let mut err = crate::outside_text::EscapingWriter::new(std::io::stderr());
+        let _ = writeln!(err, "{}: {}", event.stage, event.message);
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use caiso_shared::calls::{CallEnvironment, CallReport};
 use caiso_shared::diagnostics::{Diagnosis, ReportRequest, SupportReport, Verdict};
 use caiso_shared::operations::Operation;
+use caiso_shared::protocol::Event;
 
 use super::stages;
 use crate::calls::{Engine, catalog};
@@ -28,6 +29,7 @@ pub fn build(
     config: &Config,
     identity: &Identity,
     request: &ReportRequest,
+    progress: &mut dyn FnMut(Event),
 ) -> HostResult<SupportReport> {
     if identity.label() != request.identity {
         return Err(HostError::Internal(
@@ -44,7 +46,18 @@ pub fn build(
         }
     };
     let now = clock::now();
-    let (diagnosis, made) = stages::run(engine, config, &request.identity, request.environment)?;
+    let (diagnosis, made) = stages::run(
+        engine,
+        config,
+        &request.identity,
+        request.environment,
+        progress,
+    )?;
+    progress(Event {
+        stage: "writing".into(),
+        message: "Writing the support report".into(),
+        expected_at: None,
+    });
     let mut text = String::new();
     let line = |text: &mut String, key: &str, value: &str| {
         let _ = writeln!(text, "{key:<34}{value}");

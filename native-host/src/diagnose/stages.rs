@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use caiso_shared::calls::{CallClass, CallEnvironment, CallReport};
 use caiso_shared::diagnostics::{Diagnosis, EndpointDiagnosis, Stage, Verdict};
 use caiso_shared::operations::Operation;
+use caiso_shared::protocol::Event;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -163,14 +164,17 @@ fn stage(
 /// The signed call a diagnosis made, when it got that far.
 pub type ProbeCall = HostResult<(Operation, CallReport)>;
 
-/// Runs the diagnostics for `identity` in `environment`.
+/// Runs the diagnostics for `identity` in `environment`, telling `progress` which endpoint it
+/// checks; stops with [`HostError::Cancelled`] before the next endpoint or call once the engine
+/// is cancelled (the browser closed the port).
 pub fn diagnose(
     engine: &Engine,
     config: &Config,
     identity: &str,
     environment: CallEnvironment,
+    progress: &mut dyn FnMut(Event),
 ) -> HostResult<Diagnosis> {
-    run(engine, config, identity, environment).map(|(diagnosis, _)| diagnosis)
+    run(engine, config, identity, environment, progress).map(|(diagnosis, _)| diagnosis)
 }
 
 /// Runs the diagnostics and also returns the signed call it made (the support report shows its
@@ -180,6 +184,7 @@ pub fn run(
     config: &Config,
     identity: &str,
     environment: CallEnvironment,
+    progress: &mut dyn FnMut(Event),
 ) -> HostResult<(Diagnosis, Option<ProbeCall>)> {
     if config.identity(identity).is_none() {
         return Err(HostError::UnknownIdentity(identity.to_owned()));
@@ -199,15 +204,39 @@ pub fn run(
     let opened = prepared::open_identity(config, identity);
     let mut endpoints = Vec::new();
     let mut call = None;
-    for probe in probes(environment) {
+    let probes = probes(environment);
+    let count = probes.len();
+    for (number, probe) in probes.into_iter().enumerate() {
+        if engine.cancelled() {
+            return Err(HostError::Cancelled);
+        }
+        progress(Event {
+            stage: "checking".into(),
+            message: format!(
+                "Checking {} ({}), {} of {count}",
+                probe.title,
+                probe.host,
+                number + 1
+            ),
+            expected_at: None,
+        });
         let mut result = check(
             &probe,
+            &|| engine.cancelled(),
             sandbox,
             &store,
             opened.as_ref().ok(),
             opened.as_ref().err(),
         );
+        if engine.cancelled() {
+            return Err(HostError::Cancelled);
+        }
         if probe.soap && result.passed() {
+            progress(Event {
+                stage: "calling".into(),
+                message: format!("A signed test call to {}", probe.host),
+                expected_at: None,
+            });
             let made = catalog::probe_call(engine, config, identity, environment);
             result.stages.push(soap_stage(&made));
             call = Some(made);
@@ -229,6 +258,7 @@ pub fn run(
 
 fn check(
     probe: &Probe,
+    stop: &dyn Fn() -> bool,
     sandbox: Option<SocketAddr>,
     store: &TrustStore,
     identity: Option<&ForUse>,
@@ -248,7 +278,7 @@ fn check(
         None => proxy::for_host(probe.host),
     };
     let connected = match through {
-        Some(proxy) => tunnel(probe, &proxy, &store.roots, &mut stages),
+        Some(proxy) => tunnel(probe, &proxy, &store.roots, stop, &mut stages),
         None => direct(probe, sandbox, &mut stages).map(Tunnel::Plain),
     };
     let Some(mut tcp) = connected else {
@@ -424,6 +454,7 @@ fn tunnel(
     probe: &Probe,
     proxy: &proxy::Proxy,
     roots: &rustls::RootCertStore,
+    stop: &dyn Fn() -> bool,
     stages: &mut Vec<Stage>,
 ) -> Option<Tunnel> {
     stages.push(stage(
@@ -440,7 +471,7 @@ fn tunnel(
         format!("behind the proxy {}", proxy.shown),
         "",
     ));
-    let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT, roots));
+    let tunnel = timed(|| proxy.tunnel(probe.host, STAGE_TIMEOUT, roots, stop));
     match tunnel.value {
         Ok(tcp) => {
             stages.push(stage(

@@ -35,15 +35,21 @@ pub fn protocol_error(error: &HostError) -> ProtocolError {
         HostError::Storage(_) => ErrorCode::Storage,
         HostError::InvalidValue(_) | HostError::InvalidLabel(_) => ErrorCode::BadArguments,
         HostError::Custody(_) | HostError::KeyMismatch => ErrorCode::Certificate,
+        HostError::Cancelled => ErrorCode::Cancelled,
         _ => ErrorCode::Internal,
     };
     ProtocolError::new(code, error.to_string())
 }
 
 /// Parses and runs one request, or prepares it to run in the background. Returns the request
-/// id (when readable) and what became of it.
-pub fn handle(frame: &[u8], workspace: &mut Workspace) -> (Option<u64>, Handled) {
-    let (id, result) = parse_and_run(frame, workspace);
+/// id (when readable) and what became of it. A request whose id `in_flight` says a long command
+/// still has is refused (`id_in_use`) and not run: the two answers could not be told apart.
+pub fn handle(
+    frame: &[u8],
+    workspace: &mut Workspace,
+    in_flight: &dyn Fn(u64) -> bool,
+) -> (Option<u64>, Handled) {
+    let (id, result) = parse_and_run(frame, workspace, in_flight);
     match result {
         Ok(handled) => (id, handled),
         Err(error) => (id, Handled::Now(Err(error))),
@@ -53,6 +59,7 @@ pub fn handle(frame: &[u8], workspace: &mut Workspace) -> (Option<u64>, Handled)
 fn parse_and_run(
     frame: &[u8],
     workspace: &mut Workspace,
+    in_flight: &dyn Fn(u64) -> bool,
 ) -> (Option<u64>, Result<Handled, ProtocolError>) {
     let text = match std::str::from_utf8(frame) {
         Ok(text) => text,
@@ -98,6 +105,13 @@ fn parse_and_run(
         Ok(parts) => parts,
         Err((id, error)) => return (id, Err(error)),
     };
+    if in_flight(id) {
+        let error = ProtocolError::new(
+            ErrorCode::IdInUse,
+            format!("request {id} is still running: give each request an id of its own"),
+        );
+        return (Some(id), Err(error));
+    }
     (
         Some(id),
         run(command, workspace).map_err(|e| e.into_protocol()),
@@ -237,18 +251,24 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
         Command::Diagnose(request) => {
             let config = workspace.config()?.clone();
             let engine = std::sync::Arc::clone(&workspace.calls);
-            later(Box::new(move |_| {
-                diagnose::diagnose(&engine, &config, &request.identity, request.environment)
-                    .map_err(|e| protocol_error(&e))
-                    .and_then(|d| to_value(&d))
+            later(Box::new(move |events| {
+                diagnose::diagnose(
+                    &engine,
+                    &config,
+                    &request.identity,
+                    request.environment,
+                    events,
+                )
+                .map_err(|e| protocol_error(&e))
+                .and_then(|d| to_value(&d))
             }))
         }
         Command::Report(request) => {
             let config = workspace.config()?.clone();
             let identity = workspace.identity(&request.identity)?.clone();
             let engine = std::sync::Arc::clone(&workspace.calls);
-            later(Box::new(move |_| {
-                diagnose::report::build(&engine, &config, &identity, &request)
+            later(Box::new(move |events| {
+                diagnose::report::build(&engine, &config, &identity, &request, events)
                     .map_err(|e| protocol_error(&e))
                     .and_then(|r| to_value(&r))
             }))

@@ -2,6 +2,7 @@
 //! browser closes the port. Every malformed request gets a typed error; a stream that cannot be
 //! resynchronised (a length over the cap, a frame cut short) ends the session cleanly.
 
+use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,6 +40,13 @@ pub fn serve<W: Write + Send>(
 ) -> SessionEnd {
     let output = Mutex::new(output);
     let running = AtomicUsize::new(0);
+    // The ids of long commands still running: a request reusing one is refused.
+    let in_flight: Mutex<HashSet<u64>> = Mutex::new(HashSet::new());
+    let ids = || {
+        in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
     let write = |id: Option<u64>, body: ReplyBody<Value>| {
         let mut out = output
             .lock()
@@ -68,7 +76,7 @@ pub fn serve<W: Write + Send>(
                     return end(SessionEnd::Broken);
                 }
             };
-            let (id, handled) = dispatch::handle(&frame, workspace);
+            let (id, handled) = dispatch::handle(&frame, workspace, &|id| ids().contains(&id));
             let answer = match handled {
                 Handled::Now(answer) => answer,
                 Handled::Later(job) => {
@@ -83,7 +91,10 @@ pub fn serve<W: Write + Send>(
                         Err(error)
                     } else {
                         running.fetch_add(1, Ordering::SeqCst);
-                        let (write, running) = (&write, &running);
+                        if let Some(id) = id {
+                            ids().insert(id);
+                        }
+                        let (write, running, ids) = (&write, &running, &ids);
                         scope.spawn(move || {
                             let mut emit = |event: Event| {
                                 if let Err(e) = write(id, ReplyBody::Event(event)) {
@@ -91,6 +102,10 @@ pub fn serve<W: Write + Send>(
                                 }
                             };
                             let answer = job(&mut emit);
+                            // Free before the answer goes: the id may be reused once it is seen.
+                            if let Some(id) = id {
+                                ids().remove(&id);
+                            }
                             if let Err(e) = reply(write, id, answer) {
                                 log::warn(&format!("cannot write an answer: {e}"));
                             }
