@@ -537,16 +537,23 @@ fn diagnose_and_report_over_native_messaging() {
     let host = host_for(&sandbox, "valid-legacy.p12");
     let mut session = host.host();
     let args = json!({"identity": "prod", "environment": "sandbox"});
+    // Long commands: progress first (each endpoint, the signed call), then the answer.
     session.send(&json!({"v": 1, "id": 1, "command": "diagnose", "args": args}));
-    let answer = session.receive().expect("answer");
+    let (answer, stages) = answer_after_progress(&mut session, 1);
     assert_eq!(
         answer["ok"]["endpoints"][0]["host"], "ws.prod.caiso.com",
         "{answer}"
     );
+    assert_eq!(stages, ["checking", "calling", "checking"], "{answer}");
     session.send(&json!({"v": 1, "id": 2, "command": "report", "args": {
         "identity": "prod", "environment": "sandbox", "interface": "ui", "browser": "Chromium 130"
     }}));
-    let answer = session.receive().expect("answer");
+    let (answer, stages) = answer_after_progress(&mut session, 2);
+    assert_eq!(
+        stages.last().map(String::as_str),
+        Some("writing"),
+        "{answer}"
+    );
     let text = answer["ok"]["text"].as_str().expect("text");
     assert!(text.contains("UI (web portal)") && text.contains("Chromium 130"));
     assert!(
@@ -562,6 +569,19 @@ fn diagnose_and_report_over_native_messaging() {
         session.receive().expect("answer")["error"]["code"],
         "bad_arguments"
     );
+}
+
+/// The answer to request `id` and the stages of the progress events before it.
+fn answer_after_progress(session: &mut common::Host, id: u64) -> (Value, Vec<String>) {
+    let mut stages = Vec::new();
+    loop {
+        let message = session.receive().expect("answer");
+        assert_eq!(message["id"], id, "{message}");
+        match message.get("event") {
+            Some(event) => stages.push(event["stage"].as_str().expect("stage").to_owned()),
+            None => return (message, stages),
+        }
+    }
 }
 
 /// Issue 11: a report for an environment that cannot be called here (the sandbox, with none
