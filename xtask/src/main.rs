@@ -48,7 +48,7 @@ const WASM_CRATE: &str = "caiso_access_extension";
 /// Debian packages the demo needs: the browser it shows.
 const DEMO_APT_PACKAGES: [&str; 1] = ["chromium"];
 /// Debian packages every test needs, beside the demo's.
-const APT_PACKAGES: [&str; 17] = [
+const APT_PACKAGES: [&str; 18] = [
     "chromium-driver",
     // The monitoring organisations run, for the metrics tests (native-host/tests/metrics.rs):
     // promtool and prometheus, and node_exporter's textfile collector.
@@ -74,6 +74,9 @@ const APT_PACKAGES: [&str; 17] = [
     "msitools",
     // keytool, which makes the Java keystores `scan` reads (native-host/tests/scan.rs).
     "openjdk-17-jre-headless",
+    // xmllint, the independent validator of requests written from CAISO's schemas
+    // (soap/tests/schemas.rs).
+    "libxml2-utils",
 ];
 /// Static files of the extension, from `extension/static/`.
 const STATIC_FILES: [&str; 12] = [

@@ -1,0 +1,535 @@
+//! Requests written from CAISO's own request schemas, in both styles the evidence shows: the
+//! hand-written one (namespace without `#`, `MessageHeader` optional, lower-case list elements,
+//! the order a person chose) and the generated one (namespace with `#`, types behind an `m:`
+//! prefix, `sawsdl` annotations, alphabetical order, capitalised list elements). Every document
+//! written is checked by xmllint (libxml2, an independent validator) as well as by our own
+//! validator, and the two must agree on documents made wrong on purpose.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use caiso_shared::operations::OperationCatalog;
+use caiso_soap::request::Values;
+use caiso_soap::schema::model::QName;
+use caiso_soap::schema::{SchemaSet, WriteError, package, validate, write};
+use caiso_soap::xml;
+use time::macros::datetime;
+
+const HAND_WRITTEN_NS: &str = "http://www.caiso.com/soa/RequestMarketAwards_v4.xsd";
+const GENERATED_NS: &str = "http://www.caiso.com/soa/RequestMarketAwards_v4.xsd#";
+
+/// The hand-written style (as CAISO's v2 schema): no `#`, default-namespace type references.
+fn hand_written(record_extra: &str, market_types: &[&str]) -> String {
+    let markets: String = market_types
+        .iter()
+        .map(|m| format!("<xs:enumeration value=\"{m}\" />"))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<xs:schema xmlns="{HAND_WRITTEN_NS}" attributeFormDefault="unqualified" elementFormDefault="qualified" targetNamespace="{HAND_WRITTEN_NS}" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:element name="RequestMarketAwards" type="RequestMarketAwards" />
+  <xs:complexType name="RequestMarketAwards">
+    <xs:sequence>
+      <xs:element minOccurs="0" name="MessageHeader" type="MessageHeader" />
+      <xs:element name="MessagePayload" type="MessagePayload" />
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="MessageHeader">
+    <xs:annotation><xs:documentation>Message header.</xs:documentation></xs:annotation>
+    <xs:sequence>
+      <xs:element name="TimeDate" type="xs:dateTime" />
+      <xs:element name="Source" type="xs:string" />
+      <xs:element default="v20161001" name="Version" type="xs:string" />
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="MessagePayload">
+    <xs:sequence>
+      <xs:element name="RequestMarketAwardRecord" type="RequestMarketAwardRecord" />
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="RequestMarketAwardRecord">
+    <xs:sequence>
+      <xs:element name="dateTimeStart" type="xs:dateTime" />
+      <xs:element name="dateTimeEnd" type="xs:dateTime" />
+      <xs:element name="marketType" type="MarketType" />
+      <xs:element name="executionType" type="ExecutionType" />
+      <xs:element name="schedulingCoordinatorList" type="schedulingCoordinatorList" />
+      <xs:element minOccurs="0" name="resourceList" type="resourceList" />
+      {record_extra}
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="schedulingCoordinatorList">
+    <xs:sequence>
+      <xs:element maxOccurs="unbounded" name="schedulingCoordinator" type="SC" />
+    </xs:sequence>
+  </xs:complexType>
+  <xs:complexType name="resourceList">
+    <xs:sequence>
+      <xs:element maxOccurs="unbounded" name="resource" type="xs:string" />
+    </xs:sequence>
+  </xs:complexType>
+  <xs:simpleType name="SC">
+    <xs:restriction base="xs:string">
+      <xs:pattern value="[A-Z0-9]{{2,12}}" />
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="MarketType">
+    <xs:restriction base="xs:string">{markets}</xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="ExecutionType">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="IFM" /><xs:enumeration value="HASP" /><xs:enumeration value="RTUC" /><xs:enumeration value="RTD" />
+    </xs:restriction>
+  </xs:simpleType>
+</xs:schema>"#
+    )
+}
+
+/// The generated style (as CAISO's 2016+ schemas): `#`, an `m:` prefix, `sawsdl` annotations,
+/// alphabetical order, capitalised list elements holding one value each.
+fn generated() -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema
+	xmlns:xs="http://www.w3.org/2001/XMLSchema"
+	xmlns:a="http://langdale.com.au/2005/Message#"
+	xmlns:sawsdl="http://www.w3.org/ns/sawsdl"
+	xmlns="http://langdale.com.au/2005/Message#"
+	xmlns:m="{GENERATED_NS}" targetNamespace="{GENERATED_NS}" elementFormDefault="qualified" attributeFormDefault="unqualified">
+	<xs:annotation><xs:documentation>v4 : Fall 2016</xs:documentation></xs:annotation>
+	<xs:element name="RequestMarketAwards" type="m:RequestMarketAwards"/>
+	<xs:complexType name="RequestMarketAwards">
+		<xs:sequence>
+			<xs:element name="MessageHeader" type="m:MessageHeader"/>
+			<xs:element name="MessagePayload" type="m:MessagePayload"/>
+		</xs:sequence>
+	</xs:complexType>
+	<xs:complexType name="MessageHeader">
+		<xs:sequence>
+			<xs:element name="TimeDate" type="xs:dateTime"/>
+			<xs:element name="Source" type="xs:string"/>
+			<xs:element name="Version" type="xs:string" default="v20161001"/>
+		</xs:sequence>
+	</xs:complexType>
+	<xs:complexType name="MessagePayload">
+		<xs:sequence>
+			<xs:element name="RequestMarketAwardRecord" type="m:RequestMarketAwardRecord" minOccurs="1" maxOccurs="1"/>
+		</xs:sequence>
+	</xs:complexType>
+	<xs:complexType name="SchedulingCoordinatorList" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#SchedulingCoordinatorList">
+		<xs:sequence>
+			<xs:element name="schedulingCoordinator" type="xs:string" minOccurs="1" maxOccurs="1" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#SchedulingCoordinatorList.schedulingCoordinator"/>
+		</xs:sequence>
+	</xs:complexType>
+	<xs:simpleType name="MarketType">
+		<xs:restriction base="xs:string">
+			<xs:enumeration value="2DA"/><xs:enumeration value="DAM"/><xs:enumeration value="RTM"/>
+		</xs:restriction>
+	</xs:simpleType>
+	<xs:simpleType name="PTRExecutionType">
+		<xs:restriction base="xs:string">
+			<xs:enumeration value="HASP"/><xs:enumeration value="IFM"/><xs:enumeration value="RTD"/><xs:enumeration value="RTUC"/><xs:enumeration value="RUC"/>
+		</xs:restriction>
+	</xs:simpleType>
+	<xs:complexType name="RequestMarketAwardRecord" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#RequestParameters">
+		<xs:sequence>
+			<xs:element name="dateTimeEnd" type="xs:dateTime" minOccurs="1" maxOccurs="1"/>
+			<xs:element name="dateTimeStart" type="xs:dateTime" minOccurs="1" maxOccurs="1"/>
+			<xs:element name="executionType" type="m:PTRExecutionType" minOccurs="1" maxOccurs="1"/>
+			<xs:element name="marketType" type="m:MarketType" minOccurs="1" maxOccurs="1"/>
+			<xs:element name="ResourceList" type="xs:string" minOccurs="0" maxOccurs="unbounded"/>
+			<xs:element name="SchedulingCoordinatorList" type="m:SchedulingCoordinatorList" minOccurs="1" maxOccurs="unbounded"/>
+		</xs:sequence>
+	</xs:complexType>
+</xs:schema>
+"#
+    )
+}
+
+fn catalog() -> OperationCatalog {
+    OperationCatalog::builtin()
+}
+
+fn awards() -> caiso_shared::operations::Operation {
+    catalog()
+        .operations
+        .into_iter()
+        .find(|o| o.id == "cmri-market-awards")
+        .expect("the awards operation")
+}
+
+fn values(sc: Option<&str>) -> BTreeMap<String, String> {
+    sc.map(|sc| BTreeMap::from([("sc_id".to_owned(), sc.to_owned())]))
+        .unwrap_or_default()
+}
+
+fn compile(name: &str, text: &str, root_ns: &str) -> caiso_soap::schema::Compiled {
+    let files = BTreeMap::from([(name.to_owned(), text.to_owned())]);
+    let set = SchemaSet::read(&files);
+    assert!(set.not_understood.is_empty(), "{:?}", set.not_understood);
+    set.compile(name, &QName::new(Some(root_ns), "RequestMarketAwards"))
+        .expect("compiles")
+}
+
+/// xmllint's verdict on `document` against the schema `text` (both written to `dir`).
+fn xmllint(dir: &Path, schema: &str, document: &str) -> Result<(), String> {
+    let schema_path = dir.join("schema.xsd");
+    let document_path = dir.join("document.xml");
+    std::fs::write(&schema_path, schema).expect("schema");
+    std::fs::write(&document_path, document).expect("document");
+    let output = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema_path)
+        .arg(&document_path)
+        .output()
+        .expect("xmllint (libxml2-utils, in the set-up's packages)");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+fn local_names(document: &str) -> Vec<String> {
+    xml::parse(document)
+        .expect("xml")
+        .descendants()
+        .into_iter()
+        .map(|e| e.local.clone())
+        .collect()
+}
+
+#[test]
+fn a_request_follows_a_hand_written_schema_and_xmllint_agrees() {
+    let dir = tempfile::tempdir().expect("dir");
+    let schema_text = hand_written("", &["DAM", "RTM"]);
+    let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, HAND_WRITTEN_NS);
+    let operation = awards();
+    let parameters = values(Some("ABC1"));
+    let written = write(
+        &schema,
+        &operation.request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters: &parameters,
+        },
+    )
+    .expect("written");
+    let document = &written.document;
+    assert!(
+        document.starts_with(&format!(
+            "<RequestMarketAwards xmlns=\"{HAND_WRITTEN_NS}\">"
+        )),
+        "the namespace exactly as the schema has it: {document}"
+    );
+    assert_eq!(
+        local_names(document),
+        [
+            "RequestMarketAwards",
+            "MessageHeader",
+            "TimeDate",
+            "Source",
+            "Version",
+            "MessagePayload",
+            "RequestMarketAwardRecord",
+            "dateTimeStart",
+            "dateTimeEnd",
+            "marketType",
+            "executionType",
+            "schedulingCoordinatorList",
+            "schedulingCoordinator"
+        ],
+        "the schema's order and case: {document}"
+    );
+    assert!(
+        document.contains("<Version>v20161001</Version>"),
+        "{document}"
+    );
+    assert!(written.unused.is_empty(), "{:?}", written.unused);
+    validate(&schema, &xml::parse(document).expect("xml")).expect("our validator");
+    xmllint(dir.path(), &schema_text, document).expect("xmllint");
+}
+
+#[test]
+fn a_request_follows_a_generated_schema_and_xmllint_agrees() {
+    let dir = tempfile::tempdir().expect("dir");
+    let schema_text = generated();
+    let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, GENERATED_NS);
+    let parameters = values(Some("ABC1"));
+    let written = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters: &parameters,
+        },
+    )
+    .expect("written");
+    let document = &written.document;
+    assert!(
+        document.starts_with(&format!("<RequestMarketAwards xmlns=\"{GENERATED_NS}\">")),
+        "{document}"
+    );
+    assert_eq!(
+        local_names(document)[6..],
+        [
+            "RequestMarketAwardRecord",
+            "dateTimeEnd",
+            "dateTimeStart",
+            "executionType",
+            "marketType",
+            "SchedulingCoordinatorList",
+            "schedulingCoordinator"
+        ],
+        "{document}"
+    );
+    validate(&schema, &xml::parse(document).expect("xml")).expect("our validator");
+    xmllint(dir.path(), &schema_text, document).expect("xmllint");
+}
+
+#[test]
+fn what_the_schema_demands_and_the_product_cannot_give_stops_the_writing() {
+    let now = datetime!(2026-11-22 12:00 UTC);
+    // A required element the product has no value for.
+    let demanding = hand_written(
+        r#"<xs:element name="bindingFlag" type="xs:string" />"#,
+        &["DAM", "RTM"],
+    );
+    let schema = compile("a.xsd", &demanding, HAND_WRITTEN_NS);
+    let parameters = values(Some("ABC1"));
+    let error = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now,
+            parameters: &parameters,
+        },
+    )
+    .expect_err("unfillable");
+    assert_eq!(
+        error,
+        WriteError::Unfillable(
+            "RequestMarketAwards/MessagePayload/RequestMarketAwardRecord/bindingFlag".into()
+        )
+    );
+    assert!(error.to_string().contains("bindingFlag"), "{error}");
+    // A value outside the schema's enumeration.
+    let narrow = hand_written("", &["RTM"]);
+    let schema = compile("b.xsd", &narrow, HAND_WRITTEN_NS);
+    let error = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now,
+            parameters: &parameters,
+        },
+    )
+    .expect_err("not allowed");
+    assert!(
+        matches!(&error, WriteError::NotAllowed(path, why) if path.ends_with("/marketType") && why.contains("RTM")),
+        "{error:?}"
+    );
+    // No SC ID, and the schema requires the list.
+    let schema = compile("c.xsd", &hand_written("", &["DAM"]), HAND_WRITTEN_NS);
+    let none = values(None);
+    let error = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now,
+            parameters: &none,
+        },
+    )
+    .expect_err("no SC");
+    assert!(
+        error.to_string().contains("schedulingCoordinatorList"),
+        "{error}"
+    );
+    // An SC ID the schema's pattern refuses.
+    let lower = values(Some("abc"));
+    let error = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now,
+            parameters: &lower,
+        },
+    )
+    .expect_err("pattern");
+    assert!(error.to_string().contains("pattern"), "{error}");
+}
+
+#[test]
+fn our_validator_and_xmllint_agree_on_documents_made_wrong() {
+    let dir = tempfile::tempdir().expect("dir");
+    let schema_text = hand_written("", &["DAM", "RTM"]);
+    let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, HAND_WRITTEN_NS);
+    let parameters = values(Some("ABC1"));
+    let good = write(
+        &schema,
+        &awards().request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters: &parameters,
+        },
+    )
+    .expect("written")
+    .document;
+    let start = "<dateTimeStart>2026-11-22T08:00:00Z</dateTimeStart>";
+    let end = "<dateTimeEnd>2026-11-23T08:00:00Z</dateTimeEnd>";
+    assert!(good.contains(start) && good.contains(end), "{good}");
+    let cases: Vec<(&str, String)> = vec![
+        ("as written", good.clone()),
+        (
+            "order swapped",
+            good.replace(start, "#")
+                .replace(end, start)
+                .replace('#', end),
+        ),
+        ("an element missing", good.replace(end, "")),
+        (
+            "a value outside the enumeration",
+            good.replace(">DAM<", ">XYZ<"),
+        ),
+        (
+            "not a date-time",
+            good.replace("2026-11-22T08:00:00Z", "yesterday"),
+        ),
+        (
+            "an unknown element",
+            good.replace(end, &format!("{end}<extra>1</extra>")),
+        ),
+        ("the pattern broken", good.replace(">ABC1<", ">abc<")),
+        // Valid: this style makes the header optional.
+        ("the header left out", {
+            let from = good.find("<MessageHeader>").expect("header");
+            let to = good.find("</MessageHeader>").expect("header end") + "</MessageHeader>".len();
+            format!("{}{}", &good[..from], &good[to..])
+        }),
+        (
+            "an attribute",
+            good.replace("<marketType>", "<marketType x=\"1\">"),
+        ),
+        (
+            "the namespace with #",
+            good.replace(HAND_WRITTEN_NS, GENERATED_NS),
+        ),
+    ];
+    let count = cases.len();
+    let mut refused = 0;
+    for (case, document) in cases {
+        let ours = validate(&schema, &xml::parse(&document).expect("xml")).is_ok();
+        let theirs = xmllint(dir.path(), &schema_text, &document);
+        assert_eq!(
+            ours,
+            theirs.is_ok(),
+            "{case}: ours {ours}, xmllint {theirs:?}\n{document}"
+        );
+        refused += usize::from(!ours);
+    }
+    assert_eq!(
+        refused,
+        count - 2,
+        "every case is wrong but the first and the header's"
+    );
+}
+
+#[test]
+fn constructs_outside_the_subset_make_the_schema_not_understood_by_name() {
+    let with = |inner: &str| {
+        format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x" xmlns="urn:x" elementFormDefault="qualified">{inner}</xs:schema>"#
+        )
+    };
+    for (construct, schema) in [
+        ("xs:group", with(r#"<xs:group name="g"><xs:sequence/></xs:group>"#)),
+        (
+            "xs:complexContent",
+            with(r#"<xs:complexType name="t"><xs:complexContent><xs:extension base="x"/></xs:complexContent></xs:complexType>"#),
+        ),
+        (
+            "xs:any",
+            with(r#"<xs:complexType name="t"><xs:sequence><xs:any/></xs:sequence></xs:complexType>"#),
+        ),
+        (
+            "xs:attribute",
+            with(r#"<xs:complexType name="t"><xs:attribute name="a"/></xs:complexType>"#),
+        ),
+        (
+            "the facet xs:minInclusive",
+            with(r#"<xs:simpleType name="n"><xs:restriction base="xs:int"><xs:minInclusive value="1"/></xs:restriction></xs:simpleType>"#),
+        ),
+        (
+            "xs:anyType",
+            with(r#"<xs:element name="e"/>"#),
+        ),
+        (
+            "not a well-formed",
+            r#"<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">&e;</xs:schema>"#.to_owned(),
+        ),
+    ] {
+        let files = BTreeMap::from([("s.xsd".to_owned(), schema)]);
+        let set = SchemaSet::read(&files);
+        let why = set.not_understood.get("s.xsd").unwrap_or_else(|| panic!("{construct}: understood"));
+        assert!(why.to_string().contains(construct), "{construct}: {why}");
+    }
+}
+
+#[test]
+fn a_wsdl_gives_the_soap_action_of_each_form_and_the_request_is_recognised() {
+    let wsdl = |doc_attach: bool| {
+        let suffix = if doc_attach { "_DocAttach" } else { "" };
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:typeIn="{GENERATED_NS}" xmlns:tns="urn:t" targetNamespace="urn:t">
+  <wsdl:message name="retrieveMarketAwardsRequest"><wsdl:part name="requestData" type="typeIn:RequestMarketAwards"/></wsdl:message>
+  <wsdl:portType name="p"><wsdl:operation name="retrieveMarketAwards_v4{suffix}"><wsdl:input message="tns:retrieveMarketAwardsRequest"/></wsdl:operation></wsdl:portType>
+  <wsdl:binding name="b" type="tns:p"><soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="retrieveMarketAwards_v4{suffix}"><soap:operation style="rpc" soapAction="http://www.caiso.com/soa/retrieveMarketAwards_v4{suffix}"/></wsdl:operation>
+  </wsdl:binding>
+</wsdl:definitions>"#
+        )
+    };
+    let files = BTreeMap::from([
+        ("v4/RequestMarketAwards_v4.xsd".to_owned(), generated()),
+        ("v4/retrieveMarketAwards_v4.wsdl".to_owned(), wsdl(false)),
+        (
+            "v4/retrieveMarketAwards_v4_DocAttach.wsdl".to_owned(),
+            wsdl(true),
+        ),
+        ("v4/readme.txt".to_owned(), "not a schema".to_owned()),
+    ]);
+    let set = SchemaSet::read(&files);
+    let (offered, unread) = package::offered(&files);
+    assert!(unread.is_empty(), "{unread:?}");
+    let recognised = package::recognise(&set, &offered, &catalog().operations);
+    let by_operation: BTreeMap<&str, Option<&str>> = recognised
+        .iter()
+        .map(|r| {
+            (
+                r.operation.as_str(),
+                r.soap_action.as_ref().map(|(a, _)| a.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_operation,
+        BTreeMap::from([
+            (
+                "cmri-market-awards",
+                Some("http://www.caiso.com/soa/retrieveMarketAwards_v4")
+            ),
+            (
+                "cmri-market-awards-docattach",
+                Some("http://www.caiso.com/soa/retrieveMarketAwards_v4_DocAttach")
+            ),
+        ])
+    );
+    assert!(
+        recognised
+            .iter()
+            .all(|r| r.root.namespace.as_deref() == Some(GENERATED_NS))
+    );
+}
