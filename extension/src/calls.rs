@@ -248,10 +248,12 @@ pub fn show_call_choice(root: &Element, answer: &JsValue) -> Result<(), JsValue>
             let evidence = field(&o, "request_evidence");
             let level = text(&evidence, "level");
             note.set_attribute("data-level", &level).ok();
-            if level == "verified" {
-                "Request shape verified against CAISO's evidence.".to_owned()
-            } else {
-                "Request shape inferred: CAISO publishes no schema for it.".to_owned()
+            match level.as_str() {
+                "verified" => "Request shape verified against CAISO's evidence.".to_owned(),
+                // Written from the user's imported copy of CAISO's schema: the source says
+                // which file and when.
+                "schema" => format!("Request {}.", text(&evidence, "source")),
+                _ => "Request shape inferred: CAISO publishes no schema for it.".to_owned(),
             }
         });
         note.set_text_content(Some(&shown));

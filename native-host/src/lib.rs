@@ -16,6 +16,7 @@
 //! | [`diagnose`] | connectivity stages and conclusions, the support report |
 //! | [`metrics`] | the Prometheus text format of a status report, the textfile collector's file |
 //! | [`calls`] | engine, prepared identity, catalog, endpoint allowlist, scheduler, HTTPS, trust, explanations |
+//! | [`schemas`] | CAISO's request schemas as the user imports them: the package read with caps, what it defines recognised and kept |
 //! | [`registration`] | browser places (data), host manifests, install / uninstall / doctor, the Windows registry |
 //! | [`identity`] | custody, keyring, the parsed certificate, status, renewal rules, business days |
 //! | [`store`] | the host's files: configuration, renewal book, versioned documents, atomic writes |
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod nm;
 pub mod outside_text;
 pub mod registration;
+pub mod schemas;
 pub mod store;
 
 pub use error::{HostError, HostResult};
@@ -102,7 +104,7 @@ mod layout_tests {
                 "{room} is missing from the README's layout table"
             );
         }
-        assert_eq!(rooms, 9);
+        assert_eq!(rooms, 10);
     }
 
     #[test]
@@ -133,6 +135,18 @@ mod layout_tests {
                 &["actions", "cli", "diagnose", "nm", "registration"],
             ),
             ("diagnose", &["actions", "cli", "nm", "registration"]),
+            (
+                "schemas",
+                &[
+                    "actions",
+                    "calls",
+                    "cli",
+                    "diagnose",
+                    "identity",
+                    "nm",
+                    "registration",
+                ],
+            ),
             (
                 "registration",
                 &["actions", "calls", "cli", "diagnose", "identity", "nm"],

@@ -36,6 +36,9 @@ pub struct Options {
     pub log: Option<PathBuf>,
     /// A pinned clock (certificate validity, message lifetime).
     pub now: Option<time::OffsetDateTime>,
+    /// A folder of imported request schemas (the host's `schemas` folder): requests of the
+    /// operations it has one for must follow it.
+    pub schemas: Option<PathBuf>,
 }
 
 impl Options {
@@ -49,6 +52,7 @@ impl Options {
             behaviours: HashMap::new(),
             log: None,
             now: None,
+            schemas: None,
         }
     }
 }
@@ -91,12 +95,10 @@ pub fn start(options: Options) -> Result<Running, String> {
         None => None,
     };
     let memory = Arc::new(Mutex::new(Vec::new()));
-    let service = Arc::new(Service::new(
-        options.behaviours,
-        file,
-        Arc::clone(&memory),
-        options.now,
-    ));
+    let service = Arc::new(
+        Service::new(options.behaviours, file, Arc::clone(&memory), options.now)
+            .with_schemas(options.schemas),
+    );
     let listener =
         TcpListener::bind(&options.listen).map_err(|e| format!("{}: {e}", options.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@
 //! caiso-sandbox [--listen 127.0.0.1:8443] [--pki tests/fixtures/pki]
 //!               [--server-cert FILE --server-key FILE] [--client-roots FILE]
 //!               [--behave <operation-id>=<behaviour>]... [--log FILE]
+//!               [--schemas FOLDER]
 //! ```
 //!
 //! It prints `caiso-sandbox listening on <address>` on its first line of standard output once
@@ -13,7 +14,9 @@
 //! `error-document`, `role-fault`, `unknown-fault`, `forbidden`, `not-authorized`, `not-found`,
 //! `bad-signature`, `username-mismatch`, `bad-hash`, `aup-once:<seconds>`, `aup-html`,
 //! `big-ip-logout`, `big-ip-once`, `slow:<ms>`, `reset`. The request log (JSON lines) has
-//! every request with its arrival time, operation, status and outcome.
+//! every request with its arrival time, operation, status and outcome. With `--schemas` (the
+//! host's `schemas` folder, where `caiso-access schemas import` keeps CAISO's request schemas)
+//! the requests of the operations it has a schema for must follow that schema.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,6 +33,7 @@ fn options(args: &[String]) -> Result<Options, String> {
     let (mut cert, mut key, mut roots) = (None, None, None);
     let mut behaviours = HashMap::new();
     let mut log = None;
+    let mut schemas = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || {
@@ -44,6 +48,7 @@ fn options(args: &[String]) -> Result<Options, String> {
             "--server-key" => key = Some(PathBuf::from(value()?)),
             "--client-roots" => roots = Some(PathBuf::from(value()?)),
             "--log" => log = Some(PathBuf::from(value()?)),
+            "--schemas" => schemas = Some(PathBuf::from(value()?)),
             "--behave" => {
                 let v = value()?;
                 let (operation, behaviour) = v
@@ -71,6 +76,7 @@ fn options(args: &[String]) -> Result<Options, String> {
         behaviours,
         log,
         now,
+        schemas,
     })
 }
 

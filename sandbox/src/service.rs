@@ -131,6 +131,9 @@ pub struct Service {
     entitled: HashSet<String>,
     log: Mutex<Option<std::fs::File>>,
     memory: std::sync::Arc<Mutex<Vec<serde_json::Value>>>,
+    /// A folder of imported request schemas (the host's `schemas` folder), read at each
+    /// request: the operations it has a schema for are checked against it.
+    schemas: Option<std::path::PathBuf>,
 }
 
 /// One request as the sandbox saw it.
@@ -166,7 +169,47 @@ impl Service {
             entitled: HashSet::from([DEMO_SC_ID.to_owned()]),
             log: Mutex::new(log),
             memory,
+            schemas: None,
         }
+    }
+
+    /// The same, checking requests against the schemas kept in `folder` (the host's `schemas`
+    /// folder), for the operations it has one for.
+    pub fn with_schemas(mut self, folder: Option<std::path::PathBuf>) -> Service {
+        self.schemas = folder;
+        self
+    }
+
+    /// The SC ID of a request checked against the user's schema for `operation`, or why it does
+    /// not follow the schema; `None` when no schema is kept for it.
+    fn by_schema(
+        &self,
+        operation: &Operation,
+        request: &caiso_soap::xml::Element,
+    ) -> Option<Result<Option<String>, String>> {
+        let folder = self.schemas.as_ref()?;
+        let index = match caiso_soap::schema::stored::index(folder) {
+            Ok(index) => index,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let stored = index.operations.get(&operation.id)?;
+        let compiled = match caiso_soap::schema::stored::compile(folder, stored) {
+            Ok(compiled) => compiled,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        if let Err(e) = caiso_soap::schema::validate(&compiled, request) {
+            return Some(Err(e.to_string()));
+        }
+        // The SC ID sits in the element the catalog gives its value, whatever its case.
+        let element = caiso_soap::request::parameter_element(&operation.request, "sc_id");
+        let sc_id = element.and_then(|name| {
+            request
+                .descendants()
+                .into_iter()
+                .find(|e| e.local.eq_ignore_ascii_case(&name))
+                .map(|e| e.text())
+        });
+        Some(Ok(sc_id))
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -338,17 +381,24 @@ impl Service {
         if let Some(wait) = self.admit(&lanes, arrived) {
             return done(Reply::fault(op, &aup_text(wait)), "aup");
         }
-        // The request document must have the operation's shape (root, namespace, children in
-        // order); CAISO's exact wording for a document it cannot read is not known (inferred).
-        let shape = match caiso_soap::request::check_shape(&operation.request, &verified.operation)
-        {
-            Ok(shape) => shape,
-            Err(e) => {
+        // The request document must follow the user's schema for the operation when one is
+        // kept, else have the catalog's shape (root, namespace, children in order); CAISO's
+        // exact wording for a document it cannot read is not known (inferred).
+        let sc_id = match self.by_schema(operation, &verified.operation) {
+            Some(Ok(sc_id)) => sc_id,
+            Some(Err(e)) => {
                 let text = format!("Unmarshalling Error: {e}");
-                return done(Reply::Respond(answers::fault(op, &text, &text)), "shape");
+                return done(Reply::Respond(answers::fault(op, &text, &text)), "schema");
             }
+            None => match caiso_soap::request::check_shape(&operation.request, &verified.operation)
+            {
+                Ok(shape) => shape.parameters.get("sc_id").cloned(),
+                Err(e) => {
+                    let text = format!("Unmarshalling Error: {e}");
+                    return done(Reply::Respond(answers::fault(op, &text, &text)), "shape");
+                }
+            },
         };
-        let sc_id = shape.parameters.get("sc_id").cloned();
         let attachment = |document: String| {
             Reply::Respond(answers::with_attachment(operation, &document, Hash::Right))
         };

@@ -189,6 +189,9 @@ pub enum CallClass {
     NameNotResolved,
     /// The identity could not be used (key file, passphrase, key type).
     IdentityUnavailable,
+    /// Not sent: the user's copy of CAISO's schema refuses the request the product can write
+    /// (a required element without a value, a value the schema does not allow).
+    RefusedBySchema,
     /// An answer we do not understand.
     Unexpected,
 }

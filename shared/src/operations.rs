@@ -44,6 +44,9 @@ pub enum Level {
     Verified,
     /// Reasoned from CAISO's conventions; a real service may disagree.
     Inferred,
+    /// Written from, and checked against, the user's own copy of CAISO's schema (imported from
+    /// the artifact package CAISO gave them): the source names the file and the date.
+    Schema,
 }
 
 /// One fact's evidence.

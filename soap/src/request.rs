@@ -169,6 +169,18 @@ fn sunday(year: i32, month: Month, nth: u8) -> Date {
     day
 }
 
+/// The name of the element whose value is the parameter `id` (`schedulingCoordinator` for
+/// `sc_id`), if the description has one.
+pub fn parameter_element(spec: &RequestDocument, id: &str) -> Option<String> {
+    fn find(node: &Node, id: &str) -> Option<String> {
+        if matches!(&node.value, Some(Value::Parameter(p)) if p == id) {
+            return Some(node.element.clone());
+        }
+        node.children.iter().find_map(|child| find(child, id))
+    }
+    spec.payload.iter().find_map(|node| find(node, id))
+}
+
 /// How a request document differs from its operation's description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShapeError(pub String);

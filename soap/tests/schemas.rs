@@ -19,132 +19,34 @@ use time::macros::datetime;
 const HAND_WRITTEN_NS: &str = "http://www.caiso.com/soa/RequestMarketAwards_v4.xsd";
 const GENERATED_NS: &str = "http://www.caiso.com/soa/RequestMarketAwards_v4.xsd#";
 
-/// The hand-written style (as CAISO's v2 schema): no `#`, default-namespace type references.
+/// A file of `tests/fixtures/schemas`.
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/schemas")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The hand-written style (as CAISO's v2 schema): no `#`, default-namespace type references,
+/// the header optional; `record_extra` added at the end of the record, and only
+/// `market_types` of DAM and RTM allowed.
 fn hand_written(record_extra: &str, market_types: &[&str]) -> String {
-    let markets: String = market_types
-        .iter()
-        .map(|m| format!("<xs:enumeration value=\"{m}\" />"))
-        .collect();
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<xs:schema xmlns="{HAND_WRITTEN_NS}" attributeFormDefault="unqualified" elementFormDefault="qualified" targetNamespace="{HAND_WRITTEN_NS}" xmlns:xs="http://www.w3.org/2001/XMLSchema">
-  <xs:element name="RequestMarketAwards" type="RequestMarketAwards" />
-  <xs:complexType name="RequestMarketAwards">
-    <xs:sequence>
-      <xs:element minOccurs="0" name="MessageHeader" type="MessageHeader" />
-      <xs:element name="MessagePayload" type="MessagePayload" />
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="MessageHeader">
-    <xs:annotation><xs:documentation>Message header.</xs:documentation></xs:annotation>
-    <xs:sequence>
-      <xs:element name="TimeDate" type="xs:dateTime" />
-      <xs:element name="Source" type="xs:string" />
-      <xs:element default="v20161001" name="Version" type="xs:string" />
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="MessagePayload">
-    <xs:sequence>
-      <xs:element name="RequestMarketAwardRecord" type="RequestMarketAwardRecord" />
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="RequestMarketAwardRecord">
-    <xs:sequence>
-      <xs:element name="dateTimeStart" type="xs:dateTime" />
-      <xs:element name="dateTimeEnd" type="xs:dateTime" />
-      <xs:element name="marketType" type="MarketType" />
-      <xs:element name="executionType" type="ExecutionType" />
-      <xs:element name="schedulingCoordinatorList" type="schedulingCoordinatorList" />
-      <xs:element minOccurs="0" name="resourceList" type="resourceList" />
-      {record_extra}
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="schedulingCoordinatorList">
-    <xs:sequence>
-      <xs:element maxOccurs="unbounded" name="schedulingCoordinator" type="SC" />
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="resourceList">
-    <xs:sequence>
-      <xs:element maxOccurs="unbounded" name="resource" type="xs:string" />
-    </xs:sequence>
-  </xs:complexType>
-  <xs:simpleType name="SC">
-    <xs:restriction base="xs:string">
-      <xs:pattern value="[A-Z0-9]{{2,12}}" />
-    </xs:restriction>
-  </xs:simpleType>
-  <xs:simpleType name="MarketType">
-    <xs:restriction base="xs:string">{markets}</xs:restriction>
-  </xs:simpleType>
-  <xs:simpleType name="ExecutionType">
-    <xs:restriction base="xs:string">
-      <xs:enumeration value="IFM" /><xs:enumeration value="HASP" /><xs:enumeration value="RTUC" /><xs:enumeration value="RTD" />
-    </xs:restriction>
-  </xs:simpleType>
-</xs:schema>"#
-    )
+    let mut text = fixture("RequestMarketAwards_v4_hand_written.xsd");
+    let last = r#"<xs:element minOccurs="0" name="resourceList" type="resourceList" />"#;
+    assert!(text.contains(last));
+    text = text.replace(last, &format!("{last}{record_extra}"));
+    for market in ["DAM", "RTM"] {
+        if !market_types.contains(&market) {
+            text = text.replace(&format!(r#"<xs:enumeration value="{market}" />"#), "");
+        }
+    }
+    text
 }
 
 /// The generated style (as CAISO's 2016+ schemas): `#`, an `m:` prefix, `sawsdl` annotations,
 /// alphabetical order, capitalised list elements holding one value each.
 fn generated() -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema
-	xmlns:xs="http://www.w3.org/2001/XMLSchema"
-	xmlns:a="http://langdale.com.au/2005/Message#"
-	xmlns:sawsdl="http://www.w3.org/ns/sawsdl"
-	xmlns="http://langdale.com.au/2005/Message#"
-	xmlns:m="{GENERATED_NS}" targetNamespace="{GENERATED_NS}" elementFormDefault="qualified" attributeFormDefault="unqualified">
-	<xs:annotation><xs:documentation>v4 : Fall 2016</xs:documentation></xs:annotation>
-	<xs:element name="RequestMarketAwards" type="m:RequestMarketAwards"/>
-	<xs:complexType name="RequestMarketAwards">
-		<xs:sequence>
-			<xs:element name="MessageHeader" type="m:MessageHeader"/>
-			<xs:element name="MessagePayload" type="m:MessagePayload"/>
-		</xs:sequence>
-	</xs:complexType>
-	<xs:complexType name="MessageHeader">
-		<xs:sequence>
-			<xs:element name="TimeDate" type="xs:dateTime"/>
-			<xs:element name="Source" type="xs:string"/>
-			<xs:element name="Version" type="xs:string" default="v20161001"/>
-		</xs:sequence>
-	</xs:complexType>
-	<xs:complexType name="MessagePayload">
-		<xs:sequence>
-			<xs:element name="RequestMarketAwardRecord" type="m:RequestMarketAwardRecord" minOccurs="1" maxOccurs="1"/>
-		</xs:sequence>
-	</xs:complexType>
-	<xs:complexType name="SchedulingCoordinatorList" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#SchedulingCoordinatorList">
-		<xs:sequence>
-			<xs:element name="schedulingCoordinator" type="xs:string" minOccurs="1" maxOccurs="1" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#SchedulingCoordinatorList.schedulingCoordinator"/>
-		</xs:sequence>
-	</xs:complexType>
-	<xs:simpleType name="MarketType">
-		<xs:restriction base="xs:string">
-			<xs:enumeration value="2DA"/><xs:enumeration value="DAM"/><xs:enumeration value="RTM"/>
-		</xs:restriction>
-	</xs:simpleType>
-	<xs:simpleType name="PTRExecutionType">
-		<xs:restriction base="xs:string">
-			<xs:enumeration value="HASP"/><xs:enumeration value="IFM"/><xs:enumeration value="RTD"/><xs:enumeration value="RTUC"/><xs:enumeration value="RUC"/>
-		</xs:restriction>
-	</xs:simpleType>
-	<xs:complexType name="RequestMarketAwardRecord" sawsdl:modelReference="http://iec.ch/TC57/2003/CIM-schema-cim10#RequestParameters">
-		<xs:sequence>
-			<xs:element name="dateTimeEnd" type="xs:dateTime" minOccurs="1" maxOccurs="1"/>
-			<xs:element name="dateTimeStart" type="xs:dateTime" minOccurs="1" maxOccurs="1"/>
-			<xs:element name="executionType" type="m:PTRExecutionType" minOccurs="1" maxOccurs="1"/>
-			<xs:element name="marketType" type="m:MarketType" minOccurs="1" maxOccurs="1"/>
-			<xs:element name="ResourceList" type="xs:string" minOccurs="0" maxOccurs="unbounded"/>
-			<xs:element name="SchedulingCoordinatorList" type="m:SchedulingCoordinatorList" minOccurs="1" maxOccurs="unbounded"/>
-		</xs:sequence>
-	</xs:complexType>
-</xs:schema>
-"#
-    )
+    fixture("RequestMarketAwards_v4_generated.xsd")
 }
 
 fn catalog() -> OperationCatalog {
@@ -479,25 +381,15 @@ fn constructs_outside_the_subset_make_the_schema_not_understood_by_name() {
 
 #[test]
 fn a_wsdl_gives_the_soap_action_of_each_form_and_the_request_is_recognised() {
-    let wsdl = |doc_attach: bool| {
-        let suffix = if doc_attach { "_DocAttach" } else { "" };
-        format!(
-            r#"<?xml version="1.0" encoding="utf-8"?>
-<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:typeIn="{GENERATED_NS}" xmlns:tns="urn:t" targetNamespace="urn:t">
-  <wsdl:message name="retrieveMarketAwardsRequest"><wsdl:part name="requestData" type="typeIn:RequestMarketAwards"/></wsdl:message>
-  <wsdl:portType name="p"><wsdl:operation name="retrieveMarketAwards_v4{suffix}"><wsdl:input message="tns:retrieveMarketAwardsRequest"/></wsdl:operation></wsdl:portType>
-  <wsdl:binding name="b" type="tns:p"><soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="retrieveMarketAwards_v4{suffix}"><soap:operation style="rpc" soapAction="http://www.caiso.com/soa/retrieveMarketAwards_v4{suffix}"/></wsdl:operation>
-  </wsdl:binding>
-</wsdl:definitions>"#
-        )
-    };
     let files = BTreeMap::from([
         ("v4/RequestMarketAwards_v4.xsd".to_owned(), generated()),
-        ("v4/retrieveMarketAwards_v4.wsdl".to_owned(), wsdl(false)),
+        (
+            "v4/retrieveMarketAwards_v4.wsdl".to_owned(),
+            fixture("retrieveMarketAwards_v4.wsdl"),
+        ),
         (
             "v4/retrieveMarketAwards_v4_DocAttach.wsdl".to_owned(),
-            wsdl(true),
+            fixture("retrieveMarketAwards_v4_DocAttach.wsdl"),
         ),
         ("v4/readme.txt".to_owned(), "not a schema".to_owned()),
     ]);

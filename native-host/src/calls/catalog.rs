@@ -44,8 +44,9 @@ pub fn probe_call(
     Ok((operation, report))
 }
 
-/// What can be tested here.
-pub fn test_catalog(config: &Config) -> TestCatalog {
+/// What can be tested here; each operation's request evidence says whether it is written from
+/// a schema the user imported into the configuration folder `dir`.
+pub fn test_catalog(config: &Config, dir: &std::path::Path) -> TestCatalog {
     let limits = LimitTable::builtin();
     let operations = OperationCatalog::builtin();
     let mut environments = vec![CallEnvironment::Production, CallEnvironment::MapStage];
@@ -101,7 +102,10 @@ pub fn test_catalog(config: &Config) -> TestCatalog {
                     service: op.service.clone(),
                     title: op.title.clone(),
                     doc_attach: op.doc_attach(),
-                    request_evidence: op.evidence.request.clone(),
+                    request_evidence: super::request_document::evidence(
+                        &super::request_document::source_for(Some(dir), op),
+                        op,
+                    ),
                     parameters: op
                         .request
                         .parameters()

@@ -29,6 +29,8 @@ pub struct Target {
     pub connect_to: Option<SocketAddr>,
     /// The rate limits the call counts against.
     pub lanes: Vec<LaneRef>,
+    /// How its request document is written (the engine sets the user's schema, if any).
+    pub request: super::request_document::Source,
 }
 
 /// The target of `system`/`service` in `environment`, or why there is none.
@@ -82,6 +84,7 @@ pub fn resolve(
         host,
         connect_to,
         lanes: LaneRef::for_environment(environment.id(), &lanes),
+        request: super::request_document::Source::BuiltIn,
     })
 }
 

@@ -18,6 +18,7 @@ use super::explain::{self, Context, Explained, Retry};
 use super::https;
 use super::ledger::Ledger;
 use super::prepared::{self, Prepared};
+use super::request_document;
 use super::scheduler::{self, Attempt, Job, Progress, Shared};
 use crate::clock;
 use crate::error::{HostError, HostResult};
@@ -32,6 +33,9 @@ const WORKERS: usize = 6;
 pub struct Engine {
     scheduler: Shared,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    /// The configuration folder, where imported request schemas are kept (none in tests that
+    /// count alone).
+    dir: Option<std::path::PathBuf>,
 }
 
 /// What to call: the request and its resolved target.
@@ -58,6 +62,7 @@ impl Engine {
         Engine {
             scheduler: Shared::with_ledger(Ledger::in_folder(dir)),
             prepared: Mutex::default(),
+            dir: Some(dir.to_owned()),
         }
     }
 
@@ -104,12 +109,12 @@ impl Engine {
                     request.environment,
                     &config.calls,
                 )
-                .and_then(|t| {
+                .and_then(|mut t| {
                     if config.identity(&request.identity).is_none() {
-                        Err(HostError::UnknownIdentity(request.identity.clone()))
-                    } else {
-                        Ok(t)
+                        return Err(HostError::UnknownIdentity(request.identity.clone()));
                     }
+                    t.request = request_document::source_for(self.dir.as_deref(), &t.operation);
+                    Ok(t)
                 });
                 Planned { request, target }
             })
@@ -234,7 +239,7 @@ impl Engine {
             .identity(&request.identity)
             .map(|i| i.call_parameters.clone())
             .unwrap_or_default();
-        let request_evidence = target.operation.evidence.request.level;
+        let request_evidence = request_document::evidence(&target.request, &target.operation).level;
         let cx = Context {
             system: &system_name,
             environment: environment_name,
@@ -287,13 +292,16 @@ impl Engine {
         };
         let started = Instant::now();
         let now = clock::now();
-        let body = caiso_soap::request::document(
-            &target.operation.request,
-            &caiso_soap::request::Values {
-                now,
-                parameters: &parameters,
-            },
-        );
+        let (body, soap_action) =
+            match request_document::write(&target.request, &target.operation, now, &parameters) {
+                Ok(written) => written,
+                Err(refused) => {
+                    return Attempt::Done(Outcome {
+                        report: fill(report, *refused),
+                        exchange: None,
+                    });
+                }
+            };
         let header = CaisoHeader::new(&prepared.username, now);
         let message = match caiso_soap::sign(&header, &body, &prepared.signer) {
             Ok(m) => m,
@@ -309,16 +317,13 @@ impl Engine {
         };
         report.message_id = Some(message.message_id.clone());
         let sent = request.keep_exchange.then(|| message.xml.clone());
-        let answer = prepared.client.post_soap(
-            &target.url,
-            &target.operation.soap_action,
-            message.xml,
-            fresh,
-        );
+        let answer = prepared
+            .client
+            .post_soap(&target.url, &soap_action, message.xml, fresh);
         let exchange = sent.map(|sent| Exchange {
             attempt: attempts,
             url: target.url.clone(),
-            soap_action: target.operation.soap_action.clone(),
+            soap_action: soap_action.clone(),
             request: sent,
             status: answer.as_ref().ok().map(|a| a.status),
             content_type: answer

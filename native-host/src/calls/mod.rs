@@ -2,7 +2,8 @@
 //! environment" to an explained result), the identity made ready to call ([`prepared`]), what
 //! can be called ([`catalog`]), the endpoint allowlist ([`endpoint`]), the rate-limit
 //! [`scheduler`] and the user's rate-limit [`ledger`], the HTTPS client ([`https`]) and the [`proxy`] it goes through, server [`trust`], the words for every outcome
-//! ([`explain`]) and the exchanges saved for CAISO support ([`exchange`]).
+//! ([`explain`]), the exchanges saved for CAISO support ([`exchange`]) and the request document
+//! each call sends, built-in or from the user's copy of CAISO's schema ([`request_document`]).
 
 pub mod catalog;
 pub mod endpoint;
@@ -13,6 +14,7 @@ pub mod https;
 pub mod ledger;
 pub mod prepared;
 pub mod proxy;
+pub mod request_document;
 pub mod scheduler;
 pub mod trust;
 

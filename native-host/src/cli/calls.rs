@@ -16,7 +16,8 @@ use crate::store::Config;
 pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &[])?;
     let mut workspace = Workspace::open()?;
-    let catalog = catalog::test_catalog(workspace.config()?);
+    let dir = workspace.dir().to_owned();
+    let catalog = catalog::test_catalog(workspace.config()?, &dir);
     if args.flag("json") {
         let text = serde_json::to_string_pretty(&catalog).map_err(|e| e.to_string())?;
         writeln!(out, "{text}")?;
@@ -48,6 +49,7 @@ pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         let level = match op.request_evidence.level {
             caiso_shared::operations::Level::Verified => "verified",
             caiso_shared::operations::Level::Inferred => "inferred",
+            caiso_shared::operations::Level::Schema => "from your schema",
         };
         writeln!(out, "    request {level}: {}", op.request_evidence.source)?;
         if !op.parameters.is_empty() {

@@ -1,5 +1,5 @@
 //! The command-line front end: argument parsing ([`args`]) and one file per command group
-//! ([`identities`], [`browsers`], [`calls`], [`settings`], [`lookup`], [`scan`]). Each command parses its
+//! ([`identities`], [`browsers`], [`calls`], [`settings`], [`lookup`], [`scan`], [`schemas`]). Each command parses its
 //! arguments, calls one use case of the core and writes the result; this is the only place
 //! printed wording and exit codes are decided (2 for usage errors, 1 for every other failure).
 
@@ -9,6 +9,7 @@ pub mod calls;
 pub mod identities;
 pub mod lookup;
 pub mod scan;
+pub mod schemas;
 pub mod settings;
 mod suggest;
 
@@ -83,13 +84,18 @@ usage:
   caiso-access signature rsa-sha1|rsa-sha256
                                       message signature algorithm (default rsa-sha1)
   caiso-access timeout <seconds>      time limit of one call (default 60)
+  caiso-access schemas import <zip-or-folder>
+                                      keep CAISO's request schemas from an artifact package (as
+                                      CAISO's developer site gives them): test calls then write
+                                      and check their requests from them
+  caiso-access schemas list | schemas remove <operation>|--all
   caiso-access --version
 
 files: $CAISO_ACCESS_CONFIG_DIR or the system's configuration folder (caiso-access/config.json)
 ";
 
 /// Every command `run` knows, for "did you mean" (a test checks each is dispatched).
-const COMMANDS: [&str; 26] = [
+const COMMANDS: [&str; 27] = [
     "import",
     "status",
     "metrics",
@@ -104,6 +110,7 @@ const COMMANDS: [&str; 26] = [
     "doctor",
     "classify",
     "scan",
+    "schemas",
     "portals",
     "tests",
     "call",
@@ -175,6 +182,7 @@ pub fn run(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         Some("doctor") => browsers::doctor(rest, out),
         Some("classify") if !rest.is_empty() => Ok(lookup::classify(out, rest)?),
         Some("scan") => scan::scan(rest, out),
+        Some("schemas") => schemas::schemas(rest, out),
         Some("portals") => lookup::portals(rest, out),
         Some("tests") => calls::tests(rest, out),
         Some("call") => calls::call(rest, out),

@@ -247,7 +247,10 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
     let later = |job: Background| Ok(Handled::Later(job));
     let now = |value: Result<Value, ProtocolError>| Ok(Handled::Now(value));
     match command {
-        Command::Tests(_) => now(to_value(&catalog::test_catalog(workspace.config()?))),
+        Command::Tests(_) => {
+            let dir = workspace.dir().to_owned();
+            now(to_value(&catalog::test_catalog(workspace.config()?, &dir)))
+        }
         Command::Diagnose(request) => {
             let config = workspace.config()?.clone();
             let engine = std::sync::Arc::clone(&workspace.calls);
@@ -345,7 +348,8 @@ fn run(command: Command, workspace: &mut Workspace) -> Result<Handled, Refused> 
                 &update.parameter,
                 update.value.as_deref(),
             )?;
-            now(to_value(&catalog::test_catalog(workspace.config()?)))
+            let dir = workspace.dir().to_owned();
+            now(to_value(&catalog::test_catalog(workspace.config()?, &dir)))
         }
         Command::Renewal(update) => {
             let status =

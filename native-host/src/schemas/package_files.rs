@@ -62,8 +62,8 @@ pub fn package_path(name: &str) -> Option<String> {
 
 /// Reads the package at `path`: a zip file or a folder.
 pub fn read(path: &Path) -> Result<PackageFiles, PackageError> {
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| PackageError(format!("{}: {e}", path.display())))?;
+    let metadata =
+        std::fs::metadata(path).map_err(|e| PackageError(format!("{}: {e}", path.display())))?;
     if metadata.is_dir() {
         read_folder(path)
     } else {
@@ -88,7 +88,9 @@ fn keep(
         return Ok(());
     };
     if declared > MAX_FILE_BYTES {
-        package.refused.push((key, format!("larger than {MAX_FILE_BYTES} bytes")));
+        package
+            .refused
+            .push((key, format!("larger than {MAX_FILE_BYTES} bytes")));
         return Ok(());
     }
     let left = MAX_TOTAL_BYTES.saturating_sub(*total);
@@ -137,7 +139,15 @@ fn read_zip(file: std::fs::File) -> Result<PackageFiles, PackageError> {
         if entry.is_dir() {
             continue;
         }
-        let name = entry.name().to_owned();
+        let name = match entry.name() {
+            Ok(name) => name.into_owned(),
+            Err(e) => {
+                package
+                    .refused
+                    .push((format!("entry {index}"), e.to_string()));
+                continue;
+            }
+        };
         if !wanted(&name) {
             package.ignored += 1;
             continue;
@@ -170,7 +180,9 @@ fn read_folder(root: &Path) -> Result<PackageFiles, PackageError> {
                 .file_type()
                 .map_err(|e| PackageError(format!("{name}: {e}")))?;
             if file_type.is_symlink() {
-                package.refused.push((name, "a symbolic link, not followed".into()));
+                package
+                    .refused
+                    .push((name, "a symbolic link, not followed".into()));
             } else if file_type.is_dir() {
                 pending.push((entry.path(), format!("{name}/")));
             } else if !wanted(&name) {

@@ -11,12 +11,15 @@
 //! - [`validate`]: a document against a compiled root;
 //! - [`writer`]: a request document from a compiled root and the product's values;
 //! - [`package`]: what a package offers (WSDL operations and their `soapAction`) and which of
-//!   the product's operations it defines the request of.
+//!   the product's operations it defines the request of;
+//! - [`stored`]: the imported schemas as kept in a folder (the host writes it, the host and the
+//!   sandbox read it).
 
 pub mod model;
 pub mod package;
 pub mod reader;
 pub mod set;
+pub mod stored;
 pub mod validate;
 pub mod writer;
 
