@@ -230,6 +230,23 @@ fn follows_the_imported_schema(schema_fixture: &str, namespace: &str) {
         );
     }
 
+    // The support report names where the request comes from.
+    let written = host.temp.path().join("report.txt");
+    host.cli_ok(&[
+        "report",
+        "prod",
+        "--environment",
+        "sandbox",
+        "--out",
+        written.to_str().expect("utf-8"),
+    ]);
+    let report = std::fs::read_to_string(&written).expect("the report");
+    assert!(
+        report.contains("Request document:")
+            && report.contains("cmri-market-awards checked against your copy of CAISO's schema (RequestMarketAwards_v4.xsd, imported "),
+        "{report}"
+    );
+
     // Forgotten: the built-in request again.
     let removed = host.cli_ok(&["schemas", "remove", "cmri-market-awards"]);
     assert!(

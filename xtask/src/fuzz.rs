@@ -20,12 +20,13 @@ use crate::{Result, root, run, step, tools_bin};
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// The fuzz targets (`fuzz/fuzz_targets/<name>.rs`).
-pub const TARGETS: [&str; 5] = [
+pub const TARGETS: [&str; 6] = [
     "native_messaging",
     "caiso_answer",
     "attachment",
     "tab_address",
     "key_file",
+    "xsd_schema",
 ];
 
 /// Seconds per target in `cargo xtask test`.
@@ -283,6 +284,15 @@ fn write_seeds(seeds: &Path) -> Result {
         seed.extend(read(&pki.join("valid.crt"))?);
         seed.extend(read(&pki.join(key))?);
         write(&dir, &format!("valid.crt+{key}"), &seed)?;
+    }
+
+    // Request schemas in both of CAISO's styles (the tests' fixtures).
+    let dir = seeds.join("xsd_schema");
+    for path in files(&fixtures.join("schemas"))? {
+        if path.extension().is_some_and(|e| e == "xsd") {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            write(&dir, &name.unwrap_or_default(), &read(&path)?)?;
+        }
     }
     Ok(())
 }

@@ -36,6 +36,7 @@ mod host_bench;
 mod installer;
 mod kit_policies;
 mod scan_bench;
+mod schema_bench;
 mod windows_test;
 
 use caiso_shared::catalog::Location;
@@ -117,11 +118,17 @@ fn main() {
         Some("windows") => {
             everything().and_then(|()| windows_test::job(args.get(1).map(String::as_str)))
         }
-        // `bench scan`, `bench host`: only that benchmark, against the release host it builds.
-        Some("bench") if args.get(1).is_some_and(|a| a == "scan" || a == "host") => {
+        // `bench scan`, `bench host`, `bench schemas`: only that benchmark, against the release
+        // host it builds.
+        Some("bench")
+            if args
+                .get(1)
+                .is_some_and(|a| ["scan", "host", "schemas"].contains(&a.as_str())) =>
+        {
             run(cargo().args(["build", "--release", "-p", "caiso-access"])).and_then(|()| {
                 match args[1].as_str() {
                     "scan" => scan_bench::run(),
+                    "schemas" => schema_bench::run(),
                     _ => host_bench::run(),
                 }
             })
@@ -867,6 +874,7 @@ fn bench() -> Result {
     run(cargo().args(["bench", "-p", "caiso-access", "--bench", "ledger"]))?;
     call_bench::run()?;
     scan_bench::run()?;
+    schema_bench::run()?;
     step("popup: certificate status from cache (headless Chromium, real extension and host)");
     run(Command::new("node").args(["tests/e2e/popup-bench.mjs", "21"]))?;
     step("WebAssembly size");

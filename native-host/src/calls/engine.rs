@@ -72,6 +72,11 @@ impl Engine {
         self.scheduler.cancel();
     }
 
+    /// The configuration folder whose imported request schemas the calls follow, if any.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
+    }
+
     /// Whether [`Self::cancel`] was called: long commands (diagnostics, reports) stop at their
     /// next step.
     pub fn cancelled(&self) -> bool {

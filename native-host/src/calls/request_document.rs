@@ -61,6 +61,18 @@ pub fn evidence(source: &Source, operation: &Operation) -> Evidence {
     }
 }
 
+/// The SOAPAction a call sends: the imported WSDL's, else the catalog's.
+pub fn soap_action(source: &Source, operation: &Operation) -> String {
+    match source {
+        Source::Schema(schema) => schema
+            .stored
+            .soap_action
+            .clone()
+            .unwrap_or_else(|| operation.soap_action.clone()),
+        _ => operation.soap_action.clone(),
+    }
+}
+
 /// The document (the element under `soap:Body`) and the SOAPAction, or why nothing is sent.
 pub fn write(
     source: &Source,
@@ -101,12 +113,7 @@ pub fn write(
                     next_step(schema, operation),
                 )
             })?;
-            let action = schema
-                .stored
-                .soap_action
-                .clone()
-                .unwrap_or_else(|| operation.soap_action.clone());
-            Ok((written.document, action))
+            Ok((written.document, soap_action(source, operation)))
         }
     }
 }

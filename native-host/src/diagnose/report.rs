@@ -11,7 +11,7 @@ use caiso_shared::operations::Operation;
 use caiso_shared::protocol::Event;
 
 use super::stages;
-use crate::calls::{Engine, catalog};
+use crate::calls::{Engine, catalog, request_document};
 use crate::clock;
 use crate::error::{HostError, HostResult};
 use crate::identity::Identity;
@@ -132,6 +132,28 @@ pub fn build(
     let _ = writeln!(text, "\nDiagnostics ({}):", diagnosis.environment.id());
     write_diagnosis(&mut text, &diagnosis);
     if request.interface == "api" {
+        // Which requests follow the user's copy of CAISO's schemas rather than the built-in
+        // shapes.
+        let imported = engine
+            .dir()
+            .and_then(|dir| crate::schemas::import::list(dir).ok())
+            .map(|index| {
+                index
+                    .operations
+                    .iter()
+                    .map(|(id, kept)| format!("{id} {}", kept.evidence()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        line(
+            &mut text,
+            "Imported CAISO schemas:",
+            &if imported.is_empty() {
+                "none (the built-in request documents)".to_owned()
+            } else {
+                imported.join("; ")
+            },
+        );
         // The diagnosis's own signed call when it got that far, else one now.
         let here = made.unwrap_or_else(|| {
             catalog::probe_call(engine, config, &request.identity, request.environment)
@@ -151,10 +173,17 @@ pub fn build(
             );
             match call {
                 Ok((operation, report)) => {
+                    let source = request_document::source_for(engine.dir(), &operation);
+                    let evidence = request_document::evidence(&source, &operation);
                     line(
                         &mut text,
                         "  Request:",
-                        &describe_request(&operation, &report),
+                        &describe_request(&operation, &report, &source),
+                    );
+                    line(
+                        &mut text,
+                        "  Request document:",
+                        &format!("{}: {}", level_word(evidence.level), evidence.source),
                     );
                     line(&mut text, "  URL:", &report.url);
                     line(&mut text, "  Result:", &report.title);
@@ -265,11 +294,24 @@ fn write_diagnosis(text: &mut String, diagnosis: &Diagnosis) {
 
 /// What was sent, for support (no header values: the nonce and signature are useless to
 /// support and the user name is listed above).
-fn describe_request(operation: &Operation, report: &CallReport) -> String {
+/// How well the request document is known, in a word or three.
+fn level_word(level: caiso_shared::operations::Level) -> &'static str {
+    match level {
+        caiso_shared::operations::Level::Verified => "verified",
+        caiso_shared::operations::Level::Inferred => "inferred",
+        caiso_shared::operations::Level::Schema => "from your schema",
+    }
+}
+
+fn describe_request(
+    operation: &Operation,
+    report: &CallReport,
+    source: &request_document::Source,
+) -> String {
     format!(
         "SOAP 1.1 {} (SOAPAction {}), WS-Security {} signature over Body and CAISOWSHeader, message id {}",
         operation.service,
-        operation.soap_action,
+        request_document::soap_action(source, operation),
         report.signature,
         report.message_id.clone().unwrap_or_default()
     )

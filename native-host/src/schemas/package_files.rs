@@ -139,15 +139,7 @@ fn read_zip(file: std::fs::File) -> Result<PackageFiles, PackageError> {
         if entry.is_dir() {
             continue;
         }
-        let name = match entry.name() {
-            Ok(name) => name.into_owned(),
-            Err(e) => {
-                package
-                    .refused
-                    .push((format!("entry {index}"), e.to_string()));
-                continue;
-            }
-        };
+        let name = entry.name().to_owned();
         if !wanted(&name) {
             package.ignored += 1;
             continue;
