@@ -4,7 +4,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Document, Element};
 
-use caiso_access_extension::{render_popup, render_store_offer};
+use caiso_access_extension::{render_popup, render_store_offer, render_tests};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -209,5 +209,28 @@ fn nothing_to_offer_removes_the_section_and_an_error_is_shown() {
             .text_content()
             .unwrap_or_default()
             .contains("could not be read")
+    );
+}
+
+/// Issue 28: a call whose request is written from the user's imported copy of CAISO's schema
+/// says so, with the file and the date, where an inferred one says inferred.
+#[wasm_bindgen_test]
+fn the_request_evidence_names_the_imported_schema() {
+    let root = fresh_root();
+    let tests = r#"{"ok": {"environments": ["production"], "identities": [{"label": "prod", "environment": "production", "parameters": {}}],
+      "operations": [
+        {"system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "title": "awards", "parameters": ["sc_id"], "limits": [],
+         "request_evidence": {"level": "schema", "source": "checked against your copy of CAISO's schema (RequestMarketAwards_v4.xsd, imported 2026-12-06)"}},
+        {"system": "sibr", "service": "RetrieveCleanBidSet_SIBRv4_AP", "title": "bids", "parameters": ["sc_id"], "limits": [],
+         "request_evidence": {"level": "inferred", "source": "no public schema"}}
+      ]}}"#;
+    render_tests(&root, answer(tests), "production").expect("renders");
+    let note = find(&root, "#call-evidence").expect("the evidence note");
+    assert_eq!(note.get_attribute("data-level").as_deref(), Some("schema"));
+    assert_eq!(
+        note.text_content().as_deref(),
+        Some(
+            "Request checked against your copy of CAISO's schema (RequestMarketAwards_v4.xsd, imported 2026-12-06)."
+        )
     );
 }

@@ -37,7 +37,8 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         if let Ok(written) = write(&compiled, &awards.request, &values) {
-            let document = caiso_soap::xml::parse(&written.document).expect("the writer's XML parses");
+            let document =
+                caiso_soap::xml::parse(&written.document).expect("the writer's XML parses");
             assert!(
                 validate(&compiled, &document).is_ok(),
                 "the writer wrote what the validator refuses: {}",
