@@ -222,6 +222,10 @@ impl Engine {
             .collect()
     }
 
+    /// One attempt of a call, as named steps: the blank report and the words' context, the
+    /// identity made ready ([`Self::prepare`]), the request written and signed
+    /// ([`signed_request`]), sent ([`send`]), and the outcome explained: a transport failure
+    /// ([`failed`]) or an answer ([`answered`]).
     fn attempt(
         &self,
         config: &Config,
@@ -231,172 +235,45 @@ impl Engine {
         waited: Duration,
         fresh: bool,
     ) -> Attempt<Outcome> {
-        let system_name = Catalog::builtin()
-            .system(&target.operation.system)
-            .map(|s| s.name.clone())
-            .unwrap_or_else(|| target.operation.system.to_uppercase());
-        let environment_name = match target.environment {
-            CallEnvironment::Production => Environment::Production.display_name(),
-            CallEnvironment::MapStage => Environment::MapStage.display_name(),
-            CallEnvironment::Sandbox => "the sandbox",
-        };
+        let system_name = system_name(target);
         let parameters = config
             .identity(&request.identity)
             .map(|i| i.call_parameters.clone())
             .unwrap_or_default();
         let request_evidence = request_document::evidence(&target.request, &target.operation).level;
+        let mut report = blank_report(request, target, attempts, waited, request_evidence);
+        let prepared = match self.prepare(config, &request.identity, target) {
+            Ok(p) => p,
+            Err(e) => return done(report, unavailable(&e), None),
+        };
+        report.signature = prepared.signer.algorithm().id().to_owned();
         let cx = Context {
             system: &system_name,
-            environment: environment_name,
+            environment: environment_name(target.environment),
             host: &target.host,
             sc_id_given: parameters.contains_key("sc_id"),
             request_inferred: request_evidence == Level::Inferred,
             proxy: None,
-            chain_complete: true,
-        };
-        let mut report = CallReport {
-            identity: request.identity.clone(),
-            system: request.system.clone(),
-            service: request.service.clone(),
-            environment: request.environment,
-            url: target.url.clone(),
-            ok: false,
-            ladder: Vec::new(),
-            records: None,
-            record: None,
-            request_evidence: Some(request_evidence),
-            class: CallClass::Unexpected,
-            title: String::new(),
-            explanation: String::new(),
-            next_step: String::new(),
-            http_status: None,
-            fault: None,
-            events: Vec::new(),
-            attachment_bytes: None,
-            attempts,
-            waited_ms: waited.as_millis() as u64,
-            elapsed_ms: 0.0,
-            message_id: None,
-            signature: String::new(),
-            response: None,
-            exchange: Vec::new(),
-        };
-        let prepared = match self.prepare(config, &request.identity, target) {
-            Ok(p) => p,
-            Err(e) => {
-                return Attempt::Done(Outcome {
-                    report: fill(report, unavailable(&e)),
-                    exchange: None,
-                });
-            }
-        };
-        report.signature = prepared.signer.algorithm().id().to_owned();
-        let cx = Context {
             chain_complete: prepared.chain_complete,
-            ..cx
         };
         let started = Instant::now();
-        let now = clock::now();
-        let (body, soap_action) =
-            match request_document::write(&target.request, &target.operation, now, &parameters) {
-                Ok(written) => written,
-                Err(refused) => {
-                    return Attempt::Done(Outcome {
-                        report: fill(report, *refused),
-                        exchange: None,
-                    });
-                }
-            };
-        let header = CaisoHeader::new(&prepared.username, now);
-        let message = match caiso_soap::sign(&header, &body, &prepared.signer) {
-            Ok(m) => m,
-            Err(e) => {
-                return Attempt::Done(Outcome {
-                    report: fill(
-                        report,
-                        unavailable(&HostError::Internal(format!("signing failed: {}", e.0))),
-                    ),
-                    exchange: None,
-                });
-            }
+        let (message, soap_action) = match signed_request(target, &prepared, &parameters) {
+            Ok(signed) => signed,
+            Err(refused) => return done(report, *refused, None),
         };
         report.message_id = Some(message.message_id.clone());
-        let sent = request.keep_exchange.then(|| message.xml.clone());
-        let answer = prepared
-            .client
-            .post_soap(&target.url, &soap_action, message.xml, fresh);
-        let exchange = sent.map(|sent| Exchange {
+        let sending = Sending {
+            target,
+            soap_action: &soap_action,
             attempt: attempts,
-            url: target.url.clone(),
-            soap_action: soap_action.clone(),
-            request: sent,
-            status: answer.as_ref().ok().map(|a| a.status),
-            content_type: answer
-                .as_ref()
-                .map(|a| a.content_type.clone())
-                .unwrap_or_default(),
-            answer: answer
-                .as_ref()
-                .map(|a| String::from_utf8_lossy(&a.body).into_owned())
-                .unwrap_or_default(),
-            answer_bytes: answer.as_ref().map_or(0, |a| a.body.len() as u64),
-            cut: false,
-        });
+            keep_exchange: request.keep_exchange,
+            fresh,
+        };
+        let (answer, exchange) = send(&prepared, &sending, message);
+        report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         match answer {
-            Err(failure) => {
-                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                // Only a failure's words depend on the proxy the call went through, as reqwest
-                // chose it (never one for the sandbox): looked up here, off the answered path.
-                let proxy = match target.environment {
-                    CallEnvironment::Sandbox => None,
-                    _ => super::proxy::for_host(&target.host).map(|p| p.shown),
-                };
-                let cx = Context {
-                    proxy: proxy.as_deref(),
-                    ..cx
-                };
-                Attempt::Done(Outcome {
-                    report: fill(report, explain::failure(&failure, &cx)),
-                    exchange,
-                })
-            }
-            Ok(answer) => {
-                report.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                report.http_status = Some(answer.status);
-                let reading = caiso_soap::response::read(&answer.content_type, &answer.body);
-                // A character is 4 bytes at most: convert only what the excerpt can use.
-                let max = caiso_shared::calls::MAX_RESPONSE_CHARS;
-                let mut head = &answer.body[..answer.body.len().min(max * 4)];
-                if let Err(e) = std::str::from_utf8(head)
-                    && e.error_len().is_none()
-                {
-                    head = &head[..e.valid_up_to()]; // a character cut at the end
-                }
-                report.response = Some(String::from_utf8_lossy(head).chars().take(max).collect());
-                if let Some(envelope) = &reading.envelope {
-                    report.fault = envelope.fault.as_ref().map(|f| f.string.clone());
-                    report.events = envelope
-                        .events
-                        .iter()
-                        .map(|e| e.description.clone())
-                        .collect();
-                }
-                report.attachment_bytes = reading.attachment().map(|a| a.bytes);
-                let explained = explain::answer(&answer, &reading, &cx);
-                let retry = explained.retry;
-                let outcome = Outcome {
-                    report: fill(report, explained),
-                    exchange,
-                };
-                match retry {
-                    Some(Retry::After(wait)) => Attempt::RetryAfter(wait, outcome),
-                    // The gateway's logout page: once more, at once, on a new connection.
-                    Some(Retry::FreshConnection) if attempts == 1 => {
-                        Attempt::RetryAfter(Duration::ZERO, outcome)
-                    }
-                    _ => Attempt::Done(outcome),
-                }
-            }
+            Err(failure) => failed(report, &failure, target, cx, exchange),
+            Ok(answer) => answered(report, &answer, &cx, attempts, exchange),
         }
     }
 }
@@ -408,6 +285,196 @@ fn unavailable(error: &HostError) -> Explained {
         error.to_string(),
         "Run `caiso-access verify <label>`, or import the certificate again.".to_owned(),
     )
+}
+
+/// The system's name as people know it (`CMRI`).
+fn system_name(target: &Target) -> String {
+    Catalog::builtin()
+        .system(&target.operation.system)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| target.operation.system.to_uppercase())
+}
+
+/// The environment's name as people know it.
+fn environment_name(environment: CallEnvironment) -> &'static str {
+    match environment {
+        CallEnvironment::Production => Environment::Production.display_name(),
+        CallEnvironment::MapStage => Environment::MapStage.display_name(),
+        CallEnvironment::Sandbox => "the sandbox",
+    }
+}
+
+/// The report of an attempt before anything is known of its outcome.
+fn blank_report(
+    request: &CallRequest,
+    target: &Target,
+    attempts: u32,
+    waited: Duration,
+    request_evidence: Level,
+) -> CallReport {
+    CallReport {
+        identity: request.identity.clone(),
+        system: request.system.clone(),
+        service: request.service.clone(),
+        environment: request.environment,
+        url: target.url.clone(),
+        ok: false,
+        ladder: Vec::new(),
+        records: None,
+        record: None,
+        request_evidence: Some(request_evidence),
+        class: CallClass::Unexpected,
+        title: String::new(),
+        explanation: String::new(),
+        next_step: String::new(),
+        http_status: None,
+        fault: None,
+        events: Vec::new(),
+        attachment_bytes: None,
+        attempts,
+        waited_ms: waited.as_millis() as u64,
+        elapsed_ms: 0.0,
+        message_id: None,
+        signature: String::new(),
+        response: None,
+        exchange: Vec::new(),
+    }
+}
+
+/// An attempt that ends here, explained.
+fn done(report: CallReport, explained: Explained, exchange: Option<Exchange>) -> Attempt<Outcome> {
+    Attempt::Done(Outcome {
+        report: fill(report, explained),
+        exchange,
+    })
+}
+
+/// The request written (built-in or from the user's schema) and signed, with its SOAPAction;
+/// why it is not sent when it is not.
+fn signed_request(
+    target: &Target,
+    prepared: &Prepared,
+    parameters: &std::collections::BTreeMap<String, String>,
+) -> Result<(caiso_soap::SignedMessage, String), Box<Explained>> {
+    let now = clock::now();
+    let (body, soap_action) =
+        request_document::write(&target.request, &target.operation, now, parameters)?;
+    let header = CaisoHeader::new(&prepared.username, now);
+    let message = caiso_soap::sign(&header, &body, &prepared.signer).map_err(|e| {
+        Box::new(unavailable(&HostError::Internal(format!(
+            "signing failed: {}",
+            e.0
+        ))))
+    })?;
+    Ok((message, soap_action))
+}
+
+/// How one request goes out.
+struct Sending<'a> {
+    target: &'a Target,
+    soap_action: &'a str,
+    attempt: u32,
+    keep_exchange: bool,
+    fresh: bool,
+}
+
+/// Sends the signed message; the answer, and the exchange as it went over the wire when asked
+/// for.
+fn send(
+    prepared: &Prepared,
+    sending: &Sending<'_>,
+    message: caiso_soap::SignedMessage,
+) -> (Result<https::Answer, https::Failure>, Option<Exchange>) {
+    let target = sending.target;
+    let sent = sending.keep_exchange.then(|| message.xml.clone());
+    let answer =
+        prepared
+            .client
+            .post_soap(&target.url, sending.soap_action, message.xml, sending.fresh);
+    let exchange = sent.map(|sent| Exchange {
+        attempt: sending.attempt,
+        url: target.url.clone(),
+        soap_action: sending.soap_action.to_owned(),
+        request: sent,
+        status: answer.as_ref().ok().map(|a| a.status),
+        content_type: answer
+            .as_ref()
+            .map(|a| a.content_type.clone())
+            .unwrap_or_default(),
+        answer: answer
+            .as_ref()
+            .map(|a| String::from_utf8_lossy(&a.body).into_owned())
+            .unwrap_or_default(),
+        answer_bytes: answer.as_ref().map_or(0, |a| a.body.len() as u64),
+        cut: false,
+    });
+    (answer, exchange)
+}
+
+/// A transport failure explained. Only a failure's words depend on the proxy the call went
+/// through, as reqwest chose it (never one for the sandbox): looked up here, off the answered
+/// path.
+fn failed(
+    report: CallReport,
+    failure: &https::Failure,
+    target: &Target,
+    cx: Context<'_>,
+    exchange: Option<Exchange>,
+) -> Attempt<Outcome> {
+    let proxy = match target.environment {
+        CallEnvironment::Sandbox => None,
+        _ => super::proxy::for_host(&target.host).map(|p| p.shown),
+    };
+    let cx = Context {
+        proxy: proxy.as_deref(),
+        ..cx
+    };
+    done(report, explain::failure(failure, &cx), exchange)
+}
+
+/// An answer read and explained: the excerpt kept, the fault and events, the attachment's size;
+/// a retry when the explanation asks for one (the AUP's wait; the gateway's logout page once,
+/// on a new connection).
+fn answered(
+    mut report: CallReport,
+    answer: &https::Answer,
+    cx: &Context<'_>,
+    attempts: u32,
+    exchange: Option<Exchange>,
+) -> Attempt<Outcome> {
+    report.http_status = Some(answer.status);
+    let reading = caiso_soap::response::read(&answer.content_type, &answer.body);
+    // A character is 4 bytes at most: convert only what the excerpt can use.
+    let max = caiso_shared::calls::MAX_RESPONSE_CHARS;
+    let mut head = &answer.body[..answer.body.len().min(max * 4)];
+    if let Err(e) = std::str::from_utf8(head)
+        && e.error_len().is_none()
+    {
+        head = &head[..e.valid_up_to()]; // a character cut at the end
+    }
+    report.response = Some(String::from_utf8_lossy(head).chars().take(max).collect());
+    if let Some(envelope) = &reading.envelope {
+        report.fault = envelope.fault.as_ref().map(|f| f.string.clone());
+        report.events = envelope
+            .events
+            .iter()
+            .map(|e| e.description.clone())
+            .collect();
+    }
+    report.attachment_bytes = reading.attachment().map(|a| a.bytes);
+    let explained = explain::answer(answer, &reading, cx);
+    let retry = explained.retry;
+    let outcome = Outcome {
+        report: fill(report, explained),
+        exchange,
+    };
+    match retry {
+        Some(Retry::After(wait)) => Attempt::RetryAfter(wait, outcome),
+        Some(Retry::FreshConnection) if attempts == 1 => {
+            Attempt::RetryAfter(Duration::ZERO, outcome)
+        }
+        _ => Attempt::Done(outcome),
+    }
 }
 
 fn fill(mut report: CallReport, explained: Explained) -> CallReport {

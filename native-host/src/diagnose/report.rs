@@ -59,9 +59,6 @@ pub fn build(
         expected_at: None,
     });
     let mut text = String::new();
-    let line = |text: &mut String, key: &str, value: &str| {
-        let _ = writeln!(text, "{key:<34}{value}");
-    };
     let _ = writeln!(text, "CAISO access support report");
     let _ = writeln!(
         text,
@@ -94,30 +91,7 @@ pub fn build(
     for endpoint in &diagnosis.endpoints {
         let _ = writeln!(text, "  https://{}/  ({})", endpoint.host, endpoint.title);
     }
-    let _ = writeln!(text, "\nCertificate ({}):", identity.label());
-    match &identity.chain {
-        Ok(chain) => {
-            let leaf = &chain.leaf;
-            line(
-                &mut text,
-                "  Subject / CAISO user name:",
-                &leaf.caiso_username,
-            );
-            line(&mut text, "  Issuer:", &leaf.issuer);
-            line(&mut text, "  Serial:", &leaf.serial);
-            line(&mut text, "  SHA-256 fingerprint:", &leaf.sha256);
-            line(
-                &mut text,
-                "  Valid:",
-                &format!(
-                    "{} to {}",
-                    rfc3339(leaf.not_before),
-                    rfc3339(leaf.not_after)
-                ),
-            );
-        }
-        Err(e) => line(&mut text, "  Problem:", &e.to_string()),
-    }
+    write_certificate(&mut text, identity);
     let _ = writeln!(text, "\nTrust store:");
     line(
         &mut text,
@@ -132,82 +106,7 @@ pub fn build(
     let _ = writeln!(text, "\nDiagnostics ({}):", diagnosis.environment.id());
     write_diagnosis(&mut text, &diagnosis);
     if request.interface == "api" {
-        // Which requests follow the user's copy of CAISO's schemas rather than the built-in
-        // shapes.
-        let imported = engine
-            .dir()
-            .and_then(|dir| crate::schemas::import::list(dir).ok())
-            .map(|index| {
-                index
-                    .operations
-                    .iter()
-                    .map(|(id, kept)| format!("{id} {}", kept.evidence()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        line(
-            &mut text,
-            "Imported CAISO schemas:",
-            &if imported.is_empty() {
-                "none (the built-in request documents)".to_owned()
-            } else {
-                imported.join("; ")
-            },
-        );
-        // The diagnosis's own signed call when it got that far, else one now.
-        let here = made.unwrap_or_else(|| {
-            catalog::probe_call(engine, config, &request.identity, request.environment)
-        });
-        let mut calls = vec![(request.environment, here)];
-        if request.environment == CallEnvironment::Production {
-            calls.push((
-                CallEnvironment::MapStage,
-                catalog::probe_call(engine, config, &request.identity, CallEnvironment::MapStage),
-            ));
-        }
-        for (environment, call) in calls {
-            let _ = writeln!(
-                text,
-                "\nTest call in {} (does MAP-Stage reproduce it?):",
-                environment.id()
-            );
-            match call {
-                Ok((operation, report)) => {
-                    let source = request_document::source_for(engine.dir(), &operation);
-                    let evidence = request_document::evidence(&source, &operation);
-                    line(
-                        &mut text,
-                        "  Request:",
-                        &describe_request(&operation, &report, &source),
-                    );
-                    line(
-                        &mut text,
-                        "  Request document:",
-                        &format!("{}: {}", level_word(evidence.level), evidence.source),
-                    );
-                    line(&mut text, "  URL:", &report.url);
-                    line(&mut text, "  Result:", &report.title);
-                    line(
-                        &mut text,
-                        "  HTTP status:",
-                        &report.http_status.map_or("none".into(), |s| s.to_string()),
-                    );
-                    line(
-                        &mut text,
-                        "  SOAP fault:",
-                        report.fault.as_deref().unwrap_or("none"),
-                    );
-                    for event in &report.events {
-                        line(&mut text, "  EventLog:", event);
-                    }
-                    line(&mut text, "  Explanation:", &report.explanation);
-                    if let Some(response) = &report.response {
-                        let _ = writeln!(text, "  Full response:\n{response}");
-                    }
-                }
-                Err(e) => line(&mut text, "  Not run:", &e.to_string()),
-            }
-        }
+        write_test_calls(&mut text, engine, config, request, made);
     }
     let _ = writeln!(text, "\nConclusion: {}", diagnosis.conclusion);
     // Text from outside is in it (CAISO's answers and faults, a proxy's words, the user's
@@ -218,6 +117,122 @@ pub fn build(
         file_name: format!("caiso-access-report-{}-{stamp}.txt", identity.label()),
         text,
     })
+}
+
+/// One `key: value` line of the report, the values aligned.
+fn line(text: &mut String, key: &str, value: &str) {
+    let _ = writeln!(text, "{key:<34}{value}");
+}
+
+/// The certificate's section: subject, issuer, serial, fingerprint, validity.
+fn write_certificate(text: &mut String, identity: &Identity) {
+    let _ = writeln!(text, "\nCertificate ({}):", identity.label());
+    match &identity.chain {
+        Ok(chain) => {
+            let leaf = &chain.leaf;
+            line(text, "  Subject / CAISO user name:", &leaf.caiso_username);
+            line(text, "  Issuer:", &leaf.issuer);
+            line(text, "  Serial:", &leaf.serial);
+            line(text, "  SHA-256 fingerprint:", &leaf.sha256);
+            line(
+                text,
+                "  Valid:",
+                &format!(
+                    "{} to {}",
+                    rfc3339(leaf.not_before),
+                    rfc3339(leaf.not_after)
+                ),
+            );
+        }
+        Err(e) => line(text, "  Problem:", &e.to_string()),
+    }
+}
+
+/// The API part: the imported schemas, then the test call in the environment (the diagnosis's
+/// own when it got that far) and, for Production, in MAP-Stage: does it reproduce there?
+fn write_test_calls(
+    text: &mut String,
+    engine: &Engine,
+    config: &Config,
+    request: &ReportRequest,
+    made: Option<stages::ProbeCall>,
+) {
+    // Which requests follow the user's copy of CAISO's schemas rather than the built-in
+    // shapes.
+    let imported = engine
+        .dir()
+        .and_then(|dir| crate::schemas::import::list(dir).ok())
+        .map(|index| {
+            index
+                .operations
+                .iter()
+                .map(|(id, kept)| format!("{id} {}", kept.evidence()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    line(
+        text,
+        "Imported CAISO schemas:",
+        &if imported.is_empty() {
+            "none (the built-in request documents)".to_owned()
+        } else {
+            imported.join("; ")
+        },
+    );
+    // The diagnosis's own signed call when it got that far, else one now.
+    let here = made.unwrap_or_else(|| {
+        catalog::probe_call(engine, config, &request.identity, request.environment)
+    });
+    let mut calls = vec![(request.environment, here)];
+    if request.environment == CallEnvironment::Production {
+        calls.push((
+            CallEnvironment::MapStage,
+            catalog::probe_call(engine, config, &request.identity, CallEnvironment::MapStage),
+        ));
+    }
+    for (environment, call) in calls {
+        let _ = writeln!(
+            text,
+            "\nTest call in {} (does MAP-Stage reproduce it?):",
+            environment.id()
+        );
+        match call {
+            Ok((operation, report)) => {
+                let source = request_document::source_for(engine.dir(), &operation);
+                let evidence = request_document::evidence(&source, &operation);
+                line(
+                    text,
+                    "  Request:",
+                    &describe_request(&operation, &report, &source),
+                );
+                line(
+                    text,
+                    "  Request document:",
+                    &format!("{}: {}", level_word(evidence.level), evidence.source),
+                );
+                line(text, "  URL:", &report.url);
+                line(text, "  Result:", &report.title);
+                line(
+                    text,
+                    "  HTTP status:",
+                    &report.http_status.map_or("none".into(), |s| s.to_string()),
+                );
+                line(
+                    text,
+                    "  SOAP fault:",
+                    report.fault.as_deref().unwrap_or("none"),
+                );
+                for event in &report.events {
+                    line(text, "  EventLog:", event);
+                }
+                line(text, "  Explanation:", &report.explanation);
+                if let Some(response) = &report.response {
+                    let _ = writeln!(text, "  Full response:\n{response}");
+                }
+            }
+            Err(e) => line(text, "  Not run:", &e.to_string()),
+        }
+    }
 }
 
 fn free(text: &str, none: &str) -> String {

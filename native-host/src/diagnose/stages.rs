@@ -220,14 +220,11 @@ pub fn run(
             ),
             expected_at: None,
         });
-        let mut result = check(
-            &probe,
-            &|| engine.cancelled(),
-            sandbox,
-            &store,
-            opened.as_ref().ok(),
-            opened.as_ref().err(),
-        );
+        let presenting = Presenting {
+            identity: opened.as_ref().ok(),
+            error: opened.as_ref().err(),
+        };
+        let mut result = check(&probe, &|| engine.cancelled(), sandbox, &store, presenting);
         if engine.cancelled() {
             return Err(HostError::Cancelled);
         }
@@ -256,54 +253,81 @@ pub fn run(
     Ok((diagnosis, call))
 }
 
+/// What a probe presents: the identity opened for it, or why it could not be.
+#[derive(Clone, Copy)]
+struct Presenting<'a> {
+    identity: Option<&'a ForUse>,
+    error: Option<&'a HostError>,
+}
+
+/// Checks one endpoint, stage by stage: getting there ([`connect`]), TLS ([`handshake`]), then
+/// whether the client certificate was accepted and the server answers ([`http_answer`]). Each
+/// step pushes its stages; a failed one ends the checks of the endpoint.
 fn check(
     probe: &Probe,
     stop: &dyn Fn() -> bool,
     sandbox: Option<SocketAddr>,
     store: &TrustStore,
-    identity: Option<&ForUse>,
-    identity_error: Option<&HostError>,
+    presenting: Presenting<'_>,
 ) -> EndpointDiagnosis {
     let mut stages = Vec::new();
-    let finish = |stages: Vec<Stage>| EndpointDiagnosis {
+    if let Some(mut tunnel) = connect(probe, stop, sandbox, store, &mut stages)
+        && let Some(mut connection) =
+            handshake(probe, store, presenting.identity, &mut tunnel, &mut stages)
+    {
+        http_answer(probe, presenting, &mut connection, &mut tunnel, &mut stages);
+    }
+    EndpointDiagnosis {
         title: probe.title.to_owned(),
         host: probe.host.to_owned(),
         with_certificate: probe.with_certificate,
         stages,
-    };
-    // Through a proxy (never for the sandbox): the proxy resolves CAISO's names and connects;
-    // what is tested is the tunnel, then TLS and HTTP through it, as the calls go.
+    }
+}
+
+/// Stages 1 to 3: through a proxy (never for the sandbox) the proxy resolves CAISO's names
+/// and connects, and what is tested is the tunnel, as the calls go; else the name, the address
+/// range and TCP.
+fn connect(
+    probe: &Probe,
+    stop: &dyn Fn() -> bool,
+    sandbox: Option<SocketAddr>,
+    store: &TrustStore,
+    stages: &mut Vec<Stage>,
+) -> Option<Tunnel> {
     let through = match sandbox {
         Some(_) => None,
         None => proxy::for_host(probe.host),
     };
-    let connected = match through {
-        Some(proxy) => tunnel(probe, &proxy, &store.roots, stop, &mut stages),
-        None => direct(probe, sandbox, &mut stages).map(Tunnel::Plain),
-    };
-    let Some(mut tcp) = connected else {
-        return finish(stages);
-    };
-    // 4. TLS, recording the server's chain.
+    match through {
+        Some(proxy) => tunnel(probe, &proxy, &store.roots, stop, stages),
+        None => direct(probe, sandbox, stages).map(Tunnel::Plain),
+    }
+}
+
+/// The TLS configuration of a probe: the trust store's roots with a verifier that records the
+/// server's chain, the identity's protocol versions and client certificate when the probe
+/// presents one. The failed `tls` stage when it cannot be made.
+fn tls_config(
+    probe: &Probe,
+    store: &TrustStore,
+    identity: Option<&ForUse>,
+) -> Result<(rustls::ClientConfig, Arc<Recording>), Stage> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = match WebPkiServerVerifier::builder_with_provider(
+    let verifier = WebPkiServerVerifier::builder_with_provider(
         Arc::new(store.roots.clone()),
         Arc::clone(&provider),
     )
     .build()
-    {
-        Ok(v) => v,
-        Err(e) => {
-            stages.push(stage(
-                "tls",
-                Verdict::Failed,
-                None,
-                e.to_string(),
-                "This computer's trust store is empty or unreadable.",
-            ));
-            return finish(stages);
-        }
-    };
+    .map_err(|e| {
+        stage(
+            "tls",
+            Verdict::Failed,
+            None,
+            e.to_string(),
+            "This computer's trust store is empty or unreadable.",
+        )
+    })?;
     let recording = Arc::new(Recording {
         inner: verifier,
         chain: Mutex::new(Vec::new()),
@@ -312,47 +336,51 @@ fn check(
         (true, Some(id)) => id.key.protocol_versions(),
         _ => rustls::DEFAULT_VERSIONS,
     };
-    let builder = match rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-    {
-        Ok(b) => b
-            .dangerous()
-            .with_custom_certificate_verifier(recording.clone()),
-        Err(e) => {
-            stages.push(stage("tls", Verdict::Failed, None, e.to_string(), ""));
-            return finish(stages);
-        }
-    };
-    let tls_config = match (probe.with_certificate, identity) {
+        .map_err(|e| stage("tls", Verdict::Failed, None, e.to_string(), ""))?
+        .dangerous()
+        .with_custom_certificate_verifier(recording.clone());
+    let config = match (probe.with_certificate, identity) {
         (true, Some(id)) => id
             .key
             .client_certificate(&id.chain.ders)
             .map(|resolver| builder.with_client_cert_resolver(resolver))
-            .map_err(|e| e.to_string()),
-        _ => Ok(builder.with_no_client_auth()),
+            .map_err(|e| {
+                stage(
+                    "tls",
+                    Verdict::Failed,
+                    None,
+                    e.to_string(),
+                    "The certificate and key cannot be used for TLS.",
+                )
+            })?,
+        _ => builder.with_no_client_auth(),
     };
-    let tls_config = match tls_config {
-        Ok(c) => c,
-        Err(e) => {
-            stages.push(stage(
-                "tls",
-                Verdict::Failed,
-                None,
-                e.to_string(),
-                "The certificate and key cannot be used for TLS.",
-            ));
-            return finish(stages);
+    Ok((config, recording))
+}
+
+/// Stage 4: the TLS handshake, with the server's chain described; the connection when it
+/// succeeded.
+fn handshake(
+    probe: &Probe,
+    store: &TrustStore,
+    identity: Option<&ForUse>,
+    tunnel: &mut Tunnel,
+    stages: &mut Vec<Stage>,
+) -> Option<rustls::ClientConnection> {
+    let (config, recording) = match tls_config(probe, store, identity) {
+        Ok(made) => made,
+        Err(failed) => {
+            stages.push(failed);
+            return None;
         }
     };
-    let Ok(name) = ServerName::try_from(probe.host.to_owned()) else {
-        return finish(stages);
-    };
-    let Ok(mut connection) = rustls::ClientConnection::new(Arc::new(tls_config), name) else {
-        return finish(stages);
-    };
+    let name = ServerName::try_from(probe.host.to_owned()).ok()?;
+    let mut connection = rustls::ClientConnection::new(Arc::new(config), name).ok()?;
     let handshake = timed(|| {
         while connection.is_handshaking() {
-            connection.complete_io(&mut tcp)?;
+            connection.complete_io(tunnel)?;
         }
         Ok::<(), std::io::Error>(())
     });
@@ -376,7 +404,7 @@ fn check(
             format!("{text}; server chain: {described}"),
             explanation,
         ));
-        return finish(stages);
+        return None;
     }
     stages.push(stage(
         "tls",
@@ -385,16 +413,29 @@ fn check(
         format!("server chain: {described}"),
         "",
     ));
-    // 5 and 6. Was the client certificate accepted, and does the server answer HTTP?
-    if probe.with_certificate && identity.is_none() {
+    Some(connection)
+}
+
+/// Stages 5 and 6: was the client certificate accepted, and does the server answer HTTP?
+fn http_answer(
+    probe: &Probe,
+    presenting: Presenting<'_>,
+    connection: &mut rustls::ClientConnection,
+    tunnel: &mut Tunnel,
+    stages: &mut Vec<Stage>,
+) {
+    if probe.with_certificate && presenting.identity.is_none() {
         stages.push(stage(
             "client_certificate",
             Verdict::Failed,
             None,
-            identity_error.map(ToString::to_string).unwrap_or_default(),
+            presenting
+                .error
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             "The certificate could not be opened: run `caiso-access verify <label>`.",
         ));
-        return finish(stages);
+        return;
     }
     let request = format!(
         "HEAD {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: caiso-access/{}\r\nConnection: close\r\n\r\n",
@@ -403,7 +444,7 @@ fn check(
         env!("CARGO_PKG_VERSION")
     );
     let answer = timed(|| {
-        let mut stream = rustls::Stream::new(&mut connection, &mut tcp);
+        let mut stream = rustls::Stream::new(connection, tunnel);
         stream.write_all(request.as_bytes())?;
         let mut head = [0u8; 64];
         let n = stream.read(&mut head)?;
@@ -444,7 +485,6 @@ fn check(
             }
         }
     }
-    finish(stages)
 }
 
 /// Stages 1 to 3 through a proxy: CAISO's name and address are the proxy's business, the tunnel
