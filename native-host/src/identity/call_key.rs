@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::{SignatureScheme, SupportedProtocolVersion};
 
-use super::custody::CustodyError;
+use super::custody_error::CustodyError;
 use super::windows_store::{Digest, StoreKey};
 
 /// TLS 1.2 alone.

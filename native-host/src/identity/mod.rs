@@ -1,4 +1,5 @@
-//! One certificate's life: where it is kept and how it is opened ([`custody`], [`keyring`]), what
+//! One certificate's life: where it is kept and how it is opened ([`custody`], its error in
+//! [`custody_error`], [`keyring`]), what
 //! it says ([`certificate`], the one parsed form), its status ([`status`]), CAISO's renewal
 //! procedure ([`renewal`]) and the business-day calendar it counts in ([`calendar`]); certificates
 //! kept in the Windows certificate store ([`windows_store`]).
@@ -7,6 +8,7 @@ pub mod calendar;
 pub mod call_key;
 pub mod certificate;
 pub mod custody;
+pub mod custody_error;
 pub mod keyring;
 pub mod renewal;
 pub mod status;

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use caiso_shared::certificate::CaFamily;
 
 use super::certificate::{Chain, Leaf, issuers_of, rsa_public_key};
-use super::custody::CustodyError;
+use super::custody_error::CustodyError;
 
 pub use capi::KeyContainer;
 
