@@ -12,7 +12,7 @@
 
 use std::fmt::Write;
 
-use crate::{Result, root};
+use crate::shell::{Result, root};
 
 /// The browsers whose extension policy the templates set: (id used in names, name, key).
 const BROWSERS: [(&str, &str, &str); 2] = [

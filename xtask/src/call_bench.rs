@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Result, root, step};
+use crate::shell::{Result, root, step};
 
 use crate::host_bench::{NOW, pki};
 

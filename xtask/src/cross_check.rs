@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use crate::{Result, cargo, output, root, run, step};
+use crate::shell::{Result, cargo, output, root, run, step};
 
 /// The cross targets the set-up installs: Windows (built and tested under Wine) and macOS
 /// (checked).

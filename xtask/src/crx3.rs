@@ -14,7 +14,7 @@ use rsa::pkcs8::EncodePublicKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use sha2::{Digest, Sha256};
 
-use crate::Result;
+use crate::shell::Result;
 
 const MAGIC: &[u8; 4] = b"Cr24";
 const VERSION: u32 = 3;
@@ -188,8 +188,9 @@ mod tests {
 
     fn test_key() -> RsaPrivateKey {
         use rsa::pkcs8::DecodePrivateKey;
-        let pem = std::fs::read_to_string(crate::root().join("tests/fixtures/pki/valid.key"))
-            .expect("key");
+        let pem =
+            std::fs::read_to_string(crate::shell::root().join("tests/fixtures/pki/valid.key"))
+                .expect("key");
         RsaPrivateKey::from_pkcs8_pem(&pem)
             .or_else(|_| {
                 use rsa::pkcs1::DecodeRsaPrivateKey;
@@ -213,7 +214,7 @@ mod tests {
     fn the_extension_id_is_the_first_half_of_the_keys_sha256_in_letters() {
         // The manifest key of the unpacked extension gives the id the README names.
         let manifest: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(crate::root().join("manifest.json")).expect("manifest"),
+            &std::fs::read(crate::shell::root().join("manifest.json")).expect("manifest"),
         )
         .expect("json");
         use base64::Engine;
@@ -253,7 +254,8 @@ mod tests {
     #[test]
     fn openssl_verifies_the_packages_signature() {
         let key = test_key();
-        let zip = crate::zip_bytes(&[("manifest.json".into(), b"{}".to_vec())]).expect("zip");
+        let zip =
+            crate::shell::zip_bytes(&[("manifest.json".into(), b"{}".to_vec())]).expect("zip");
         let parsed = parse(&package(&zip, &key).expect("package")).expect("parse");
         let dir = std::env::temp_dir().join(format!("caiso-crx3-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");

@@ -26,7 +26,8 @@ use std::process::Command;
 
 use rsa::RsaPrivateKey;
 
-use crate::{Result, crx3, kit_policies, root, run, write};
+use crate::shell::{Result, root, run, write};
+use crate::{crx3, kit_policies};
 
 /// What the kit is made from.
 pub struct Request {
@@ -330,7 +331,7 @@ pub fn firefox_update_manifest(
 fn extension_zip(browser: &str, manifest: &serde_json::Value) -> Result<Vec<u8>> {
     let folder = root().join("dist").join(browser);
     let mut files = Vec::new();
-    for path in crate::files_under(&folder)? {
+    for path in crate::shell::files_under(&folder)? {
         let name = path
             .strip_prefix(&folder)
             .map_err(|e| e.to_string())?
@@ -347,7 +348,7 @@ fn extension_zip(browser: &str, manifest: &serde_json::Value) -> Result<Vec<u8>>
         serde_json::to_vec_pretty(manifest).map_err(|e| e.to_string())?,
     ));
     files.sort();
-    crate::zip_bytes(&files)
+    crate::shell::zip_bytes(&files)
 }
 
 /// `cargo xtask enterprise ...`: checks the arguments, builds the kit, says what it wrote.

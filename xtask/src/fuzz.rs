@@ -14,7 +14,7 @@ use caiso_sandbox::answers::{self, Hash};
 use caiso_shared::operations::OperationCatalog;
 use caiso_shared::{Classifier, Environment, Interface};
 
-use crate::{Result, root, run, step, tools_bin};
+use crate::shell::{Result, root, run, step, tools_bin};
 
 /// The cargo-fuzz release installed into `tools/`.
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
@@ -34,7 +34,7 @@ pub const SMOKE_SECONDS: u64 = 10;
 
 /// Installs cargo-fuzz into `tools/` unless that version is there.
 pub fn install() -> Result {
-    crate::cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION)
+    crate::shell::cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION)
 }
 
 /// Runs `targets` (all when empty) for `seconds` each.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Result, root, step};
+use crate::shell::{Result, root, step};
 
 const ORIGIN: &str = "chrome-extension://nokmocfmgjjcklbipglnbmejhhgheonb/";
 /// The clock the test PKI's dates are chosen around.

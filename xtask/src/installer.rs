@@ -23,8 +23,8 @@ use caiso_access_host::registration::{Browser, Os, Place, UserDirs, places};
 use caiso_shared::protocol::{CHROMIUM_EXTENSION_ID, FIREFOX_ADDON_ID, chromium_origin};
 
 use crate::kit_policies::{self, RegKey, RegValue};
-use crate::windows_test::{Prefix, TARGET};
-use crate::{Result, cargo, files_under, output, root, run, step, write};
+use crate::shell::{Result, cargo, files_under, output, root, run, step, write};
+use crate::wine::{Prefix, TARGET};
 
 /// The program's name inside the installation folder; the manifests name it relatively.
 const EXE: &str = "caiso-access.exe";

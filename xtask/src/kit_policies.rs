@@ -21,8 +21,8 @@ use caiso_shared::certificate::DEFAULT_THRESHOLDS;
 use caiso_shared::protocol::FIREFOX_ADDON_ID;
 use serde_json::{Value, json};
 
-use crate::Result;
 use crate::admx::Setting;
+use crate::shell::Result;
 
 /// A Chromium-based browser's policy key below `HKEY_LOCAL_MACHINE`, and its name.
 pub const CHROME_KEY: &str = r"SOFTWARE\Policies\Google\Chrome";

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use caiso_shared::Classifier;
 
 use crate::host_bench::{host_binary, median};
-use crate::{Result, root, step, write};
+use crate::shell::{Result, root, step, write};
 
 const FILES: usize = 20_000;
 const FOLDERS: usize = 200;

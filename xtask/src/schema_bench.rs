@@ -8,7 +8,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::host_bench::{command, median};
-use crate::{Result, root, step};
+use crate::shell::{Result, root, step};
 
 /// Schemas in the package.
 const SCHEMAS: usize = 50;
@@ -80,5 +80,11 @@ pub fn run() -> Result {
         ms(median(imports))
     );
     // The per-call cost, in a release build of the same code the calls run.
-    crate::run(crate::cargo().args(["bench", "-p", "caiso-soap", "--bench", "schema"]))
+    crate::shell::run(crate::shell::cargo().args([
+        "bench",
+        "-p",
+        "caiso-soap",
+        "--bench",
+        "schema",
+    ]))
 }

@@ -10,39 +10,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::{Result, cargo, root, run, step};
-
-/// The Windows target.
-pub const TARGET: &str = "x86_64-pc-windows-gnu";
-
-/// A Wine prefix for one run; its server is stopped and the prefix removed when dropped.
-pub struct Prefix {
-    dir: std::path::PathBuf,
-}
-
-impl Prefix {
-    /// The prefix's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// `program` with this prefix's environment.
-    pub fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        command
-            .env("WINEPREFIX", &self.dir)
-            .env("WINEDEBUG", "-all")
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
-        command
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        let _ = self.command("wineserver").arg("-k").status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use crate::shell::{Result, cargo, root, run, step};
+use crate::wine::{Prefix, TARGET};
 
 /// A fresh prefix named `name` (per run), with the `ProcessPrng` stand-in and its server running.
 fn fresh_prefix(name: &str) -> Result<Prefix> {
@@ -50,9 +19,13 @@ fn fresh_prefix(name: &str) -> Result<Prefix> {
         .join("target")
         .join(format!("wine-prefix-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let prefix = Prefix { dir };
+    let prefix = Prefix::at(dir);
     run(prefix.command("wineboot").arg("-i"))?;
-    let system32 = prefix.dir.join("drive_c").join("windows").join("system32");
+    let system32 = prefix
+        .dir()
+        .join("drive_c")
+        .join("windows")
+        .join("system32");
     stand_in_process_prng(&system32)?;
     // One server for the whole run: each Wine process then starts in a fraction of a second.
     prefix
@@ -86,7 +59,7 @@ fn store_fixture_tool() -> Result<std::path::PathBuf> {
 fn verify_saved_requests(dir: &Path) -> Result {
     step("signatures made with Windows store keys, checked by xmlsec1");
     // Sorted (a set): the report names them in order.
-    let checked: Vec<std::path::PathBuf> = crate::files_under(dir)?
+    let checked: Vec<std::path::PathBuf> = crate::shell::files_under(dir)?
         .into_iter()
         .filter(|path| path.to_string_lossy().ends_with("-request.txt"))
         .collect();
@@ -207,7 +180,7 @@ pub fn run_tests() -> Result {
             ),
             "wine",
         )
-        .env("WINEPREFIX", &prefix.dir)
+        .env("WINEPREFIX", prefix.dir())
         .env("WINEDEBUG", "-all")
         .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
         .env("CAISO_ACCESS_STORE_FIXTURE", &fixture)
