@@ -40,9 +40,7 @@ pub fn schemas(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 fn import_package(dir: &Path, source: &Path, out: &mut impl Write) -> Result<(), Failure> {
-    let today = crate::identity::certificate::rfc3339(crate::clock::now());
-    let today = today.get(..10).unwrap_or(&today).to_owned();
-    let report = import::import(dir, source, &today)?;
+    let report = import::import(dir, source, &crate::clock::today().to_string())?;
     let name = source
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -319,15 +319,7 @@ fn tls_config(
         Arc::clone(&provider),
     )
     .build()
-    .map_err(|e| {
-        stage(
-            "tls",
-            Verdict::Failed,
-            None,
-            e.to_string(),
-            "This computer's trust store is empty or unreadable.",
-        )
-    })?;
+    .map_err(|e| tls_failed(e, "This computer's trust store is empty or unreadable."))?;
     let recording = Arc::new(Recording {
         inner: verifier,
         chain: Mutex::new(Vec::new()),
@@ -338,7 +330,7 @@ fn tls_config(
     };
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
-        .map_err(|e| stage("tls", Verdict::Failed, None, e.to_string(), ""))?
+        .map_err(|e| tls_failed(e, ""))?
         .dangerous()
         .with_custom_certificate_verifier(recording.clone());
     let config = match (probe.with_certificate, identity) {
@@ -346,18 +338,15 @@ fn tls_config(
             .key
             .client_certificate(&id.chain.ders)
             .map(|resolver| builder.with_client_cert_resolver(resolver))
-            .map_err(|e| {
-                stage(
-                    "tls",
-                    Verdict::Failed,
-                    None,
-                    e.to_string(),
-                    "The certificate and key cannot be used for TLS.",
-                )
-            })?,
+            .map_err(|e| tls_failed(e, "The certificate and key cannot be used for TLS."))?,
         _ => builder.with_no_client_auth(),
     };
     Ok((config, recording))
+}
+
+/// The `tls` stage failed before the handshake, with why and what to do.
+fn tls_failed(error: impl std::fmt::Display, explanation: &str) -> Stage {
+    stage("tls", Verdict::Failed, None, error.to_string(), explanation)
 }
 
 /// Stage 4: the TLS handshake, with the server's chain described; the connection when it

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use caiso_shared::operations::OperationCatalog;
-use caiso_soap::schema::model::QName;
 use caiso_soap::schema::stored::{self, Index, StoredSchema};
 use caiso_soap::schema::{SchemaSet, WriteError, package};
 
@@ -220,9 +219,4 @@ pub fn request_schema(
     };
     let compiled = stored::compile(&folder, entry).map_err(|e| HostError::InvalidValue(e.0))?;
     Ok(Some((entry.clone(), compiled)))
-}
-
-/// The root a stored schema names.
-pub fn root_of(stored: &StoredSchema) -> QName {
-    QName::new(Some(&stored.namespace), &stored.root)
 }

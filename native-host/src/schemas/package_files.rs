@@ -42,22 +42,11 @@ fn wanted(name: &str) -> bool {
     lower.ends_with(".xsd") || lower.ends_with(".wsdl")
 }
 
-/// `name` as a package path: `\` as `/`, `./` dropped; `None` when it is absolute, names a drive
-/// or climbs out (`..`).
+/// `name` as a package path: `\` as `/`, `./` dropped, `..` followed inside the package; `None`
+/// when it is absolute, names a drive or climbs out. The same resolution as a schema's
+/// `schemaLocation`, from the package's top.
 pub fn package_path(name: &str) -> Option<String> {
-    let name = name.replace('\\', "/");
-    if name.starts_with('/') || name.contains(':') {
-        return None;
-    }
-    let mut parts = Vec::new();
-    for part in name.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            other => parts.push(other),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    caiso_soap::schema::set::locate("", name)
 }
 
 /// Reads the package at `path`: a zip file or a folder.

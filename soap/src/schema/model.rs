@@ -41,19 +41,6 @@ pub struct Occurs {
     pub max: Option<u32>,
 }
 
-impl Occurs {
-    /// Exactly once.
-    pub const ONCE: Occurs = Occurs {
-        min: 1,
-        max: Some(1),
-    };
-
-    /// Whether `count` occurrences are allowed.
-    pub fn allows(self, count: u32) -> bool {
-        count >= self.min && self.max.is_none_or(|max| count <= max)
-    }
-}
-
 /// The type of an element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeRef {

@@ -68,19 +68,6 @@ impl SchemaSet {
         set
     }
 
-    /// The files that declare the global element `name`, with the declaration.
-    pub fn global_elements<'a>(
-        &'a self,
-        name: &'a QName,
-    ) -> impl Iterator<Item = (&'a String, &'a ElementDecl)> + 'a {
-        self.docs.iter().filter_map(move |(path, doc)| {
-            (doc.target_namespace == name.namespace)
-                .then(|| doc.elements.get(&name.local))
-                .flatten()
-                .map(|decl| (path, decl))
-        })
-    }
-
     /// Every global element of every file: (file, declaration).
     pub fn all_global_elements(&self) -> impl Iterator<Item = (&String, &ElementDecl)> {
         self.docs
@@ -173,11 +160,6 @@ impl Compiled {
     /// The files it was compiled from (package paths).
     pub fn files(&self) -> impl Iterator<Item = &String> {
         self.set.docs.keys()
-    }
-
-    /// The target namespace of the root, as the schema writes it.
-    pub fn namespace(&self) -> Option<&str> {
-        self.root.name.namespace.as_deref()
     }
 
     /// The global element a reference names.
