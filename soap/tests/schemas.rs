@@ -338,6 +338,115 @@ fn our_validator_and_xmllint_agree_on_documents_made_wrong() {
     );
 }
 
+/// Found by the fuzz target: a required element whose type requires that element again
+/// compiles (a recursive type is legal XSD) but cannot be written; the writer stops at its
+/// depth cap with the path, and what it writes short of that parses and validates.
+#[test]
+fn a_type_that_requires_itself_stops_the_writing_at_the_depth_cap() {
+    let looping = |occurs: &str| {
+        hand_written(
+            &format!(r#"<xs:element {occurs} name="nested" type="Nested" />"#),
+            &["DAM", "RTM"],
+        )
+        .replace(
+            "</xs:schema>",
+            r#"<xs:complexType name="Nested"><xs:sequence><xs:element name="nested" type="Nested" /></xs:sequence></xs:complexType></xs:schema>"#,
+        )
+    };
+    let compiled = compile("loop.xsd", &looping(""), HAND_WRITTEN_NS);
+    let parameters = values(Some("ABC1"));
+    let error = write(
+        &compiled,
+        &awards().request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters: &parameters,
+        },
+    )
+    .expect_err("unbounded");
+    let WriteError::Unbounded(path) = &error else {
+        panic!("{error:?}");
+    };
+    // The first element that would be the 65th level: the root, MessagePayload, the record
+    // and 62 of `nested`.
+    assert_eq!(path.split('/').count(), 65, "{path}");
+    assert_eq!(path.matches("/nested").count(), 62, "{path}");
+    assert!(
+        error.to_string().contains("a type that requires itself"),
+        "{error}"
+    );
+    // Optional, the same recursion writes nothing of it.
+    let compiled = compile(
+        "optional.xsd",
+        &looping(r#"minOccurs="0""#),
+        HAND_WRITTEN_NS,
+    );
+    let written = write(
+        &compiled,
+        &awards().request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters: &parameters,
+        },
+    )
+    .expect("written");
+    assert!(!written.document.contains("nested"), "{}", written.document);
+    let document = caiso_soap::xml::parse(&written.document).expect("parses");
+    validate(&compiled, &document).expect("valid");
+}
+
+/// A schema whose required content multiplies without recursion (ten required children of
+/// ten of ten ..., or choices whose every alternative fails only at the bottom) would have the
+/// writer visit 10^5 or 2^20 elements; it stops at its budget instead.
+#[test]
+fn a_schema_that_multiplies_stops_the_writing_at_the_element_budget() {
+    let chain = |levels: usize, group: &str, width: usize, bottom: &str| {
+        let mut types = String::new();
+        for level in 0..levels {
+            let items: String = (0..width)
+                .map(|i| format!(r#"<xs:element name="e{i}" type="T{}" />"#, level + 1))
+                .collect();
+            types.push_str(&format!(
+                r#"<xs:complexType name="T{level}"><xs:{group}>{items}</xs:{group}></xs:complexType>"#
+            ));
+        }
+        types.push_str(&format!(
+            r#"<xs:complexType name="T{levels}">{bottom}</xs:complexType>"#
+        ));
+        hand_written(r#"<xs:element name="wide" type="T0" />"#, &["DAM", "RTM"])
+            .replace("</xs:schema>", &format!("{types}</xs:schema>"))
+    };
+    let parameters = values(Some("ABC1"));
+    let now = datetime!(2026-11-22 12:00 UTC);
+    for (what, schema) in [
+        ("ten of ten, five deep", chain(5, "sequence", 10, "")),
+        (
+            "two choices each, twenty deep, failing at the bottom",
+            chain(
+                20,
+                "choice",
+                2,
+                r#"<xs:sequence><xs:element name="bottom" type="xs:string" /></xs:sequence>"#,
+            ),
+        ),
+    ] {
+        let compiled = compile("wide.xsd", &schema, HAND_WRITTEN_NS);
+        let error = write(
+            &compiled,
+            &awards().request,
+            &Values {
+                now,
+                parameters: &parameters,
+            },
+        )
+        .expect_err(what);
+        assert!(
+            matches!(error, WriteError::Unbounded(_)),
+            "{what}: {error:?}"
+        );
+    }
+}
+
 #[test]
 fn constructs_outside_the_subset_make_the_schema_not_understood_by_name() {
     let with = |inner: &str| {
@@ -366,6 +475,25 @@ fn constructs_outside_the_subset_make_the_schema_not_understood_by_name() {
         (
             "xs:anyType",
             with(r#"<xs:element name="e"/>"#),
+        ),
+        // Names a request could never carry: they would be written into the document as they
+        // are (a name with `<` in it writes markup of the schema's choosing).
+        (
+            "the element name \"a<b\"",
+            with(r#"<xs:element name="a&lt;b" type="xs:string"/>"#),
+        ),
+        (
+            "the element name \"1st\"",
+            with(r#"<xs:complexType name="t"><xs:sequence><xs:element name="1st" type="xs:string"/></xs:sequence></xs:complexType>"#),
+        ),
+        (
+            "the type name \"a b\"",
+            with(r#"<xs:simpleType name="a b"><xs:restriction base="xs:string"/></xs:simpleType>"#),
+        ),
+        ("the name \"x:\"", with(r#"<xs:element name="e" type="x:"/>"#)),
+        (
+            "U+0000",
+            with("<xs:element name=\"a\u{0}b\" type=\"xs:string\"/>"),
         ),
         (
             "not a well-formed",

@@ -146,7 +146,9 @@ fn dry_run(
         parameters: &parameters,
     };
     match caiso_soap::schema::write(compiled, &operation.request, &values) {
-        Err(error @ WriteError::Unfillable(_)) => Some(error.to_string()),
+        Err(error @ (WriteError::Unfillable(_) | WriteError::Unbounded(_))) => {
+            Some(error.to_string())
+        }
         _ => None,
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::model::{
     ElementDecl, Facets, Occurs, Particle, QName, Restriction, SchemaDoc, TypeDef, TypeRef,
 };
-use crate::xml::{self, Element};
+use crate::xml::{self, Element, is_nc_name};
 
 /// The XML Schema namespace.
 pub const NS_XS: &str = "http://www.w3.org/2001/XMLSchema";
@@ -89,7 +89,7 @@ fn resolve(value: &str, scope: &Scope) -> Result<QName, NotUnderstood> {
         Some((prefix, local)) => (Some(prefix), local),
         None => (None, value),
     };
-    if local.is_empty() || local.contains(':') {
+    if !prefix.is_none_or(is_nc_name) || !is_nc_name(local) {
         return refuse(format!("the name {value:?}"));
     }
     let namespace = scope
@@ -212,6 +212,9 @@ impl Reader<'_> {
                     let Some(name) = child.attribute(None, "name").map(str::to_owned) else {
                         return refuse(format!("a global xs:{} without a name", child.local));
                     };
+                    if !is_nc_name(&name) {
+                        return refuse(format!("the type name {name:?}, which is not an XML name"));
+                    }
                     let declared = self.type_def(child, &inner)?;
                     if doc.types.insert(name.clone(), declared).is_some() {
                         return refuse(format!("the type {name} declared twice"));
@@ -267,6 +270,11 @@ impl Reader<'_> {
         let Some(name) = element.attribute(None, "name") else {
             return refuse("an xs:element without name or ref");
         };
+        if !is_nc_name(name) {
+            return refuse(format!(
+                "the element name {name:?}, which is not an XML name"
+            ));
+        }
         let inside = xs_children(element)?;
         let type_ref = match (element.attribute(None, "type"), inside.as_slice()) {
             (Some(named), []) => TypeRef::Named(resolve(named, scope)?),

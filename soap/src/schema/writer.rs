@@ -26,7 +26,18 @@ pub enum WriteError {
     Unfillable(String),
     /// The product's value for an element is not one the schema allows (path, why).
     NotAllowed(String, String),
+    /// The schema requires more than a request can hold: elements nested deeper than
+    /// [`MAX_DEPTH`] (a type that requires itself) or more than [`MAX_ELEMENTS`] of them
+    /// (the path where it stopped).
+    Unbounded(String),
 }
+
+/// Deepest nesting the writer follows, the compiled schema's own cap: CAISO's requests nest
+/// five levels.
+pub const MAX_DEPTH: usize = 64;
+/// Most elements the writer visits for one document, choices tried included; CAISO's
+/// requests have a dozen.
+pub const MAX_ELEMENTS: usize = 10_000;
 
 impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,6 +52,12 @@ impl std::fmt::Display for WriteError {
                     "your copy of CAISO's schema does not allow {path}: {why}"
                 )
             }
+            WriteError::Unbounded(path) => write!(
+                f,
+                "your copy of CAISO's schema requires more than a request can hold at {path} \
+                 (elements nested deeper than {MAX_DEPTH}, or more than {MAX_ELEMENTS}: \
+                 a type that requires itself)"
+            ),
         }
     }
 }
@@ -122,17 +139,21 @@ struct Out {
 }
 
 /// Where the writing is: the supply's path (lower-case names, for the unused list), the
-/// document's path (for messages), and whether inside `MessageHeader`.
+/// document's path (for messages), how deep the elements written there are (the root is 1),
+/// and whether inside `MessageHeader`.
 #[derive(Clone, Copy)]
 struct Place<'a> {
     supply: &'a str,
     path: &'a str,
+    depth: usize,
     in_header: bool,
 }
 
 struct Writing<'a> {
     schema: &'a Compiled,
     used: BTreeSet<String>,
+    /// Elements visited so far (bounded by [`MAX_ELEMENTS`]).
+    visited: usize,
 }
 
 /// Writes the request document for `spec` with `values`, following `schema`.
@@ -145,6 +166,7 @@ pub fn write(
     let mut writing = Writing {
         schema,
         used: BTreeSet::new(),
+        visited: 0,
     };
     let root = &schema.root;
     let mut tree = Out {
@@ -157,6 +179,7 @@ pub fn write(
             let place = Place {
                 supply: "",
                 path: &root.name.local,
+                depth: 2,
                 in_header: false,
             };
             writing.particle(content, &supplied, place, &mut tree.children)?;
@@ -210,6 +233,10 @@ impl Writing<'_> {
     ) -> Result<Option<Out>, WriteError> {
         let name = &decl.name.local;
         let path = format!("{}/{name}", place.path);
+        self.visited += 1;
+        if place.depth > MAX_DEPTH || self.visited > MAX_ELEMENTS {
+            return Err(WriteError::Unbounded(path));
+        }
         let here = format!("{}/{}", place.supply, name.to_ascii_lowercase());
         let resolved = self
             .schema
@@ -259,6 +286,7 @@ impl Writing<'_> {
                 let inside = Place {
                     supply: &here,
                     path: &path,
+                    depth: place.depth + 1,
                     in_header: name == "MessageHeader",
                 };
                 let mut out = Out {
@@ -313,9 +341,13 @@ impl Writing<'_> {
                 // Nothing supplied for any alternative: the first that needs nothing, if any.
                 for item in items {
                     let mut trial = Vec::new();
-                    if self.particle(item, children, place, &mut trial).is_ok() {
-                        out.extend(trial);
-                        return Ok(true);
+                    match self.particle(item, children, place, &mut trial) {
+                        Ok(_) => {
+                            out.extend(trial);
+                            return Ok(true);
+                        }
+                        Err(unbounded @ WriteError::Unbounded(_)) => return Err(unbounded),
+                        Err(_) => {}
                     }
                 }
                 Err(WriteError::Unfillable(format!(
