@@ -15,6 +15,11 @@ pub(crate) fn text(object: &JsValue, key: &str) -> String {
     field(object, key).as_string().unwrap_or_default()
 }
 
+/// Reads a number member (`None` when absent or not a number).
+pub(crate) fn number(object: &JsValue, key: &str) -> Option<f64> {
+    field(object, key).as_f64()
+}
+
 /// The members of an array member.
 pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
     let value = field(object, key);

@@ -5,7 +5,9 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::answers::{field, items, text};
+use caiso_shared::calls::{Exchange, ExchangeHeading, exchange_file_name, exchange_text};
+
+use crate::answers::{field, items, number, text};
 use crate::dom::{append, el};
 
 fn document(root: &Element) -> Result<Document, JsValue> {
@@ -98,8 +100,11 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             (e.clone(), caption.to_owned())
         })
         .collect();
-    // The popup's environment first.
-    environments.sort_by_key(|(id, _)| id != preferred);
+    // The popup's environment first, the others in the host's order.
+    if let Some(at) = environments.iter().position(|(id, _)| id == preferred) {
+        let first = environments.remove(at);
+        environments.insert(0, first);
+    }
     let operations: Vec<(String, String)> = items(&offer, "operations")
         .iter()
         .map(|o| {
@@ -326,11 +331,13 @@ pub fn render_call_progress(root: &Element, event: JsValue) -> Result<(), JsValu
 }
 
 /// Shows the result of a call: the host's `call` answer (`{ok: CallReport}` or `{error}`).
+/// Returns the text "Save exchange" saves (the requests sent and the answers received, for
+/// CAISO support; the button carries the file name in `data-file`), when the answer has one.
 #[wasm_bindgen(js_name = renderCallResult)]
-pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue> {
+pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<String>, JsValue> {
     let doc = document(root)?;
     let Some(result) = root.query_selector("#call-result")? else {
-        return Ok(());
+        return Ok(None);
     };
     result.set_text_content(None);
     result.remove_attribute("hidden")?;
@@ -347,7 +354,7 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue
             &result,
             el(&doc, "p", &[("class", "problem")], &text(&error, "message"))?,
         )?;
-        return Ok(());
+        return Ok(None);
     }
     let ok = field(&report, "ok").as_bool() == Some(true);
     result.set_attribute("data-class", &text(&report, "class"))?;
@@ -390,30 +397,72 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<(), JsValue
     if !next.is_empty() {
         append(&result, el(&doc, "p", &[("class", "fix")], &next)?)?;
     }
-    let number = |key: &str| field(&report, key).as_f64().map_or(0, |n| n as u64);
+    let whole = |key: &str| number(&report, key).map_or(0, |n| n as u64);
     // Whole numbers only: formatting an f64 would pull kilobytes of float code into the module.
-    let status = field(&report, "http_status")
-        .as_f64()
+    let status = number(&report, "http_status")
         .map_or("no answer".to_owned(), |s| format!("HTTP {}", s as u64));
     let facts = format!(
         "{status}, {} attempt(s), waited {} s for the rate limit, {} ms to sign, send and read, signed {}",
-        number("attempts"),
-        number("waited_ms") / 1000,
-        number("elapsed_ms"),
+        whole("attempts"),
+        whole("waited_ms") / 1000,
+        whole("elapsed_ms"),
         text(&report, "signature")
     );
     append(&result, el(&doc, "p", &[("class", "detail")], &facts)?)?;
-    if !items(&report, "exchange").is_empty() {
-        // The request sent and the answer received, for CAISO support (the page saves them).
-        append(
-            &result,
-            el(
-                &doc,
-                "button",
-                &[("type", "button"), ("id", "save-exchange")],
-                "Save exchange",
-            )?,
-        )?;
+    let exchanges: Vec<Exchange> = items(&report, "exchange").iter().map(exchange).collect();
+    if exchanges.is_empty() {
+        return Ok(None);
     }
-    Ok(())
+    let service = text(&report, "service");
+    append(
+        &result,
+        el(
+            &doc,
+            "button",
+            &[
+                ("type", "button"),
+                ("id", "save-exchange"),
+                ("data-file", &exchange_file_name(&service)),
+            ],
+            "Save exchange",
+        )?,
+    )?;
+    let heading = [
+        "system",
+        "environment",
+        "identity",
+        "class",
+        "title",
+        "explanation",
+    ]
+    .map(|key| text(&report, key));
+    let [system, environment, identity, class, title, explanation] = &heading;
+    Ok(Some(exchange_text(
+        &ExchangeHeading {
+            system,
+            service: &service,
+            environment,
+            identity,
+            class,
+            title,
+            explanation,
+        },
+        &exchanges,
+    )))
+}
+
+/// One attempt as the host reported it (`caiso_shared::calls::Exchange`).
+fn exchange(attempt: &JsValue) -> Exchange {
+    let whole = |key: &str| number(attempt, key).map_or(0, |n| n as u64);
+    Exchange {
+        attempt: whole("attempt") as u32,
+        url: text(attempt, "url"),
+        soap_action: text(attempt, "soap_action"),
+        request: text(attempt, "request"),
+        status: number(attempt, "status").map(|s| s as u16),
+        content_type: text(attempt, "content_type"),
+        answer: text(attempt, "answer"),
+        answer_bytes: whole("answer_bytes"),
+        cut: field(attempt, "cut").as_bool() == Some(true),
+    }
 }

@@ -65,7 +65,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
 fn environment(id: &str) -> Result<Environment, JsError> {
     Environment::from_id(id).ok_or_else(|| {
         JsError::new(&format!(
-            "unknown environment {id:?}: expected \"production\" or \"map-stage\""
+            "unknown environment \"{id}\": expected \"production\" or \"map-stage\""
         ))
     })
 }

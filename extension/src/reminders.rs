@@ -186,7 +186,7 @@ pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, JsError> {
         .filter(|part| !part.is_empty())
         .map(|part| {
             part.parse::<u32>()
-                .map_err(|_| JsError::new(&format!("{part:?} is not a whole number of days")))
+                .map_err(|_| JsError::new(&format!("\"{part}\" is not a whole number of days")))
         })
         .collect::<Result<Vec<u32>, JsError>>()?;
     Thresholds::try_from(days)

@@ -127,32 +127,19 @@ async function main() {
       await runCall();
     } else if (event.target.closest('#save-sc-id')) {
       await saveScId();
-    } else if (event.target.closest('#save-exchange') && lastReport) {
-      saveExchange(lastReport);
+    } else if (event.target.closest('#save-exchange') && lastExchange) {
+      saveExchange(event.target.closest('#save-exchange'));
     }
   });
 
-  // The last call's report, with its exchange (request sent, answer received) for CAISO support.
-  let lastReport = null;
-  function saveExchange(report) {
-    const attempts = report.exchange.map((x) => [
-      `# attempt ${x.attempt}`,
-      `POST ${x.url}`,
-      `SOAPAction: ${x.soap_action}`,
-      'Content-Type: text/xml; charset=utf-8',
-      '',
-      x.request,
-      '',
-      x.status ? `HTTP ${x.status}\nContent-Type: ${x.content_type}\nContent-Length: ${x.answer_bytes}` : 'no answer',
-      '',
-      x.answer + (x.cut ? '\n[cut here: the full answer is longer; caiso-access call ... --save <folder> keeps it whole]' : ''),
-    ].join('\n'));
-    const head = `caiso-access test call: ${report.system} ${report.service} in ${report.environment} as ${report.identity}\n`
-      + `${report.class}: ${report.title}\n${report.explanation}\n`;
-    const blob = new Blob([[head, ...attempts].join('\n\n')], { type: 'text/plain' });
+  // The last call's exchange (requests sent, answers received) as the module wrote it, for
+  // CAISO support; "Save exchange" carries its file name.
+  let lastExchange = null;
+  function saveExchange(button) {
+    const blob = new Blob([lastExchange], { type: 'text/plain' });
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
-    link.download = `caiso-access-exchange-${report.service}.txt`;
+    link.download = button.dataset.file;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
   }
@@ -238,8 +225,7 @@ async function main() {
     button.disabled = true;
     renderCallProgress(root, { stage: 'running', message: 'calling' });
     const answer = await hostRequest('call', args);
-    lastReport = answer?.ok ?? null;
-    renderCallResult(root, answer ?? { error: { code: 'internal', message: 'no answer' } });
+    lastExchange = renderCallResult(root, answer ?? { error: { code: 'internal', message: 'no answer' } }) ?? null;
     button.disabled = false;
     // Still disabled when the selected certificate's key cannot be opened here.
     if (testsAnswer) showCallKey(root, testsAnswer);

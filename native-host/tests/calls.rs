@@ -605,6 +605,66 @@ fn a_report_for_an_unconfigured_sandbox_says_so_and_exits_1() {
     );
 }
 
+/// Names the JavaScript uses for host answers and their parts: `answer`, `hostAnswer`,
+/// `testsAnswer` (what `host-request` and `host-status` give back), `report` (a call's),
+/// `host` (the handshake's), `identity` (one of `tests`), `message` (a native messaging frame in
+/// `host.js`; in the pages, the extension's own messages).
+const JS_ANSWER_NAMES: [&str; 7] = [
+    "answer",
+    "hostAnswer",
+    "testsAnswer",
+    "report",
+    "host",
+    "identity",
+    "message",
+];
+
+/// Members of JavaScript's own types read on those names (`host.commands?.includes`), and the
+/// members of the extension's own runtime messages (`message.type`).
+const JS_NOT_HOST_KEYS: [&str; 8] = [
+    "includes", "map", "find", "length", "then", "type", "command", "args",
+];
+
+/// The keys the extension's JavaScript reads from host answers: every member chain
+/// (`answer?.ok?.host.os`) on one of [`JS_ANSWER_NAMES`] in `extension/static/*.js`.
+fn keys_the_javascript_reads() -> std::collections::BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../extension/static");
+    let mut keys = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("extension static files") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "js") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("script");
+        for name in JS_ANSWER_NAMES {
+            for (at, _) in text.match_indices(name) {
+                let before = text[..at].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || matches!(before, '_' | '$' | '.' | '/' | '\'') {
+                    continue; // part of another name, a member, a path or a string
+                }
+                let mut rest = &text[at + name.len()..];
+                loop {
+                    rest = rest.strip_prefix('?').unwrap_or(rest);
+                    let Some(member) = rest.strip_prefix('.') else {
+                        break;
+                    };
+                    let end = member
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .unwrap_or(member.len());
+                    if end == 0 {
+                        break;
+                    }
+                    if !JS_NOT_HOST_KEYS.contains(&&member[..end]) {
+                        keys.insert(member[..end].to_owned());
+                    }
+                    rest = &member[end..];
+                }
+            }
+        }
+    }
+    keys
+}
+
 /// Every key of an answer object, at any depth.
 fn keys_of(value: &Value, into: &mut std::collections::BTreeSet<String>) {
     match value {
@@ -620,13 +680,13 @@ fn keys_of(value: &Value, into: &mut std::collections::BTreeSet<String>) {
 }
 
 /// The keys the extension's Rust reads from host answers: the literal key of every
-/// `field(..)`, `text(..)` and `items(..)` call in `extension/src`.
+/// `field(..)`, `text(..)`, `items(..)` and `number(..)` call in `extension/src`.
 fn keys_the_extension_reads() -> std::collections::BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../extension/src");
     let mut keys = std::collections::BTreeSet::new();
     for entry in std::fs::read_dir(dir).expect("extension sources") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
-        for reader in ["field(", "text(", "items("] {
+        for reader in ["field(", "text(", "items(", "number("] {
             for (at, _) in text.match_indices(reader) {
                 let before = text[..at].chars().next_back().unwrap_or(' ');
                 if before.is_alphanumeric() || before == '_' {
@@ -647,6 +707,7 @@ fn keys_the_extension_reads() -> std::collections::BTreeSet<String> {
 /// did) would read as empty without any error. Every key it reads must be one the real host
 /// sends, collected here from real answers: handshake, status with a renewal in progress, the
 /// test catalog, a call with its progress events, an error; and the Windows store's listing.
+/// Both the Rust (`extension/src`) and the JavaScript (`extension/static`) are read.
 #[test]
 fn the_extension_reads_only_keys_the_host_sends() {
     let sandbox = caiso(&[("cmri-market-awards", Behaviour::AupOnce(1))]);
@@ -696,13 +757,40 @@ fn the_extension_reads_only_keys_the_host_sends() {
         }],
     };
     keys_of(&serde_json::to_value(listing).expect("json"), &mut sent);
+    // An exchange whose answer was cut for the extension (the sandbox's answers are too small
+    // to be): `cut` is sent only then.
+    let mut long = caiso_shared::calls::Exchange {
+        attempt: 1,
+        url: String::new(),
+        soap_action: String::new(),
+        request: String::new(),
+        status: Some(200),
+        content_type: String::new(),
+        answer: "x".repeat(8),
+        answer_bytes: 8,
+        cut: false,
+    };
+    long.cut(4);
+    keys_of(&serde_json::to_value(long).expect("json"), &mut sent);
     // Made by the extension itself: the background's `{ok: {host, report}}` wrapper of the
     // handshake and status answers, and the reminder record it keeps in storage.
     let own = ["host", "report", "fingerprint", "expired_on"];
     let read = keys_the_extension_reads();
     assert!(read.len() > 20, "the scan found the readers: {read:?}");
+    let script = keys_the_javascript_reads();
+    // What the scripts read of the answers: the pages' `{ok}`/`{error}`, the handshake's
+    // `host` parts, the history the background records from a call's report, the frames.
+    for expected in [
+        "ok", "error", "message", "host", "os", "commands", "class", "title", "event",
+    ] {
+        assert!(
+            script.contains(expected),
+            "the script scan missed {expected}: {script:?}"
+        );
+    }
     let unknown: Vec<&String> = read
         .iter()
+        .chain(&script)
         .filter(|key| !sent.contains(*key) && !own.contains(&key.as_str()))
         .collect();
     assert!(

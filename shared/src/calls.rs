@@ -97,6 +97,92 @@ impl Exchange {
             self.cut = true;
         }
     }
+
+    /// The request as sent, as a text file: the request line, the headers, the document.
+    pub fn request_text(&self) -> String {
+        format!(
+            "POST {}\nSOAPAction: {}\nContent-Type: text/xml; charset=utf-8\n\n{}",
+            self.url, self.soap_action, self.request
+        )
+    }
+
+    /// The answer as received, as a text file: the status, the headers, the body (with a note
+    /// where it was cut), or that none came.
+    pub fn answer_text(&self) -> String {
+        let Some(status) = self.status else {
+            return "no answer (the connection failed)\n".to_owned();
+        };
+        let cut = if self.cut { CUT_NOTE } else { "" };
+        format!(
+            "HTTP {status}\nContent-Type: {}\nContent-Length: {}\n\n{}{cut}",
+            self.content_type, self.answer_bytes, self.answer
+        )
+    }
+}
+
+/// Said after an answer the extension received cut at [`MAX_EXCHANGE_ANSWER_BYTES`].
+const CUT_NOTE: &str = "\n[cut here: the full answer is longer; \
+    caiso-access call ... --save <folder> keeps it whole]";
+
+/// What a call was, for the first lines of [`exchange_text`].
+#[derive(Debug, Clone, Copy)]
+pub struct ExchangeHeading<'a> {
+    /// The system id.
+    pub system: &'a str,
+    /// The service.
+    pub service: &'a str,
+    /// Where it went.
+    pub environment: &'a str,
+    /// The identity that signed it.
+    pub identity: &'a str,
+    /// The outcome's class.
+    pub class: &'a str,
+    /// The outcome's title.
+    pub title: &'a str,
+    /// The outcome explained.
+    pub explanation: &'a str,
+}
+
+/// One call's attempts as one text for CAISO support: what the popup's "Save exchange" writes
+/// (`call --save` writes the same request and answer texts, a file each).
+pub fn exchange_text(heading: &ExchangeHeading<'_>, exchanges: &[Exchange]) -> String {
+    let ExchangeHeading {
+        system,
+        service,
+        environment,
+        identity,
+        class,
+        title,
+        explanation,
+    } = heading;
+    let mut text = format!(
+        "caiso-access test call: {system} {service} in {environment} as {identity}\n\
+         {class}: {title}\n{explanation}\n"
+    );
+    for exchange in exchanges {
+        text.push_str(&format!(
+            "\n\n# attempt {}\n{}\n\n{}",
+            exchange.attempt,
+            exchange.request_text(),
+            exchange.answer_text()
+        ));
+    }
+    text
+}
+
+/// The file name the popup saves [`exchange_text`] under.
+pub fn exchange_file_name(service: &str) -> String {
+    let safe: String = service
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("caiso-access-exchange-{safe}.txt")
 }
 
 /// How much of an answer an exchange sent to the extension holds.
@@ -379,6 +465,58 @@ mod tests {
         assert_eq!(exchange.answer, "aéa");
         assert!(exchange.cut);
         assert_eq!(exchange.answer_bytes, 30, "the length as received stays");
+    }
+
+    /// The support text, whole: the heading, then per attempt the request and the answer (a
+    /// cut one says so; a failed connection says none came). The host's `call --save` files
+    /// are the same request and answer texts.
+    #[test]
+    fn the_exchange_text_holds_every_attempt_as_sent_and_received() {
+        let sent = |attempt, status: Option<u16>, cut| Exchange {
+            attempt,
+            url: "https://ws.prod.caiso.com/sst/cmri/X_AP".into(),
+            soap_action: "http://www.caiso.com/soa/x".into(),
+            request: "<x/>".into(),
+            status,
+            content_type: if status.is_some() {
+                "text/xml".into()
+            } else {
+                String::new()
+            },
+            answer: if status.is_some() {
+                "<a/>".into()
+            } else {
+                String::new()
+            },
+            answer_bytes: if status.is_some() { 900_000 } else { 0 },
+            cut,
+        };
+        let heading = ExchangeHeading {
+            system: "cmri",
+            service: "X_AP",
+            environment: "sandbox",
+            identity: "prod",
+            class: "success",
+            title: "CAISO answered",
+            explanation: "Two attempts.",
+        };
+        let text = exchange_text(&heading, &[sent(1, None, false), sent(2, Some(200), true)]);
+        assert_eq!(
+            text,
+            "caiso-access test call: cmri X_AP in sandbox as prod\n\
+             success: CAISO answered\nTwo attempts.\n\
+             \n\n# attempt 1\nPOST https://ws.prod.caiso.com/sst/cmri/X_AP\n\
+             SOAPAction: http://www.caiso.com/soa/x\nContent-Type: text/xml; charset=utf-8\n\n<x/>\n\n\
+             no answer (the connection failed)\n\
+             \n\n# attempt 2\nPOST https://ws.prod.caiso.com/sst/cmri/X_AP\n\
+             SOAPAction: http://www.caiso.com/soa/x\nContent-Type: text/xml; charset=utf-8\n\n<x/>\n\n\
+             HTTP 200\nContent-Type: text/xml\nContent-Length: 900000\n\n<a/>\n\
+             [cut here: the full answer is longer; caiso-access call ... --save <folder> keeps it whole]"
+        );
+        assert_eq!(
+            exchange_file_name("Retrieve/../X AP"),
+            "caiso-access-exchange-Retrieve____X_AP.txt"
+        );
     }
 
     #[test]

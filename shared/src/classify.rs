@@ -311,9 +311,10 @@ impl<'c> Classifier<'c> {
             }
         }
         for entry in hosts.values_mut() {
+            // Longest prefix first (two routes of one host never share a prefix: merged above).
             entry
                 .routes
-                .sort_by_key(|route| std::cmp::Reverse(route.prefix.len()));
+                .sort_unstable_by_key(|route| std::cmp::Reverse(route.prefix.len()));
             entry.swap = host_swap(&entry.routes);
         }
         Classifier { catalog, hosts }
@@ -457,7 +458,14 @@ impl<'c> Classifier<'c> {
                 })
             })
             .collect();
-        portals.sort_by_key(|p| p.system.name.to_ascii_lowercase());
+        // By name, then id: a total order, so an unstable sort (smaller in the extension's
+        // module) gives the one answer.
+        portals.sort_unstable_by(|a, b| {
+            let name = |p: &Portal<'_>| p.system.name.to_ascii_lowercase();
+            name(a)
+                .cmp(&name(b))
+                .then_with(|| a.system.id.cmp(b.system.id))
+        });
         portals
     }
 }

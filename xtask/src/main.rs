@@ -136,6 +136,10 @@ fn main() {
                 }
             })
         }
+        // `bench wasm`: only the extension's module, built, bound and optimised; its size.
+        Some("bench") if args.get(1).is_some_and(|a| a == "wasm") => {
+            build_wasm().and_then(|()| wasm_module().map(drop))
+        }
         Some("bench") => everything().and_then(|()| bench()),
         Some("enterprise") => enterprise::Request::parse(&args[1..]).and_then(|request| {
             prepare(Scope::Demo).and_then(|()| enterprise::command(&request))
@@ -143,7 +147,7 @@ fn main() {
         Some("codegen") => codegen(),
         Some("fuzz") => fuzz_command(&args[1..]),
         _ => Err(
-            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench [scan|host]|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
+            "usage: cargo xtask <setup|build|test [--skip-browsers]|windows [installers|browser]|demo|bench [scan|host|schemas|wasm]|codegen|fuzz [--seconds N] [target...]|enterprise --base-url <URL> [--key <PEM>] [--out <DIR>]>"
                 .into(),
         ),
     };
@@ -387,6 +391,10 @@ fn compile(scope: Scope) -> Result {
     };
     run(&mut host)?;
 
+    build_wasm()
+}
+
+fn build_wasm() -> Result {
     step("WebAssembly module");
     run(cargo().args([
         "build",
@@ -399,9 +407,9 @@ fn compile(scope: Scope) -> Result {
     ]))
 }
 
-/// What the builds become: the extension's module bound and optimised, loadable folders and
-/// store packages, the Windows installers (for everything), the end-to-end cases.
-fn package(scope: Scope) -> Result {
+/// The WebAssembly module bound and optimised: `(bindings folder, optimised module)`, its
+/// size checked against the budget.
+fn wasm_module() -> Result<(PathBuf, PathBuf)> {
     step("WebAssembly module: bindings and size");
     let bindgen_out = root().join("target").join("wasm-bindgen");
     let _ = fs::remove_dir_all(&bindgen_out);
@@ -432,14 +440,23 @@ fn package(scope: Scope) -> Result {
     )?;
     let size = file_size(&optimised)?;
     eprintln!(
-        "wasm module: {} bytes before wasm-opt, {size} bytes after (budget {WASM_BUDGET_BYTES})",
-        file_size(&bindgen_out.join(&wasm_name))?
+        "wasm module: {} bytes before wasm-opt, {size} bytes after (budget {WASM_BUDGET_BYTES}, {} left)",
+        file_size(&bindgen_out.join(&wasm_name))?,
+        WASM_BUDGET_BYTES as i64 - size as i64
     );
     if size > WASM_BUDGET_BYTES {
         return Err(format!(
             "the WebAssembly module is {size} bytes, over the {WASM_BUDGET_BYTES}-byte budget"
         ));
     }
+    Ok((bindgen_out, optimised))
+}
+
+/// What the builds become: the extension's module bound and optimised, loadable folders and
+/// store packages, the Windows installers (for everything), the end-to-end cases.
+fn package(scope: Scope) -> Result {
+    let (bindgen_out, optimised) = wasm_module()?;
+    let wasm_name = format!("{WASM_CRATE}_bg.wasm");
 
     step("extension folders and store packages");
     let dist = root().join("dist");

@@ -53,21 +53,13 @@ pub fn without_exchanges(reports: &[CallReport]) -> Vec<CallReport> {
         .collect()
 }
 
-/// The request (`request`) or the answer of an exchange as a text file: what the extension's
-/// "save exchange" writes too.
+/// The request (`request`) or the answer of an exchange as a text file: the same texts the
+/// extension's "Save exchange" writes (`caiso_shared::calls::exchange_text`).
 pub fn text(exchange: &caiso_shared::calls::Exchange, request: bool) -> String {
     if request {
-        return format!(
-            "POST {}\nSOAPAction: {}\nContent-Type: text/xml; charset=utf-8\n\n{}",
-            exchange.url, exchange.soap_action, exchange.request
-        );
-    }
-    match exchange.status {
-        Some(status) => format!(
-            "HTTP {status}\nContent-Type: {}\nContent-Length: {}\n\n{}",
-            exchange.content_type, exchange.answer_bytes, exchange.answer
-        ),
-        None => "no answer (the connection failed; see report.json)\n".to_owned(),
+        exchange.request_text()
+    } else {
+        exchange.answer_text()
     }
 }
 
