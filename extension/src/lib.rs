@@ -17,22 +17,41 @@
 //!   API test section.
 //! - [`protocol_version`], [`host_version_problem`], [`transaction_id_problem`]: the host
 //!   protocol's version check and the renewal form's check, by the rules the host uses.
+//! - [`show_settings`], [`typed_thresholds`], [`setting_saved`], [`render_host_state`],
+//!   [`render_sc_ids`], [`sc_id_arguments`], [`render_sc_id_saved`], [`render_history`]: the
+//!   options page's content and what its inputs mean.
+//!
+//! Results go back to JavaScript as plain objects built by hand, not through serde: its
+//! generic conversion cost about 6 KB of the module (measured with `cargo xtask bench wasm`).
 
 use caiso_shared::classify::Classification;
+use caiso_shared::classify::SystemRef;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+use crate::reminders::object;
+
+/// The allocator (the browser gives the module one thread: no atomics).
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 mod answers;
 mod calls;
 mod certificates;
 mod dom;
+mod options;
 mod popup;
 mod reminders;
+mod settings;
 mod store_offer;
 
 pub use calls::{render_call_progress, render_call_result, render_tests, show_call_key};
 pub use certificates::render_certificates;
+pub use options::{
+    render_history, render_host_state, render_sc_id_saved, render_sc_ids, sc_id_arguments,
+    setting_saved, show_settings, typed_thresholds,
+};
 pub use popup::render_popup;
 pub use reminders::{
     check_thresholds, due_reminders, parse_thresholds, reminder_label, status_badge,
@@ -56,10 +75,47 @@ pub(crate) fn classify(url: &str) -> Result<Classification<'static>, String> {
     }))
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&e.to_string()))
+/// A text member, or `null`.
+fn text_or_null(text: Option<&str>) -> JsValue {
+    text.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// `{id, name, title}` of a system (no `title` when it has none).
+fn system_object(system: &SystemRef<'_>) -> JsValue {
+    let mut pairs = vec![("id", system.id.into()), ("name", system.name.into())];
+    if let Some(title) = system.title {
+        pairs.push(("title", title.into()));
+    }
+    object(&pairs)
+}
+
+/// A classification as a plain object, the members named and written as
+/// `caiso_shared::classify::Classification` serialises them (built by hand: serde's generic
+/// conversion costs kilobytes of WebAssembly).
+fn classification_object(answer: &Classification<'_>) -> JsValue {
+    let systems: js_sys::Array = answer.systems.iter().map(system_object).collect();
+    let mut pairs = vec![
+        ("status", answer.status.id().into()),
+        ("systems", systems.into()),
+        (
+            "environment",
+            text_or_null(answer.environment.map(Environment::id)),
+        ),
+        (
+            "interface",
+            text_or_null(answer.interface.map(Interface::id)),
+        ),
+        ("replacement", text_or_null(answer.replacement.as_deref())),
+        (
+            "provenance",
+            text_or_null(answer.provenance.map(Provenance::id)),
+        ),
+        ("since", text_or_null(answer.since)),
+    ];
+    if let Some(site) = answer.site {
+        pairs.push(("site", site.into()));
+    }
+    object(&pairs)
 }
 
 fn environment(id: &str) -> Result<Environment, JsError> {
@@ -74,14 +130,27 @@ fn environment(id: &str) -> Result<Environment, JsError> {
 /// replacement, provenance, since}`. Throws an `Error` when the text is not a URL.
 #[wasm_bindgen(js_name = classifyUrl)]
 pub fn classify_url(url: &str) -> Result<JsValue, JsError> {
-    to_js(&classify(url).map_err(|e| JsError::new(&e))?)
+    Ok(classification_object(
+        &classify(url).map_err(|e| JsError::new(&e))?,
+    ))
 }
 
 /// The current portals of an environment (`production` or `map-stage`), sorted by name:
 /// `[{system: {id, name, title}, url, provenance}]`.
 #[wasm_bindgen]
 pub fn portals(environment_id: &str) -> Result<JsValue, JsError> {
-    to_js(&Classifier::builtin().portals(environment(environment_id)?))
+    let portals = Classifier::builtin().portals(environment(environment_id)?);
+    Ok(portals
+        .iter()
+        .map(|portal| {
+            object(&[
+                ("system", system_object(&portal.system)),
+                ("url", portal.url.into()),
+                ("provenance", portal.provenance.id().into()),
+            ])
+        })
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 /// The native messaging protocol version this extension speaks.
@@ -108,7 +177,7 @@ pub fn transaction_id_problem(text: &str) -> Option<String> {
 }
 
 /// A toolbar badge: short text, a colour and a tooltip.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Badge {
     /// At most four characters; empty for no badge.
     pub text: &'static str,
@@ -122,7 +191,12 @@ pub struct Badge {
 /// redirection is off or the old address has no replacement). Throws on malformed input.
 #[wasm_bindgen(js_name = tabBadge)]
 pub fn tab_badge(url: &str) -> Result<JsValue, JsError> {
-    to_js(&badge(&classify(url).map_err(|e| JsError::new(&e))?))
+    let badge = badge(&classify(url).map_err(|e| JsError::new(&e))?);
+    Ok(object(&[
+        ("text", badge.text.into()),
+        ("color", badge.color.into()),
+        ("title", badge.title.into()),
+    ]))
 }
 
 fn badge(answer: &Classification<'_>) -> Badge {
@@ -199,13 +273,7 @@ pub(crate) fn status_text(answer: &Classification<'_>) -> String {
 }
 
 pub(crate) fn status_id(status: Status) -> &'static str {
-    match status {
-        Status::Current => "current",
-        Status::Legacy => "legacy",
-        Status::Decommissioned => "decommissioned",
-        Status::UnknownCaiso => "unknown-caiso",
-        Status::NotCaiso => "not-caiso",
-    }
+    status.id()
 }
 
 pub(crate) fn provenance_text(provenance: Provenance) -> &'static str {

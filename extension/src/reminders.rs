@@ -13,7 +13,7 @@ const DAY_MS: f64 = 86_400_000.0;
 
 /// A plain object from `(key, value)` pairs (built by hand: serde's generic conversion costs
 /// kilobytes of WebAssembly per type).
-fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+pub(crate) fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     let out = Object::new();
     for (key, value) in pairs {
         // Setting a member on a fresh plain object cannot fail.
@@ -181,15 +181,18 @@ pub fn due_reminders(
 /// values from 1 to 365); returns them largest first, or throws the reason.
 #[wasm_bindgen(js_name = parseThresholds)]
 pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, JsError> {
+    thresholds_from_text(text).map_err(|e| JsError::new(&e))
+}
+
+/// [`parse_thresholds`], the reason as text.
+pub(crate) fn thresholds_from_text(text: &str) -> Result<Vec<u32>, String> {
     let days = text
         .split([',', ' ', ';'])
         .filter(|part| !part.is_empty())
         .map(|part| {
             part.parse::<u32>()
-                .map_err(|_| JsError::new(&format!("\"{part}\" is not a whole number of days")))
+                .map_err(|_| format!("\"{part}\" is not a whole number of days"))
         })
-        .collect::<Result<Vec<u32>, JsError>>()?;
-    Thresholds::try_from(days)
-        .map(Vec::from)
-        .map_err(|e| JsError::new(&e))
+        .collect::<Result<Vec<u32>, String>>()?;
+    Thresholds::try_from(days).map(Vec::from)
 }

@@ -4,7 +4,11 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Document, Element};
 
-use caiso_access_extension::{render_popup, render_store_offer, render_tests};
+use caiso_access_extension::{
+    render_history, render_host_state, render_popup, render_sc_id_saved, render_sc_ids,
+    render_store_offer, render_tests, sc_id_arguments, setting_saved, show_settings,
+    typed_thresholds,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -232,5 +236,284 @@ fn the_request_evidence_names_the_imported_schema() {
         Some(
             "Request checked against your copy of CAISO's schema (RequestMarketAwards_v4.xsd, imported 2026-12-06)."
         )
+    );
+}
+
+/// The options page's fixed structure as `options.html` has it, in the document (its controls
+/// are found by id, as on the page); a previous test's copy is replaced.
+fn options_page() -> Element {
+    let doc = document();
+    if let Some(previous) = doc.get_element_by_id("options-under-test") {
+        previous.remove();
+    }
+    let html = include_str!("../static/options.html");
+    let start = html.find("<main").expect("options.html has a main element");
+    let end = html.find("</main>").expect("closed") + "</main>".len();
+    let holder = doc.create_element("div").expect("element");
+    holder.set_id("options-under-test");
+    holder.set_inner_html(&html[start..end]);
+    doc.body()
+        .expect("body")
+        .append_child(&holder)
+        .expect("append");
+    holder
+}
+
+fn input(id: &str) -> web_sys::HtmlInputElement {
+    document()
+        .get_element_by_id(id)
+        .expect("the control")
+        .dyn_into()
+        .expect("an input")
+}
+
+fn shown(root: &Element, selector: &str) -> bool {
+    !find(root, selector)
+        .expect("element")
+        .has_attribute("hidden")
+}
+
+#[wasm_bindgen_test]
+fn the_options_show_what_policy_manages_and_why_a_policy_value_is_ignored() {
+    let root = options_page();
+    show_settings(
+        &root,
+        answer(
+            r#"{"environment": "map-stage", "redirectEnabled": false, "thresholds": [45, 20],
+                "managed": {"thresholds": true, "environment": true}, "refused": {}}"#,
+        ),
+    )
+    .expect("shown");
+    let environment: web_sys::HtmlSelectElement = document()
+        .get_element_by_id("environment")
+        .expect("select")
+        .dyn_into()
+        .expect("a select");
+    assert_eq!(environment.value(), "map-stage");
+    assert!(environment.disabled());
+    assert_eq!(input("thresholds").value(), "45, 20");
+    assert!(input("thresholds").disabled());
+    assert!(!input("redirectEnabled").checked());
+    assert!(!input("redirectEnabled").disabled());
+    assert!(shown(&root, ".managed[data-for=\"thresholds\"]"));
+    assert!(!shown(&root, ".managed[data-for=\"redirectEnabled\"]"));
+    assert!(shown(&root, "#managed-note"));
+    let body = document().body().expect("body");
+    assert_eq!(
+        body.get_attribute("data-managed").as_deref(),
+        Some("environment thresholds")
+    );
+    // The policy changes: nothing managed any more, its thresholds refused by the host's rule.
+    show_settings(
+        &root,
+        answer(
+            r#"{"environment": "production", "redirectEnabled": true, "thresholds": null,
+                "managed": {}, "refused": {"thresholds": "at most 10 thresholds"}}"#,
+        ),
+    )
+    .expect("shown again");
+    assert!(!input("thresholds").disabled());
+    assert_eq!(input("thresholds").value(), "");
+    assert!(!shown(&root, "#managed-note"));
+    assert_eq!(body.get_attribute("data-managed").as_deref(), Some(""));
+    let error = find(&root, "#thresholds-error")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(
+        error.contains("cannot be used (at most 10 thresholds)"),
+        "{error}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn typed_thresholds_are_checked_with_the_hosts_rule_and_a_save_says_what_was_kept() {
+    let root = options_page();
+    let field = input("thresholds");
+    field.set_value("30, x");
+    assert!(typed_thresholds(&root).expect("read").is_undefined());
+    let error = find(&root, "#thresholds-error")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(
+        error.contains("\"x\" is not a whole number of days"),
+        "{error}"
+    );
+    field.set_value("  ");
+    assert!(typed_thresholds(&root).expect("read").is_null());
+    field.set_value("7 30;14");
+    let days = typed_thresholds(&root).expect("read");
+    let days: Vec<f64> = js_sys::Array::from(&days)
+        .iter()
+        .filter_map(|d| d.as_f64())
+        .collect();
+    assert_eq!(days, [30.0, 14.0, 7.0]);
+    assert_eq!(
+        find(&root, "#thresholds-error").and_then(|e| e.text_content()),
+        Some(String::new()),
+        "the earlier reason is cleared"
+    );
+    setting_saved(
+        &root,
+        "thresholds",
+        js_sys::Array::of3(&30.into(), &14.into(), &7.into()).into(),
+    )
+    .expect("said");
+    assert_eq!(field.value(), "30, 14, 7");
+    let saved = || {
+        find(&root, "#saved")
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(saved(), "Reminders at 30, 14, 7 days.");
+    setting_saved(&root, "thresholds", wasm_bindgen::JsValue::NULL).expect("said");
+    assert_eq!(saved(), "Reminders at the host's thresholds.");
+    setting_saved(&root, "redirectEnabled", false.into()).expect("said");
+    assert_eq!(saved(), "Redirection off.");
+    assert!(setting_saved(&root, "colour", true.into()).is_err());
+}
+
+#[wasm_bindgen_test]
+fn sc_id_rows_show_labels_as_text_and_a_save_names_what_was_set() {
+    let root = options_page();
+    let hostile = "<img src=x onerror=alert(1)>";
+    let tests = answer(&format!(
+        r#"{{"ok": {{"identities": [{{"label": "{hostile}", "environment": "production",
+            "parameters": {{"sc_id": "ABC1"}}}}], "environments": [], "operations": []}}}}"#
+    ));
+    render_sc_ids(&root, tests.clone()).expect("rows");
+    assert!(
+        find(&root, "img").is_none(),
+        "a label is text, never markup"
+    );
+    let row = find(&root, "#sc-ids-table tbody tr").expect("a row");
+    assert_eq!(row.get_attribute("data-label").as_deref(), Some(hostile));
+    assert!(shown(&root, "#sc-ids-table"));
+    assert!(!shown(&root, "#sc-ids-state"));
+    let sc_id: web_sys::HtmlInputElement = find(&row, ".sc-id")
+        .expect("field")
+        .dyn_into()
+        .expect("input");
+    assert_eq!(sc_id.value(), "ABC1");
+    // A click elsewhere asks nothing; "Set" with an empty field clears the SC ID.
+    assert!(sc_id_arguments(&row).expect("args").is_undefined());
+    sc_id.set_value("  ");
+    let button = find(&row, ".save-sc-id").expect("button");
+    let args = sc_id_arguments(&button).expect("args");
+    let member = |key: &str| js_sys::Reflect::get(&args, &key.into()).expect("member");
+    assert_eq!(member("identity").as_string().as_deref(), Some(hostile));
+    assert_eq!(member("parameter").as_string().as_deref(), Some("sc_id"));
+    assert!(member("value").is_null());
+    // Refused by the host: said, and nothing redrawn.
+    render_sc_id_saved(
+        &root,
+        answer(
+            r#"{"error": {"code": "invalid_value", "message": "an SC ID is letters and digits"}}"#,
+        ),
+        args.clone(),
+    )
+    .expect("shown");
+    assert_eq!(
+        find(&root, "#sc-ids-error")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("an SC ID is letters and digits")
+    );
+    sc_id.set_value("xmp2");
+    let args = sc_id_arguments(&button).expect("args");
+    render_sc_id_saved(&root, tests, args).expect("shown");
+    assert_eq!(
+        find(&root, "#sc-ids-error")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        find(&root, "#saved")
+            .and_then(|e| e.text_content())
+            .unwrap_or_default(),
+        format!("{hostile}: test calls query SC ID XMP2.")
+    );
+    // The host unreachable: the table goes, the state says why.
+    render_sc_ids(
+        &root,
+        answer(r#"{"error": {"code": "host_unreachable", "message": "not installed"}}"#),
+    )
+    .expect("state");
+    assert!(!shown(&root, "#sc-ids-table"));
+    assert_eq!(
+        find(&root, "#sc-ids-state")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("The host did not answer (not installed).")
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_history_lists_each_call_and_says_when_there_is_none() {
+    let root = options_page();
+    render_history(
+        &root,
+        answer(
+            r#"[{"at": 1764000000000, "system": "sibr", "service": "RetrieveCleanBidSet_SIBRv4_AP",
+                 "environment": "sandbox", "identity": "prod", "title": "CAISO answered", "ok": true,
+                 "class": "success"},
+                {"at": 1764000000000, "system": "cmri", "service": "X", "environment": "production",
+                 "identity": "prod", "title": "<b>refused</b>", "ok": false, "class": "aup"}]"#,
+        ),
+    )
+    .expect("rows");
+    let rows = root
+        .query_selector_all("#history-table tbody tr")
+        .expect("rows");
+    assert_eq!(rows.length(), 2);
+    let first: Element = rows.get(0).expect("row").dyn_into().expect("element");
+    assert_eq!(
+        first.get_attribute("data-class").as_deref(),
+        Some("success")
+    );
+    let text = first.text_content().unwrap_or_default();
+    assert!(
+        text.contains("sibr RetrieveCleanBidSet_SIBRv4_AP"),
+        "{text}"
+    );
+    assert!(text.contains("sandbox as prod"), "{text}");
+    assert!(find(&root, "#history-table b").is_none(), "titles are text");
+    assert!(find(&root, "td.failed").is_some());
+    assert!(!shown(&root, "#history-empty"));
+    render_history(&root, answer("[]")).expect("empty");
+    assert!(shown(&root, "#history-empty"));
+    assert!(!shown(&root, "#history-table"));
+}
+
+#[wasm_bindgen_test]
+fn the_host_state_names_the_version_or_the_fix() {
+    let root = options_page();
+    render_host_state(
+        &root,
+        answer(r#"{"ok": {"host": {"host_version": "0.9.1", "protocol": 1, "os": "linux", "identities": 2}}}"#),
+    )
+    .expect("state");
+    let state = find(&root, "#host-state").expect("state");
+    assert_eq!(
+        state.get_attribute("data-host-version").as_deref(),
+        Some("0.9.1")
+    );
+    assert_eq!(
+        state.text_content().as_deref(),
+        Some("caiso-access host 0.9.1 (protocol 1, linux), 2 certificate(s) configured.")
+    );
+    let root = options_page();
+    render_host_state(&root, answer("{}")).expect("state");
+    let state = find(&root, "#host-state").expect("state");
+    assert_eq!(
+        state.get_attribute("data-code").as_deref(),
+        Some("host_unreachable")
+    );
+    assert!(
+        state
+            .text_content()
+            .unwrap_or_default()
+            .contains("caiso-access install"),
+        "the fix is named"
     );
 }

@@ -50,6 +50,19 @@ pub enum Status {
     NotCaiso,
 }
 
+impl Status {
+    /// The identifier, as serialised (`current`, `unknown-caiso`, ...).
+    pub fn id(self) -> &'static str {
+        match self {
+            Status::Current => "current",
+            Status::Legacy => "legacy",
+            Status::Decommissioned => "decommissioned",
+            Status::UnknownCaiso => "unknown-caiso",
+            Status::NotCaiso => "not-caiso",
+        }
+    }
+}
+
 /// A system as shown in a classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SystemRef<'c> {

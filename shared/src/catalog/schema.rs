@@ -64,6 +64,16 @@ pub enum Interface {
     Api,
 }
 
+impl Interface {
+    /// The identifier, as serialised (`ui`, `api`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Interface::Ui => "ui",
+            Interface::Api => "api",
+        }
+    }
+}
+
 /// Where a mapping comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -74,6 +84,17 @@ pub enum Provenance {
     PublishedPattern,
     /// Reasoned from CAISO's conventions, not published.
     Inferred,
+}
+
+impl Provenance {
+    /// The identifier, as serialised (`published`, `published-pattern`, `inferred`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Provenance::Published => "published",
+            Provenance::PublishedPattern => "published-pattern",
+            Provenance::Inferred => "inferred",
+        }
+    }
 }
 
 /// Whether an old address still answers.
@@ -408,6 +429,35 @@ fn is_partial_date(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The identifiers the extension's module writes by hand are the ones serde writes.
+    #[test]
+    fn ids_are_the_serialised_names() {
+        let serialised = |value: serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        for environment in Environment::ALL {
+            assert_eq!(serialised(serde_json::json!(environment)), environment.id());
+        }
+        for interface in [Interface::Ui, Interface::Api] {
+            assert_eq!(serialised(serde_json::json!(interface)), interface.id());
+        }
+        for provenance in [
+            Provenance::Published,
+            Provenance::PublishedPattern,
+            Provenance::Inferred,
+        ] {
+            assert_eq!(serialised(serde_json::json!(provenance)), provenance.id());
+        }
+        use crate::Status;
+        for status in [
+            Status::Current,
+            Status::Legacy,
+            Status::Decommissioned,
+            Status::UnknownCaiso,
+            Status::NotCaiso,
+        ] {
+            assert_eq!(serialised(serde_json::json!(status)), status.id());
+        }
+    }
 
     #[test]
     fn partial_dates() {

@@ -1,0 +1,61 @@
+//! The settings the pages show, as `settings.js effectiveSettings` gives them: what the user
+//! chose, overridden by what the organisation's policy sets (`managed`), and policy values that
+//! break the rules (`refused`, ignored). These are the extension's own objects, not host
+//! answers: they are read with [`member`], not the host-answer readers of `answers.rs`.
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+
+/// Reads `object[key]` of one of the extension's own objects (`undefined` when absent).
+pub(crate) fn member(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The effective settings.
+pub(crate) struct Settings {
+    /// `production` or `map-stage`.
+    pub(crate) environment: String,
+    /// Whether old addresses are redirected.
+    pub(crate) redirect_enabled: bool,
+    /// Reminder thresholds in days (`None`: the host's own).
+    pub(crate) thresholds: Option<Vec<u32>>,
+    /// The settings policy manages (`environment`, `thresholds`, `redirectEnabled`).
+    pub(crate) managed: Vec<String>,
+    /// Why the policy's thresholds were refused, when they were.
+    pub(crate) refused_thresholds: Option<String>,
+}
+
+impl Settings {
+    /// Reads `{environment, redirectEnabled, thresholds, managed: {key: true}, refused:
+    /// {thresholds: reason}}`; what is missing reads as the defaults.
+    pub(crate) fn read(settings: &JsValue) -> Settings {
+        let thresholds = member(settings, "thresholds");
+        let managed = member(settings, "managed");
+        let managed = match managed.dyn_into::<js_sys::Object>() {
+            Ok(managed) => js_sys::Object::keys(&managed)
+                .iter()
+                .filter_map(|key| key.as_string())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Settings {
+            environment: member(settings, "environment")
+                .as_string()
+                .unwrap_or_else(|| "production".to_owned()),
+            redirect_enabled: member(settings, "redirectEnabled").as_bool() != Some(false),
+            thresholds: js_sys::Array::is_array(&thresholds).then(|| {
+                js_sys::Array::from(&thresholds)
+                    .iter()
+                    .filter_map(|d| d.as_f64().map(|d| d as u32))
+                    .collect()
+            }),
+            managed,
+            refused_thresholds: member(&member(settings, "refused"), "thresholds").as_string(),
+        }
+    }
+
+    /// Whether policy manages `key`.
+    pub(crate) fn manages(&self, key: &str) -> bool {
+        self.managed.iter().any(|m| m == key)
+    }
+}
