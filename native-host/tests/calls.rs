@@ -259,8 +259,16 @@ fn a_burst_of_mixed_calls_keeps_every_limit_and_finishes_near_the_fastest_schedu
     assert!(ok);
     assert_eq!(reports.len(), 63);
     let log = sandbox.log();
-    assert_eq!(log.len(), 63, "no retries were needed");
-    assert!(log.iter().all(|e| e["outcome"] == "ok"), "no AUP fault");
+    // What the sandbox saw, for the message when it is not what the limits promise.
+    let seen: Vec<String> = log
+        .iter()
+        .map(|e| format!("{} {} {}", e["at_ms"], e["operation"], e["outcome"]))
+        .collect();
+    assert_eq!(log.len(), 63, "no retries were needed: {seen:#?}");
+    assert!(
+        log.iter().all(|e| e["outcome"] == "ok"),
+        "no AUP fault: {seen:#?}"
+    );
     let at = |filter: &dyn Fn(&Value) -> bool| -> Vec<f64> {
         log.iter()
             .filter(|e| filter(e))
