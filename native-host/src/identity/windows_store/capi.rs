@@ -10,6 +10,10 @@
 
 use std::ptr;
 
+#[cfg(test)]
+use super::store_error::Cause;
+use super::store_error::StoreError;
+
 use windows_sys::Win32::Foundation::GetLastError;
 use windows_sys::Win32::Security::Cryptography::{
     AT_KEYEXCHANGE, AT_SIGNATURE, BCRYPT_PAD_PKCS1, BCRYPT_PKCS1_PADDING_INFO,
@@ -57,7 +61,7 @@ const STORE_NOT_FOUND: u32 = 2;
 
 impl Store {
     /// Opens the store `name`; `None` when it does not exist yet.
-    fn open(name: &str) -> Result<Option<Store>, String> {
+    fn open(name: &str) -> Result<Option<Store>, StoreError> {
         let wide = wide(name);
         // SAFETY: `wide` is a NUL-terminated UTF-16 string that lives across the call; the flags
         // ask for an existing store, read-only.
@@ -92,7 +96,7 @@ impl Drop for Store {
 
 /// Every certificate in the current user's store `name` (`My`, `CA`, `Root`).
 /// A store that does not exist yet holds none.
-pub fn certificates(name: &str) -> Result<Vec<StoredCertificate>, String> {
+pub fn certificates(name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
     let Some(store) = Store::open(name)? else {
         return Ok(Vec::new());
     };
@@ -193,12 +197,15 @@ impl Container {
     /// card's say, is opened with its own provider.
     ///
     /// A CNG key (provider type 0) is opened through NCrypt by its provider and key name.
-    pub fn open(key: &KeyContainer) -> Result<Container, String> {
+    pub fn open(key: &KeyContainer) -> Result<Container, StoreError> {
         if key.provider_type == 0 {
             return Container::open_cng(key);
         }
         if key.key_spec != AT_KEYEXCHANGE && key.key_spec != AT_SIGNATURE {
-            return Err(format!("unexpected key spec {}", key.key_spec));
+            return Err(StoreError::Invalid(format!(
+                "unexpected key spec {}",
+                key.key_spec
+            )));
         }
         let container = wide(&key.container);
         let flags = CRYPT_SILENT | if key.machine { CRYPT_MACHINE_KEYSET } else { 0 };
@@ -236,7 +243,7 @@ impl Container {
 
     /// Opens a key of a CNG key storage provider, silently (a smart card that needs its PIN
     /// says so instead of prompting inside a process nobody sees).
-    fn open_cng(key: &KeyContainer) -> Result<Container, String> {
+    fn open_cng(key: &KeyContainer) -> Result<Container, StoreError> {
         let provider = storage_provider(&key.provider)?;
         let name = wide(&key.container);
         let flags = NCRYPT_SILENT_FLAG
@@ -263,13 +270,15 @@ impl Container {
 
     /// The PKCS#1 v1.5 signature (big-endian, as everyone but CryptoAPI writes it) of a digest
     /// computed by the caller.
-    pub fn sign_digest(&self, digest: Digest, value: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn sign_digest(&self, digest: Digest, value: &[u8]) -> Result<Vec<u8>, StoreError> {
         let length = match digest {
             Digest::Sha1 => 20,
             Digest::Sha256 => 32,
         };
         if value.len() != length {
-            return Err(format!("a {digest:?} digest is {length} bytes"));
+            return Err(StoreError::Invalid(format!(
+                "a {digest:?} digest is {length} bytes"
+            )));
         }
         match self.handle {
             KeyHandle::Capi { provider, key_spec } => capi_sign(provider, key_spec, digest, value),
@@ -284,7 +293,7 @@ fn capi_sign(
     key_spec: u32,
     digest: Digest,
     value: &[u8],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, StoreError> {
     let algorithm = match digest {
         Digest::Sha1 => CALG_SHA1,
         Digest::Sha256 => CALG_SHA_256,
@@ -322,7 +331,7 @@ fn capi_sign(
 }
 
 /// Signs a digest with a CNG key: PKCS#1 v1.5 padding, big-endian as written.
-fn cng_sign(key: usize, digest: Digest, value: &[u8]) -> Result<Vec<u8>, String> {
+fn cng_sign(key: usize, digest: Digest, value: &[u8]) -> Result<Vec<u8>, StoreError> {
     let padding = BCRYPT_PKCS1_PADDING_INFO {
         pszAlgId: match digest {
             Digest::Sha1 => BCRYPT_SHA1_ALGORITHM,
@@ -398,7 +407,7 @@ impl Drop for StorageProvider {
 }
 
 /// Opens the CNG key storage provider `name`.
-fn storage_provider(name: &str) -> Result<StorageProvider, String> {
+fn storage_provider(name: &str) -> Result<StorageProvider, StoreError> {
     let wide_name = wide(name);
     let mut handle = 0usize;
     // SAFETY: `wide_name` is NUL-terminated UTF-16 that lives across the call; the handle is
@@ -409,11 +418,11 @@ fn storage_provider(name: &str) -> Result<StorageProvider, String> {
 }
 
 /// An NCrypt status as a result.
-fn checked(status: i32, what: &str) -> Result<(), String> {
+fn checked(status: i32, what: &str) -> Result<(), StoreError> {
     if status == 0 {
         Ok(())
     } else {
-        Err(described(what, status as u32))
+        Err(StoreError::failed(what, status as u32))
     }
 }
 
@@ -421,7 +430,7 @@ fn checked(status: i32, what: &str) -> Result<(), String> {
 struct Hash(usize);
 
 impl Hash {
-    fn create(provider: usize, algorithm: u32) -> Result<Hash, String> {
+    fn create(provider: usize, algorithm: u32) -> Result<Hash, StoreError> {
         let mut handle = 0usize;
         // SAFETY: a valid provider handle; the hash handle is written on success only.
         if unsafe { CryptCreateHash(provider, algorithm, 0, 0, &mut handle) } == 0 {
@@ -457,33 +466,16 @@ unsafe fn from_wide(text: *const u16) -> String {
     String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(text, length) })
 }
 
-fn last_error(what: &str) -> String {
+fn last_error(what: &str) -> StoreError {
     // SAFETY: reads the calling thread's last error, no arguments.
-    described(what, unsafe { GetLastError() })
-}
-
-/// `what` failed with `code` (a Win32 error or an HRESULT), in words where it is a known one.
-fn described(what: &str, code: u32) -> String {
-    let meaning = match code {
-        0x8009_0016 => " (the key container does not exist)",
-        0x8009_000B => " (the key cannot be used in this way)",
-        0x8009_0008 => " (the provider cannot sign with this digest)",
-        0x8009_0022 => " (the provider needs to ask, a PIN say, and this process cannot)",
-        0x8009_0027 => " (the provider refused a parameter)",
-        0x8009_0029 => " (the provider does not support this)",
-        0x8009_0026 => " (the handle is not valid)",
-        0x8010_0069 | 0x8010_000C => " (the smart card is not inserted)",
-        0x8000_0002 => " (the store does not exist)",
-        _ => "",
-    };
-    format!("{what} failed: 0x{code:08X}{meaning}")
+    StoreError::failed(what, unsafe { GetLastError() })
 }
 
 /// A key imported into the software key storage provider for this process only: what the
 /// tests sign with, since Wine keeps no named CNG keys to open.
 #[cfg(test)]
 impl Container {
-    fn imported_cng(blob: &[u8]) -> Result<Container, String> {
+    fn imported_cng(blob: &[u8]) -> Result<Container, StoreError> {
         use windows_sys::Win32::Security::Cryptography::{BCRYPT_RSAPRIVATE_BLOB, NCryptImportKey};
         let provider = storage_provider("Microsoft Software Key Storage Provider")?;
         let mut key = 0usize;
@@ -589,7 +581,10 @@ mod tests {
         let error = key
             .sign_digest(Digest::Sha256, sha1.as_ref())
             .expect_err("a SHA-1 digest is no SHA-256 digest");
-        assert!(error.contains("32 bytes"), "{error}");
+        assert!(
+            matches!(&error, StoreError::Invalid(why) if why.contains("32 bytes")),
+            "{error}"
+        );
     }
 
     /// A CNG key is opened through NCrypt by provider and name; when that fails the message
@@ -605,19 +600,30 @@ mod tests {
             machine: false,
         };
         let error = Container::open(&missing).expect_err("no such key");
-        assert!(
-            error.starts_with(
-                "opening the key of Microsoft Software Key Storage Provider (CNG) failed: 0x8009"
-            ),
-            "{error}"
+        let StoreError::Failed { what, code, cause } = &error else {
+            panic!("a failed call: {error:?}");
+        };
+        assert_eq!(
+            what,
+            "opening the key of Microsoft Software Key Storage Provider (CNG)"
         );
-        assert!(error.ends_with(')'), "the cause in words: {error}");
+        assert_eq!(code >> 16, 0x8009, "an NTE_ code: {error}");
+        assert!(
+            matches!(cause, Cause::KeyNotFound | Cause::Unsupported),
+            "the cause named: {error:?}"
+        );
+        assert!(
+            error.to_string().ends_with(')'),
+            "the cause in words: {error}"
+        );
         let unknown = KeyContainer {
             provider: "caiso-access No Such Key Storage Provider".into(),
             ..missing
         };
         // Windows refuses the provider itself; Wine opens any name and refuses the key.
-        let error = Container::open(&unknown).expect_err("no such provider");
+        let error = Container::open(&unknown)
+            .expect_err("no such provider")
+            .to_string();
         assert!(
             error.contains("caiso-access No Such Key Storage Provider")
                 && error.contains("failed: 0x8009"),

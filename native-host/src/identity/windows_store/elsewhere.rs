@@ -1,5 +1,7 @@
 //! Off Windows there is no certificate store: the same interface as `capi.rs`, saying so.
 
+use super::store_error::StoreError;
+
 /// Where a certificate's private key is kept (see the Windows module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyContainer {
@@ -16,11 +18,9 @@ pub struct StoredCertificate {
     pub key: Option<KeyContainer>,
 }
 
-const ONLY_ON_WINDOWS: &str = "the Windows certificate store exists only on Windows";
-
 /// No store here.
-pub fn certificates(_name: &str) -> Result<Vec<StoredCertificate>, String> {
-    Err(ONLY_ON_WINDOWS.to_owned())
+pub fn certificates(_name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
+    Err(StoreError::NotWindows)
 }
 
 /// The digests a container signs.
@@ -38,12 +38,12 @@ pub struct Container;
 
 impl Container {
     /// No store here.
-    pub fn open(_key: &KeyContainer) -> Result<Container, String> {
-        Err(ONLY_ON_WINDOWS.to_owned())
+    pub fn open(_key: &KeyContainer) -> Result<Container, StoreError> {
+        Err(StoreError::NotWindows)
     }
 
     /// No store here.
-    pub fn sign_digest(&self, _digest: Digest, _value: &[u8]) -> Result<Vec<u8>, String> {
-        Err(ONLY_ON_WINDOWS.to_owned())
+    pub fn sign_digest(&self, _digest: Digest, _value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Err(StoreError::NotWindows)
     }
 }

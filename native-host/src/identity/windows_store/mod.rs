@@ -12,6 +12,7 @@ mod capi;
 #[cfg(not(windows))]
 #[path = "elsewhere.rs"]
 mod capi;
+mod store_error;
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,7 @@ use super::certificate::{Chain, Leaf, issuers_of, rsa_public_key};
 use super::custody_error::CustodyError;
 
 pub use capi::KeyContainer;
+pub use store_error::{Cause, StoreError};
 
 /// The store CAISO's enrolment leaves the certificate in, as people see it in `certmgr.msc`.
 pub const STORE_NAME: &str = "the Windows certificate store (Current User > Personal)";
@@ -77,8 +79,9 @@ pub fn is_caiso(leaf: &Leaf) -> bool {
     issued_by_caiso_ca || caiso_subject
 }
 
-fn unavailable(message: String) -> CustodyError {
-    CustodyError::Read(message)
+/// The store cannot be read: the edge where its error becomes the identity room's.
+fn unavailable(error: StoreError) -> CustodyError {
+    CustodyError::Read(error.to_string())
 }
 
 /// CAISO's certificates in the current user's store, newest expiry first.
@@ -146,15 +149,12 @@ pub use capi::Digest;
 
 impl StoreKey {
     /// The PKCS#1 v1.5 signature of `message` with `digest`.
-    pub fn sign(&self, digest: Digest, message: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn sign(&self, digest: Digest, message: &[u8]) -> Result<Vec<u8>, StoreError> {
         let value = match digest {
             Digest::Sha1 => ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, message),
             Digest::Sha256 => ring::digest::digest(&ring::digest::SHA256, message),
         };
-        let container = self
-            .container
-            .lock()
-            .map_err(|_| "the key's container is poisoned".to_owned())?;
+        let container = self.container.lock().map_err(|_| StoreError::Poisoned)?;
         container.sign_digest(digest, value.as_ref())
     }
 }
