@@ -5,10 +5,10 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 /// Environment variable pinning the clock.
-pub const TEST_NOW_ENV: &str = "CAISO_ACCESS_TEST_NOW";
+pub(crate) const TEST_NOW_ENV: &str = "CAISO_ACCESS_TEST_NOW";
 
 /// The current time: pinned when `CAISO_ACCESS_TEST_NOW` is set, else the system clock.
-pub fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     std::env::var(TEST_NOW_ENV)
         .ok()
         .and_then(|t| OffsetDateTime::parse(&t, &Rfc3339).ok())
@@ -16,7 +16,7 @@ pub fn now() -> OffsetDateTime {
 }
 
 /// Today's date in the user's time zone (UTC when the zone cannot be read).
-pub fn today() -> Date {
+pub(crate) fn today() -> Date {
     let now = now();
     match time::UtcOffset::local_offset_at(now) {
         Ok(offset) => now.to_offset(offset).date(),

@@ -30,8 +30,6 @@ pub enum HostError {
     Certificate(CertificateError),
     /// The private key does not belong to the certificate.
     KeyMismatch,
-    /// The certificate and key cannot be used for TLS (the TLS library's reason).
-    TlsSetup(String),
     /// The operating system's keyring failed.
     Keyring(KeyringError),
     /// A renewal step that does not follow from the recorded ones.
@@ -81,9 +79,6 @@ impl std::fmt::Display for HostError {
             HostError::KeyMismatch => f.write_str(
                 "the private key does not belong to the certificate; export the certificate again together with its own key",
             ),
-            HostError::TlsSetup(why) => {
-                write!(f, "the certificate and key cannot be used for TLS: {why}")
-            }
             HostError::Keyring(e) => write!(f, "{e}"),
             HostError::InvalidTransition(e) => write!(f, "{e}"),
             HostError::InvalidValue(why) => f.write_str(why),

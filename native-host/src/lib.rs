@@ -23,20 +23,25 @@
 //! | [`error`], [`clock`], [`log`], [`outside_text`] | the error type, the (pinnable) clock, the stderr log, outside text made safe to show |
 //!
 //! `cli` and `nm` never import each other; `store` depends only on `caiso-shared`.
+//!
+//! The public surface is what the binary, the benches, the fuzz targets and `xtask` use; the
+//! rest is `pub(crate)` (`unreachable_pub` keeps it so).
+
+#![warn(unreachable_pub)]
 
 pub mod actions;
 pub mod calls;
 pub mod cli;
-pub mod clock;
-pub mod diagnose;
-pub mod error;
+pub(crate) mod clock;
+pub(crate) mod diagnose;
+mod error;
 pub mod identity;
 pub mod log;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod nm;
 pub mod outside_text;
 pub mod registration;
-pub mod schemas;
+pub(crate) mod schemas;
 pub mod store;
 
 pub use error::{HostError, HostResult};
@@ -166,7 +171,7 @@ mod layout_tests {
 #[cfg(test)]
 mod test_support {
     /// A file of the test PKI.
-    pub fn pki(name: &str) -> std::path::PathBuf {
+    pub(crate) fn pki(name: &str) -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../tests/fixtures/pki")
             .join(name)

@@ -16,7 +16,7 @@ use crate::store::config::{self, IdentityConfig, KeySource, PassphraseSource};
 use crate::store::{self, RenewalBook, StateLock};
 
 /// What to import.
-pub struct ImportRequest {
+pub(crate) struct ImportRequest {
     /// The label to give it; `None`: one made from the certificate's common name.
     pub label: Option<String>,
     /// Where the certificate and key are (absolute paths).
@@ -35,7 +35,7 @@ pub struct ImportRequest {
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Imported {
+pub(crate) struct Imported {
     /// The label imported.
     pub label: String,
     /// Whether the label was chosen from the certificate (none was given).
@@ -60,7 +60,7 @@ fn inherited_parameters<T>(
 }
 
 /// Imports a certificate (see [`ImportRequest`]).
-pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<Imported> {
+pub(crate) fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<Imported> {
     if let Some(label) = &request.label
         && !config::valid_label(label)
     {
@@ -175,7 +175,7 @@ pub fn import(workspace: &mut Workspace, request: ImportRequest) -> HostResult<I
 /// A label made from a certificate's common name: lower case, `a-z`, `0-9`, `-`, at most 40
 /// characters. When another identity has it (and this import does not renew that identity),
 /// the environment is added, then a number.
-pub fn choose_label(
+pub(crate) fn choose_label(
     common_name: Option<&str>,
     environment: caiso_shared::Environment,
     taken: &[String],

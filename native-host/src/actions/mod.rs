@@ -4,10 +4,10 @@
 //! ([`windows_store`]). Each returns typed results and
 //! [`crate::HostError`]s; wording and exit codes belong to the front ends.
 
-pub mod import;
-pub mod renewal;
-pub mod settings;
-pub mod windows_store;
+pub(crate) mod import;
+pub(crate) mod renewal;
+pub(crate) mod settings;
+pub(crate) mod windows_store;
 pub mod workspace;
 
 pub use workspace::Workspace;

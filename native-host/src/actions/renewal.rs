@@ -11,7 +11,7 @@ use crate::store::{RenewalBook, StateLock};
 
 /// Applies `action` to the identity labelled `label`, saves the book, and returns the
 /// identity's status afterwards.
-pub fn record_step(
+pub(crate) fn record_step(
     workspace: &mut Workspace,
     label: &str,
     action: &RenewalAction,

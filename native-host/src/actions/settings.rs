@@ -18,7 +18,7 @@ use crate::store::{self, RenewalBook, StateLock};
 
 /// Under the state lock, reads the configuration afresh, applies `change` and saves the result
 /// (nothing is saved when `change` fails), so an edit never undoes another process's.
-pub fn edit<T>(
+pub(crate) fn edit<T>(
     workspace: &mut Workspace,
     change: impl FnOnce(&mut Config) -> HostResult<T>,
 ) -> HostResult<T> {
@@ -34,7 +34,7 @@ pub fn edit<T>(
 
 /// Sets (`Some`) or clears (`None`) the value `parameter` (`sc_id`) test calls use for
 /// `label`; the value is checked by the operation catalog's rule for it. Returns the value kept.
-pub fn set_call_parameter(
+pub(crate) fn set_call_parameter(
     workspace: &mut Workspace,
     label: &str,
     parameter: &str,
@@ -62,7 +62,7 @@ pub fn set_call_parameter(
 }
 
 /// Sets the reminder thresholds from a list of days.
-pub fn set_thresholds(workspace: &mut Workspace, days: Vec<u32>) -> HostResult<Thresholds> {
+pub(crate) fn set_thresholds(workspace: &mut Workspace, days: Vec<u32>) -> HostResult<Thresholds> {
     let thresholds = Thresholds::try_from(days).map_err(HostError::InvalidValue)?;
     edit(workspace, |config| {
         config.thresholds = thresholds.clone();
@@ -71,7 +71,7 @@ pub fn set_thresholds(workspace: &mut Workspace, days: Vec<u32>) -> HostResult<T
 }
 
 /// Uses a local sandbox at `address`, trusting `ca_certificates` (PEM files) for it.
-pub fn set_sandbox(
+pub(crate) fn set_sandbox(
     workspace: &mut Workspace,
     address: SocketAddr,
     ca_certificates: Vec<PathBuf>,
@@ -89,7 +89,7 @@ pub fn set_sandbox(
 }
 
 /// Stops using a sandbox.
-pub fn clear_sandbox(workspace: &mut Workspace) -> HostResult<()> {
+pub(crate) fn clear_sandbox(workspace: &mut Workspace) -> HostResult<()> {
     edit(workspace, |config| {
         config.calls.sandbox = None;
         Ok(())
@@ -97,7 +97,7 @@ pub fn clear_sandbox(workspace: &mut Workspace) -> HostResult<()> {
 }
 
 /// Trusts the CA certificates of the PEM file `path` for CAISO's servers; returns how many.
-pub fn trust_add(workspace: &mut Workspace, path: PathBuf) -> HostResult<usize> {
+pub(crate) fn trust_add(workspace: &mut Workspace, path: PathBuf) -> HostResult<usize> {
     let count = trust::read_pem_certificates(&path)?.len();
     edit(workspace, |config| {
         if !config.calls.extra_ca_certificates.contains(&path) {
@@ -108,7 +108,7 @@ pub fn trust_add(workspace: &mut Workspace, path: PathBuf) -> HostResult<usize> 
 }
 
 /// No longer trusts the CA file `path`.
-pub fn trust_remove(workspace: &mut Workspace, path: &std::path::Path) -> HostResult<()> {
+pub(crate) fn trust_remove(workspace: &mut Workspace, path: &std::path::Path) -> HostResult<()> {
     edit(workspace, |config| {
         config.calls.extra_ca_certificates.retain(|p| p != path);
         Ok(())
@@ -116,7 +116,10 @@ pub fn trust_remove(workspace: &mut Workspace, path: &std::path::Path) -> HostRe
 }
 
 /// Chooses the message signature algorithm.
-pub fn set_signature(workspace: &mut Workspace, algorithm: SignatureAlgorithm) -> HostResult<()> {
+pub(crate) fn set_signature(
+    workspace: &mut Workspace,
+    algorithm: SignatureAlgorithm,
+) -> HostResult<()> {
     edit(workspace, |config| {
         config.calls.signature =
             (algorithm != SignatureAlgorithm::default()).then(|| algorithm.id().to_owned());
@@ -125,10 +128,10 @@ pub fn set_signature(workspace: &mut Workspace, algorithm: SignatureAlgorithm) -
 }
 
 /// Longest call time limit, in seconds.
-pub const MAX_TIMEOUT_SECONDS: u64 = 600;
+pub(crate) const MAX_TIMEOUT_SECONDS: u64 = 600;
 
 /// Sets the time limit of one call (1 to [`MAX_TIMEOUT_SECONDS`] seconds).
-pub fn set_timeout(workspace: &mut Workspace, seconds: u64) -> HostResult<()> {
+pub(crate) fn set_timeout(workspace: &mut Workspace, seconds: u64) -> HostResult<()> {
     if !(1..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
         return Err(HostError::InvalidValue(format!(
             "a call time limit is 1 to {MAX_TIMEOUT_SECONDS} seconds"
@@ -142,7 +145,7 @@ pub fn set_timeout(workspace: &mut Workspace, seconds: u64) -> HostResult<()> {
 
 /// Forgets the identity `label` and its renewal record (its files are not touched) and deletes
 /// its passphrase from the keyring when it was kept there.
-pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()> {
+pub(crate) fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()> {
     let dir = workspace.dir().to_owned();
     let held = StateLock::acquire(&dir)?;
     let mut config = Config::load(&dir)?;
@@ -165,7 +168,7 @@ pub fn remove_identity(workspace: &mut Workspace, label: &str) -> HostResult<()>
 
 /// Renames the identity `old` to `new`, keeping its renewal history (and its passphrase in the
 /// keyring, when kept there).
-pub fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostResult<()> {
+pub(crate) fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostResult<()> {
     if !config::valid_label(new) {
         return Err(HostError::InvalidLabel(new.to_owned()));
     }
@@ -203,7 +206,7 @@ pub fn rename_identity(workspace: &mut Workspace, old: &str, new: &str) -> HostR
 
 /// Reopens the files of `label` with its kept passphrase and refreshes the cached certificates;
 /// returns whether the key fits the certificate.
-pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<bool> {
+pub(crate) fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<bool> {
     edit(workspace, |config| {
         let identity = config
             .identity_mut(label)
@@ -217,7 +220,7 @@ pub fn verify_identity(workspace: &mut Workspace, label: &str) -> HostResult<boo
 }
 
 /// The origin of the Chromium extension `id`, if it is one (32 letters a to p).
-pub fn extension_origin(id: &str) -> HostResult<String> {
+pub(crate) fn extension_origin(id: &str) -> HostResult<String> {
     if !caiso_shared::protocol::is_chromium_extension_id(id) {
         return Err(HostError::InvalidValue(format!(
             "{:?} is not a Chromium extension id (32 letters a to p)",
@@ -231,7 +234,7 @@ pub fn extension_origin(id: &str) -> HostResult<String> {
 /// extension, signed with its key) to use this host, as an administrator asks at registration
 /// (`install --extension-id`); returns its origin. Kept in the configuration, never set from
 /// the extension side.
-pub fn allow_extension(workspace: &mut Workspace, id: &str) -> HostResult<String> {
+pub(crate) fn allow_extension(workspace: &mut Workspace, id: &str) -> HostResult<String> {
     let origin = extension_origin(id)?;
     edit(workspace, |config| {
         if !config.extra_allowed_callers.contains(&origin) {

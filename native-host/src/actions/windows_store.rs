@@ -15,7 +15,10 @@ use crate::identity::windows_store;
 use crate::store::config::KeySource;
 
 /// CAISO's certificates in the current user's store, latest expiry first.
-pub fn list(workspace: &mut Workspace, now: OffsetDateTime) -> HostResult<StoreCertificates> {
+pub(crate) fn list(
+    workspace: &mut Workspace,
+    now: OffsetDateTime,
+) -> HostResult<StoreCertificates> {
     let found = windows_store::caiso_certificates()?;
     let config = workspace.config()?;
     let identity_of = |thumbprint: &str| {
@@ -50,7 +53,7 @@ pub fn list(workspace: &mut Workspace, now: OffsetDateTime) -> HostResult<StoreC
 /// its common name (and completes the renewal of an identity with the same name, as importing
 /// a file does). Only CAISO's certificates are taken: nothing else in the store is the
 /// extension's to name.
-pub fn adopt(
+pub(crate) fn adopt(
     workspace: &mut Workspace,
     thumbprint: &str,
     environment: Option<Environment>,

@@ -14,7 +14,7 @@ use crate::store::Config;
 
 /// The call diagnostics and support reports make: the first offered retrieve that counts only
 /// against its namespace's limit (no slow service lane to wait for).
-pub fn probe_call(
+pub(crate) fn probe_call(
     engine: &Engine,
     config: &Config,
     identity: &str,
@@ -46,7 +46,7 @@ pub fn probe_call(
 
 /// What can be tested here; each operation's request evidence says whether it is written from
 /// a schema the user imported into the configuration folder `dir`.
-pub fn test_catalog(config: &Config, dir: &std::path::Path) -> TestCatalog {
+pub(crate) fn test_catalog(config: &Config, dir: &std::path::Path) -> TestCatalog {
     let limits = LimitTable::builtin();
     let operations = OperationCatalog::builtin();
     let mut environments = vec![CallEnvironment::Production, CallEnvironment::MapStage];

@@ -16,7 +16,7 @@ use crate::store::config::CallSettings;
 
 /// Where and how one call goes.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// The operation.
     pub operation: Operation,
     /// The environment.
@@ -34,7 +34,7 @@ pub struct Target {
 }
 
 /// The target of `system`/`service` in `environment`, or why there is none.
-pub fn resolve(
+pub(crate) fn resolve(
     system: &str,
     service: &str,
     environment: CallEnvironment,

@@ -12,7 +12,7 @@ use crate::store::atomic;
 
 /// Writes the exchanges of `reports` and the reports into `folder` (made if missing); returns
 /// the number of files written.
-pub fn save(folder: &Path, reports: &[CallReport]) -> HostResult<usize> {
+pub(crate) fn save(folder: &Path, reports: &[CallReport]) -> HostResult<usize> {
     std::fs::create_dir_all(folder)
         .map_err(|e| HostError::InvalidValue(format!("the folder to save in: {e}")))?;
     let mut written = 0;
@@ -42,7 +42,7 @@ pub fn save(folder: &Path, reports: &[CallReport]) -> HostResult<usize> {
 }
 
 /// The reports without their exchanges (those go to files of their own).
-pub fn without_exchanges(reports: &[CallReport]) -> Vec<CallReport> {
+pub(crate) fn without_exchanges(reports: &[CallReport]) -> Vec<CallReport> {
     reports
         .iter()
         .cloned()
@@ -55,7 +55,7 @@ pub fn without_exchanges(reports: &[CallReport]) -> Vec<CallReport> {
 
 /// The request (`request`) or the answer of an exchange as a text file: the same texts the
 /// extension's "Save exchange" writes (`caiso_shared::calls::exchange_text`).
-pub fn text(exchange: &caiso_shared::calls::Exchange, request: bool) -> String {
+pub(crate) fn text(exchange: &caiso_shared::calls::Exchange, request: bool) -> String {
     if request {
         exchange.request_text()
     } else {

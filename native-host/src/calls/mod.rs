@@ -5,17 +5,17 @@
 //! ([`explain`]), the exchanges saved for CAISO support ([`exchange`]) and the request document
 //! each call sends, built-in or from the user's copy of CAISO's schema ([`request_document`]).
 
-pub mod catalog;
-pub mod endpoint;
-pub mod engine;
-pub mod exchange;
+pub(crate) mod catalog;
+pub(crate) mod endpoint;
+pub(crate) mod engine;
+pub(crate) mod exchange;
 pub mod explain;
 pub mod https;
 pub mod ledger;
-pub mod prepared;
-pub mod proxy;
-pub mod request_document;
+pub(crate) mod prepared;
+pub(crate) mod proxy;
+pub(crate) mod request_document;
 pub mod scheduler;
-pub mod trust;
+pub(crate) mod trust;
 
 pub use engine::Engine;

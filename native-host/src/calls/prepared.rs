@@ -14,7 +14,7 @@ use crate::identity::custody;
 use crate::store::Config;
 
 /// An identity ready to call: its TLS client and its signer.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The HTTPS client presenting the identity's certificate.
     pub client: Client,
     /// The WS-Security signer with the identity's key.
@@ -26,7 +26,7 @@ pub struct Prepared {
 }
 
 /// The cache key of a prepared identity: a re-import (new `imported_at`) prepares it anew.
-pub fn cache_key(config: &Config, label: &str, target: &Target) -> Option<String> {
+pub(crate) fn cache_key(config: &Config, label: &str, target: &Target) -> Option<String> {
     let identity = config.identity(label)?;
     Some(format!(
         "{label}\u{0}{}\u{0}{}",
@@ -36,7 +36,7 @@ pub fn cache_key(config: &Config, label: &str, target: &Target) -> Option<String
 }
 
 /// Opens the identity `label` with its kept passphrase, for making calls.
-pub fn open_identity(config: &Config, label: &str) -> HostResult<custody::ForUse> {
+pub(crate) fn open_identity(config: &Config, label: &str) -> HostResult<custody::ForUse> {
     let identity = config
         .identity(label)
         .ok_or_else(|| HostError::UnknownIdentity(label.to_owned()))?;
@@ -48,7 +48,7 @@ pub fn open_identity(config: &Config, label: &str) -> HostResult<custody::ForUse
 }
 
 /// Prepares `label` for calls to `target`.
-pub fn prepare(config: &Config, label: &str, target: &Target) -> HostResult<Prepared> {
+pub(crate) fn prepare(config: &Config, label: &str, target: &Target) -> HostResult<Prepared> {
     let opened = open_identity(config, label)?;
     let leaf = &opened.chain.leaf;
     let username = leaf.caiso_username.clone();

@@ -21,7 +21,7 @@ use rustls::pki_types::ServerName;
 
 /// A proxy that applies to a CAISO host. Its `Debug` form is what is shown: no credentials.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Proxy {
+pub(crate) struct Proxy {
     /// `http://host:port`, as shown to people (no credentials).
     pub shown: String,
     /// `http`, `https`, `socks5`, ... (lower case).
@@ -39,7 +39,7 @@ impl std::fmt::Debug for Proxy {
 }
 
 /// The proxy HTTPS connections to `host` go through here, if any.
-pub fn for_host(host: &str) -> Option<Proxy> {
+pub(crate) fn for_host(host: &str) -> Option<Proxy> {
     by(&Matcher::from_system(), host)
 }
 
@@ -67,7 +67,7 @@ fn by(matcher: &Matcher, host: &str) -> Option<Proxy> {
 
 /// Why calls cannot go through the proxy shown as `shown` (`socks5://host:port`), if they
 /// cannot: the one text calls and `diagnose` give.
-pub fn unusable(shown: &str) -> Option<String> {
+pub(crate) fn unusable(shown: &str) -> Option<String> {
     let (scheme, _) = shown.split_once("://")?;
     (!matches!(scheme, "http" | "https")).then(|| {
         format!(
@@ -77,11 +77,11 @@ pub fn unusable(shown: &str) -> Option<String> {
 }
 
 /// What to do about a proxy calls cannot use.
-pub const UNUSABLE_FIX: &str = "Set HTTPS_PROXY to your organisation's HTTP or HTTPS proxy for CAISO's hosts, or let CAISO's hosts (45.42.16.0/21, port 443) bypass the SOCKS proxy (NO_PROXY).";
+pub(crate) const UNUSABLE_FIX: &str = "Set HTTPS_PROXY to your organisation's HTTP or HTTPS proxy for CAISO's hosts, or let CAISO's hosts (45.42.16.0/21, port 443) bypass the SOCKS proxy (NO_PROXY).";
 
 /// Why a tunnel through the proxy could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TunnelError {
+pub(crate) enum TunnelError {
     /// The proxy is of a kind calls do not use ([`unusable`]).
     Unusable(String),
     /// The proxy itself cannot be reached (its name or its port).
@@ -105,7 +105,7 @@ impl std::fmt::Display for TunnelError {
 
 /// An open tunnel to CAISO's port 443: over TCP to an `http://` proxy, or inside TLS with an
 /// `https://` one.
-pub enum Tunnel {
+pub(crate) enum Tunnel {
     /// Through an `http://` proxy, or no proxy at all.
     Plain(TcpStream),
     /// Through an `https://` proxy.
@@ -157,7 +157,7 @@ impl Proxy {
     /// Opens a tunnel to `host:443` through the proxy (HTTP CONNECT; inside TLS, verified with
     /// `roots`, for an `https://` proxy), within `timeout` per step. While it waits for the
     /// proxy's answer it gives up as soon as `stop` says so (the browser went away).
-    pub fn tunnel(
+    pub(crate) fn tunnel(
         &self,
         host: &str,
         timeout: Duration,

@@ -17,7 +17,7 @@ use super::explain::Explained;
 
 /// An operation's imported request schema, ready to write with.
 #[derive(Debug)]
-pub struct RequestSchema {
+pub(crate) struct RequestSchema {
     /// What the index says of it.
     pub stored: StoredSchema,
     /// The schema, compiled.
@@ -26,7 +26,7 @@ pub struct RequestSchema {
 
 /// How a call's request is written.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// From the catalog's description.
     BuiltIn,
     /// From the user's schema.
@@ -37,7 +37,7 @@ pub enum Source {
 
 /// How `operation`'s request is written here: the imported schema of the configuration folder
 /// `dir`, if there is one.
-pub fn source_for(dir: Option<&Path>, operation: &Operation) -> Source {
+pub(crate) fn source_for(dir: Option<&Path>, operation: &Operation) -> Source {
     let Some(dir) = dir else {
         return Source::BuiltIn;
     };
@@ -51,7 +51,7 @@ pub fn source_for(dir: Option<&Path>, operation: &Operation) -> Source {
 }
 
 /// The evidence of the request the call sends.
-pub fn evidence(source: &Source, operation: &Operation) -> Evidence {
+pub(crate) fn evidence(source: &Source, operation: &Operation) -> Evidence {
     match source {
         Source::Schema(schema) => Evidence {
             level: Level::Schema,
@@ -62,7 +62,7 @@ pub fn evidence(source: &Source, operation: &Operation) -> Evidence {
 }
 
 /// The SOAPAction a call sends: the imported WSDL's, else the catalog's.
-pub fn soap_action(source: &Source, operation: &Operation) -> String {
+pub(crate) fn soap_action(source: &Source, operation: &Operation) -> String {
     match source {
         Source::Schema(schema) => schema
             .stored
@@ -74,7 +74,7 @@ pub fn soap_action(source: &Source, operation: &Operation) -> String {
 }
 
 /// The document (the element under `soap:Body`) and the SOAPAction, or why nothing is sent.
-pub fn write(
+pub(crate) fn write(
     source: &Source,
     operation: &Operation,
     now: OffsetDateTime,

@@ -14,9 +14,9 @@ use crate::identity::custody::{self, CustodyError};
 use crate::store::config::CallSettings;
 
 /// Subject common names of the public CAs CAISO's API servers chain to.
-pub const ENTRUST_ROOT_G2: &str = "Entrust Root Certification Authority - G2";
+pub(crate) const ENTRUST_ROOT_G2: &str = "Entrust Root Certification Authority - G2";
 /// The issuing CA below [`ENTRUST_ROOT_G2`].
-pub const ENTRUST_L1M: &str = "Entrust Certification Authority - L1M";
+pub(crate) const ENTRUST_L1M: &str = "Entrust Certification Authority - L1M";
 
 /// A trust store and what it holds.
 pub struct TrustStore {
@@ -39,7 +39,7 @@ impl TrustStore {
 }
 
 /// Builds the store for calls to `environment`.
-pub fn load(settings: &CallSettings, environment: CallEnvironment) -> TrustStore {
+pub(crate) fn load(settings: &CallSettings, environment: CallEnvironment) -> TrustStore {
     let mut store = TrustStore {
         roots: RootCertStore::empty(),
         system_count: 0,
@@ -87,7 +87,7 @@ fn add(store: &mut TrustStore, certificate: CertificateDer<'static>) -> bool {
 }
 
 /// Reads the certificates of a PEM file.
-pub fn read_pem_certificates(path: &Path) -> HostResult<Vec<CertificateDer<'static>>> {
+pub(crate) fn read_pem_certificates(path: &Path) -> HostResult<Vec<CertificateDer<'static>>> {
     custody::pem_certificates(path)
         .map(|all| all.into_iter().map(CertificateDer::from).collect())
         .map_err(|e| match e {

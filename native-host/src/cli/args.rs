@@ -3,7 +3,7 @@
 use super::{Failure, suggest, usage};
 
 /// Options and positional arguments of one command.
-pub struct Args {
+pub(crate) struct Args {
     /// The arguments that are not options, in order.
     pub positional: Vec<String>,
     options: Vec<(String, Option<String>)>,
@@ -11,7 +11,7 @@ pub struct Args {
 
 impl Args {
     /// Splits `args`; `flags` take no value, every other `--option` takes one.
-    pub fn parse(args: &[String], flags: &[&str], valued: &[&str]) -> Result<Args, Failure> {
+    pub(crate) fn parse(args: &[String], flags: &[&str], valued: &[&str]) -> Result<Args, Failure> {
         let mut positional = Vec::new();
         let mut options = Vec::new();
         let mut iter = args.iter();
@@ -41,12 +41,12 @@ impl Args {
     }
 
     /// Whether the flag `--name` was given.
-    pub fn flag(&self, name: &str) -> bool {
+    pub(crate) fn flag(&self, name: &str) -> bool {
         self.options.iter().any(|(n, _)| n == name)
     }
 
     /// The value of the last `--name <value>`.
-    pub fn value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
         self.options
             .iter()
             .rev()
@@ -55,7 +55,7 @@ impl Args {
     }
 
     /// Every value of `--name <value>`, in order.
-    pub fn values(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn values(&self, name: &str) -> Vec<&str> {
         self.options
             .iter()
             .filter(|(n, _)| n == name)

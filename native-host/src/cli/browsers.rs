@@ -37,7 +37,7 @@ fn host_path() -> Result<PathBuf, Failure> {
 
 /// `caiso-access install [--browser NAME]... [--user-data-dir DIR] [--extension-id ID]...`, or
 /// `caiso-access install --beside-program [--extension-id ID]...`.
-pub fn install(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn install(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
         args,
         &["beside-program"],
@@ -104,7 +104,7 @@ pub fn install(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access uninstall [--browser NAME]... [--user-data-dir DIR]`.
-pub fn uninstall(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn uninstall(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &[], &["browser", "user-data-dir"])?;
     let dirs = UserDirs::from_env()?;
     let user_data_dir = args.value("user-data-dir").map(PathBuf::from);
@@ -123,7 +123,7 @@ pub fn uninstall(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access doctor [--browser NAME]... [--user-data-dir DIR]`.
-pub fn doctor(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn doctor(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &[], &["browser", "user-data-dir"])?;
     let dirs = UserDirs::from_env()?;
     let os = Os::current();

@@ -13,7 +13,7 @@ use crate::diagnose;
 use crate::store::Config;
 
 /// `caiso-access tests`: what can be called here.
-pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &[])?;
     let mut workspace = Workspace::open()?;
     let dir = workspace.dir().to_owned();
@@ -61,7 +61,7 @@ pub fn tests(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 
 /// `caiso-access call <label> <system> <service> [--environment ENV] [--repeat N] [--json]`,
 /// or several operations at once: `caiso-access call <label> <operation-id | system/service>...`.
-pub fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn call(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &["environment", "repeat", "save"])?;
     let Some((label, references)) = args.positional.split_first() else {
         return Err(usage("call takes <label> <system> <service>"));
@@ -269,7 +269,7 @@ fn environment_for(args: &Args, config: &Config, label: &str) -> Result<CallEnvi
 }
 
 /// `caiso-access diagnose <label> [--environment ENV] [--json]`.
-pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &["environment"])?;
     let [label] = args.positional.as_slice() else {
         return Err(usage("diagnose takes <label>"));
@@ -324,7 +324,7 @@ pub fn diagnose(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 
 /// `caiso-access report <label> [--environment ENV] [--interface ui|api] [--browser NAME]
 /// [--frequency always|intermittent] [--third-party TEXT] [--out FILE]`.
-pub fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn report(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
         args,
         &[],

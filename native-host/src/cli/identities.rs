@@ -18,7 +18,7 @@ use crate::store::config::{KeySource, PassphraseSource};
 
 /// `caiso-access import <file> [--label NAME] [--key FILE] [--environment ENV] [--kind KIND]
 /// [--passphrase-env VAR | --passphrase-stdin] [--no-keyring] [--replace]`.
-pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(
         args,
         &["passphrase-stdin", "replace", "no-keyring"],
@@ -121,7 +121,7 @@ pub fn import(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access rename <old> <new>`.
-pub fn rename(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn rename(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [old, new] = args else {
         return Err(usage("rename takes <old-label> <new-label>"));
     };
@@ -185,7 +185,7 @@ fn read_passphrase(
 }
 
 /// `caiso-access status [--json]`.
-pub fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &[])?;
     if !args.positional.is_empty() {
         return Err(usage("status takes no arguments"));
@@ -219,7 +219,7 @@ pub fn status(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 
 /// `caiso-access metrics [--textfile <folder>]`: the status in the Prometheus text format, on
 /// stdout or as this user's file in a textfile collector's folder.
-pub fn metrics(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn metrics(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &[], &["textfile"])?;
     if !args.positional.is_empty() {
         return Err(usage("metrics takes no arguments but --textfile <folder>"));
@@ -317,7 +317,7 @@ fn write_identity(out: &mut impl Write, s: &IdentityStatus) -> std::io::Result<(
 }
 
 /// `caiso-access renewal <label> <step> [...]`.
-pub fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &[], &["date"])?;
     let date = args.value("date").map(str::to_owned);
     let action = match args
@@ -349,7 +349,7 @@ pub fn renewal_step(args: &[String], out: &mut impl Write) -> Result<(), Failure
 }
 
 /// `caiso-access verify <label>`.
-pub fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [label] = args else {
         return Err(usage("verify takes one label"));
     };
@@ -371,7 +371,7 @@ pub fn verify(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 
 /// `caiso-access store [--json]`: CAISO's certificates in the Windows certificate store, and
 /// which are identities already.
-pub fn store(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn store(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json"], &[])?;
     if !args.positional.is_empty() {
         return Err(usage("store takes no arguments"));
@@ -420,7 +420,7 @@ pub fn store(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access remove <label>`.
-pub fn remove(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn remove(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [label] = args else {
         return Err(usage("remove takes one label"));
     };

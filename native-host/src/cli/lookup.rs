@@ -7,7 +7,7 @@ use caiso_shared::{Classifier, Environment, Status};
 use super::{Failure, usage};
 
 /// `caiso-access classify <url>...`.
-pub fn classify(out: &mut impl Write, urls: &[String]) -> std::io::Result<()> {
+pub(crate) fn classify(out: &mut impl Write, urls: &[String]) -> std::io::Result<()> {
     let classifier = Classifier::builtin();
     for url in urls {
         match classifier.classify(url) {
@@ -41,7 +41,7 @@ pub fn classify(out: &mut impl Write, urls: &[String]) -> std::io::Result<()> {
 }
 
 /// `caiso-access portals [production|map-stage]`.
-pub fn portals(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn portals(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let environment = match args.first() {
         None => Environment::Production,
         Some(e) => Environment::from_id(e).ok_or_else(|| {

@@ -3,14 +3,14 @@
 //! arguments, calls one use case of the core and writes the result; this is the only place
 //! printed wording and exit codes are decided (2 for usage errors, 1 for every other failure).
 
-pub mod args;
-pub mod browsers;
-pub mod calls;
-pub mod identities;
-pub mod lookup;
-pub mod scan;
-pub mod schemas;
-pub mod settings;
+pub(crate) mod args;
+pub(crate) mod browsers;
+pub(crate) mod calls;
+pub(crate) mod identities;
+pub(crate) mod lookup;
+pub(crate) mod scan;
+pub(crate) mod schemas;
+pub(crate) mod settings;
 mod suggest;
 
 use std::io::Write;

@@ -15,7 +15,7 @@ use crate::actions::Workspace;
 use crate::clock;
 
 /// `caiso-access scan <PATH>... [--json] [--fix]`.
-pub fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn scan(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["json", "fix"], &[])?;
     if args.positional.is_empty() {
         return Err(usage(

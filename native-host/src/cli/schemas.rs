@@ -13,7 +13,7 @@ const SCHEMAS_USAGE: &str =
     "schemas import <zip-or-folder> | schemas list | schemas remove <operation>|--all";
 
 /// `caiso-access schemas import|list|remove ...`.
-pub fn schemas(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn schemas(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &["all"], &[])?;
     let positional: Vec<&str> = args.positional.iter().map(String::as_str).collect();
     let dir = config_dir().map_err(crate::error::HostError::from)?;

@@ -12,7 +12,7 @@ use crate::actions::{Workspace, settings};
 use crate::calls::trust;
 
 /// `caiso-access thresholds <days,...>`.
-pub fn thresholds(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn thresholds(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [list] = args else {
         return Err(usage("thresholds takes a list like 30,14,7,3,1"));
     };
@@ -25,7 +25,7 @@ pub fn thresholds(args: &[String], out: &mut impl Write) -> Result<(), Failure> 
 }
 
 /// `caiso-access sandbox <host:port> [--ca <file>]...` or `caiso-access sandbox off`.
-pub fn sandbox(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn sandbox(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = Args::parse(args, &[], &["ca"])?;
     let [address] = args.positional.as_slice() else {
         return Err(usage("sandbox takes <host:port> or off"));
@@ -53,7 +53,7 @@ pub fn sandbox(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access trust add|remove <file>` / `caiso-access trust list`.
-pub fn trust(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn trust(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let mut workspace = Workspace::open()?;
     match args {
         [verb, file] if verb == "add" => {
@@ -98,7 +98,7 @@ pub fn trust(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access signature rsa-sha1|rsa-sha256`.
-pub fn signature(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn signature(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [id] = args else {
         return Err(usage("signature takes rsa-sha1 or rsa-sha256"));
     };
@@ -110,7 +110,7 @@ pub fn signature(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access sc-id <label> <SC ID>|off`.
-pub fn sc_id(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn sc_id(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let [label, value] = args else {
         return Err(usage("sc-id takes a label and an SC ID (or off)"));
     };
@@ -124,7 +124,7 @@ pub fn sc_id(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// `caiso-access timeout <seconds>`.
-pub fn timeout(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+pub(crate) fn timeout(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let seconds = match args {
         [s] => s.parse::<u64>().ok(),
         _ => None,

@@ -3,7 +3,10 @@
 /// The candidate nearest to `typed`, if one is near enough to be what was meant: at most one
 /// edit for words of up to four letters, two up to eight, three beyond (an edit is a letter
 /// added, removed, changed, or two neighbours swapped). Case is ignored; ties go to the first.
-pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(super) fn nearest<'a>(
+    typed: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let typed = typed.to_ascii_lowercase();
     let allowed = match typed.chars().count() {
         0 => return None,
@@ -20,7 +23,10 @@ pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// ` (did you mean `<word>`?)` for the nearest candidate, or nothing.
-pub fn did_you_mean<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+pub(super) fn did_you_mean<'a>(
+    typed: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
     nearest(typed, candidates)
         .map(|word| format!("; did you mean `{word}`?"))
         .unwrap_or_default()

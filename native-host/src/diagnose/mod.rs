@@ -2,7 +2,7 @@
 //! and explained, with OASIS as the network control ([`stages`]), and the report CAISO support
 //! asks for, with no secret in it ([`report`]).
 
-pub mod report;
-pub mod stages;
+pub(crate) mod report;
+pub(crate) mod stages;
 
-pub use stages::diagnose;
+pub(crate) use stages::diagnose;

@@ -24,7 +24,7 @@ const MAX_FREE_TEXT: usize = 500;
 /// Builds the report for `request` about `identity` (the one it names): diagnoses the
 /// environment, and for an API problem also the same test call in MAP-Stage when the problem is
 /// in Production.
-pub fn build(
+pub(crate) fn build(
     engine: &Engine,
     config: &Config,
     identity: &Identity,

@@ -33,7 +33,7 @@ const CAISO_RANGE: (Ipv4Addr, u32) = (Ipv4Addr::new(45, 42, 16, 0), 21);
 const STAGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether `address` is in CAISO's published range.
-pub fn in_caiso_range(address: IpAddr) -> bool {
+pub(crate) fn in_caiso_range(address: IpAddr) -> bool {
     let IpAddr::V4(v4) = address else {
         return false;
     };
@@ -162,12 +162,12 @@ fn stage(
 }
 
 /// The signed call a diagnosis made, when it got that far.
-pub type ProbeCall = HostResult<(Operation, CallReport)>;
+pub(crate) type ProbeCall = HostResult<(Operation, CallReport)>;
 
 /// Runs the diagnostics for `identity` in `environment`, telling `progress` which endpoint it
 /// checks; stops with [`HostError::Cancelled`] before the next endpoint or call once the engine
 /// is cancelled (the browser closed the port).
-pub fn diagnose(
+pub(crate) fn diagnose(
     engine: &Engine,
     config: &Config,
     identity: &str,
@@ -179,7 +179,7 @@ pub fn diagnose(
 
 /// Runs the diagnostics and also returns the signed call it made (the support report shows its
 /// request and response instead of calling again).
-pub fn run(
+pub(crate) fn run(
     engine: &Engine,
     config: &Config,
     identity: &str,

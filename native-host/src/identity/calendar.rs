@@ -4,7 +4,7 @@
 use time::{Date, Duration, Month, Weekday};
 
 /// `days` business days after `from`: weekends and US federal holidays (as observed) skipped.
-pub fn add_business_days(from: Date, days: u32) -> Date {
+pub(crate) fn add_business_days(from: Date, days: u32) -> Date {
     let mut date = from;
     let mut left = days;
     while left > 0 {

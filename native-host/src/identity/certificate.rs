@@ -67,7 +67,7 @@ pub struct Chain {
 
 /// The names of a CA or server certificate, for trust stores and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Brief {
+pub(crate) struct Brief {
     /// The subject, display form.
     pub subject: String,
     /// The subject's common name, or the subject when it has none.
@@ -78,7 +78,7 @@ pub struct Brief {
 
 impl Brief {
     /// Reads `der`; `None` when it is not a certificate.
-    pub fn of(der: &[u8]) -> Option<Brief> {
+    pub(crate) fn of(der: &[u8]) -> Option<Brief> {
         let cert = parse(der).ok()?;
         let name = |n: &X509Name<'_>| common_name(n).unwrap_or_else(|| n.to_string());
         Some(Brief {
@@ -159,7 +159,7 @@ impl Chain {
 
 /// The issuers of `leaf` found in `pool`, nearest first, up to a self-signed root (a store's
 /// intermediates and roots: whichever certificates are there, the ones that chain).
-pub fn issuers_of(leaf: &[u8], pool: &[Vec<u8>]) -> Vec<Vec<u8>> {
+pub(crate) fn issuers_of(leaf: &[u8], pool: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let parsed: Vec<(usize, X509Certificate<'_>)> = pool
         .iter()
         .enumerate()
@@ -184,7 +184,7 @@ pub fn issuers_of(leaf: &[u8], pool: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 /// The RSA public key (PKCS#1 `RSAPublicKey`) of a certificate; `None` for other key types.
-pub fn rsa_public_key(der: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn rsa_public_key(der: &[u8]) -> Option<Vec<u8>> {
     let cert = parse(der).ok()?;
     let spki = cert.public_key();
     (spki.algorithm.algorithm == x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION)
@@ -308,7 +308,7 @@ fn chain_complete(leaf: &X509Certificate<'_>, issuers: &[&X509Certificate<'_>]) 
 }
 
 /// Formats a time as RFC 3339 in UTC.
-pub fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(::time::UtcOffset::UTC)
         .format(&Rfc3339)
         .unwrap_or_else(|_| t.to_string())

@@ -22,10 +22,10 @@ impl std::fmt::Display for KeyringError {
 impl std::error::Error for KeyringError {}
 
 /// The keyring service name entries are stored under.
-pub const SERVICE: &str = "caiso-access";
+pub(crate) const SERVICE: &str = "caiso-access";
 
 /// The keyring this system has, as the user knows it.
-pub const NAME: &str = if cfg!(windows) {
+pub(crate) const NAME: &str = if cfg!(windows) {
     "the Windows Credential Manager"
 } else if cfg!(target_os = "macos") {
     "the macOS Keychain"
@@ -35,15 +35,15 @@ pub const NAME: &str = if cfg!(windows) {
 
 /// Whether this process can use the keyring now. On Windows and macOS, always; elsewhere,
 /// whether a Secret Service answers on the session bus (asked once per process).
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     imp::available()
 }
 
 /// Why the keyring cannot be used here.
-pub const UNAVAILABLE: &str = "no keyring answers in this session (caiso-access uses the Windows Credential Manager, the macOS Keychain, or a desktop Secret Service such as GNOME Keyring or KWallet over the session bus): give --passphrase-env <VAR> instead";
+pub(crate) const UNAVAILABLE: &str = "no keyring answers in this session (caiso-access uses the Windows Credential Manager, the macOS Keychain, or a desktop Secret Service such as GNOME Keyring or KWallet over the session bus): give --passphrase-env <VAR> instead";
 
 /// Stores the passphrase of identity `label`.
-pub fn store(label: &str, passphrase: &str) -> Result<(), KeyringError> {
+pub(crate) fn store(label: &str, passphrase: &str) -> Result<(), KeyringError> {
     if !available() {
         return Err(KeyringError(UNAVAILABLE.into()));
     }
@@ -53,7 +53,7 @@ pub fn store(label: &str, passphrase: &str) -> Result<(), KeyringError> {
 }
 
 /// Reads the passphrase of identity `label`.
-pub fn fetch(label: &str) -> Result<Zeroizing<String>, KeyringError> {
+pub(crate) fn fetch(label: &str) -> Result<Zeroizing<String>, KeyringError> {
     if !available() {
         return Err(KeyringError(format!(
             "the passphrase of {label} is in {NAME}, which this process cannot reach (no Secret Service answers on its session bus): start it from the desktop session, or import the file again with --passphrase-env <VAR>"
@@ -71,7 +71,7 @@ pub fn fetch(label: &str) -> Result<Zeroizing<String>, KeyringError> {
 
 /// Deletes the passphrase of identity `label` (nothing stored is fine, and so is a keyring
 /// that is not there: nothing can be stored in it).
-pub fn delete(label: &str) -> Result<(), KeyringError> {
+pub(crate) fn delete(label: &str) -> Result<(), KeyringError> {
     if !available() {
         return Ok(());
     }
@@ -89,7 +89,7 @@ fn entry(label: &str) -> Result<keyring::Entry, KeyringError> {
 
 #[cfg(any(windows, target_os = "macos"))]
 mod imp {
-    pub fn available() -> bool {
+    pub(super) fn available() -> bool {
         true
     }
 }
@@ -101,7 +101,7 @@ mod imp {
     /// An entry nobody stores: looking it up needs no unlock and never prompts.
     const PROBE: &str = "caiso-access availability probe";
 
-    pub fn available() -> bool {
+    pub(super) fn available() -> bool {
         static ANSWER: OnceLock<bool> = OnceLock::new();
         *ANSWER.get_or_init(|| {
             // Without a session bus the connection fails at once.

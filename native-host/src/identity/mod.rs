@@ -4,15 +4,15 @@
 //! procedure ([`renewal`]) and the business-day calendar it counts in ([`calendar`]); certificates
 //! kept in the Windows certificate store ([`windows_store`]).
 
-pub mod calendar;
-pub mod call_key;
-pub mod certificate;
+pub(crate) mod calendar;
+pub(crate) mod call_key;
+pub(crate) mod certificate;
 pub mod custody;
 pub mod custody_error;
-pub mod keyring;
-pub mod renewal;
-pub mod status;
-pub mod windows_store;
+pub(crate) mod keyring;
+pub(crate) mod renewal;
+pub(crate) mod status;
+pub(crate) mod windows_store;
 
 use certificate::{CertificateError, Chain};
 

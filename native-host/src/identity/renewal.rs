@@ -24,7 +24,7 @@ impl std::fmt::Display for TransitionError {
 
 /// Applies `action` to `record` on `today`. `expires_on` is the expiry date of the identity's
 /// current certificate (the one being replaced).
-pub fn apply(
+pub(crate) fn apply(
     record: &RenewalRecord,
     action: &RenewalAction,
     today: Date,
@@ -98,7 +98,7 @@ pub fn apply(
 
 /// Records that a replacement with fingerprint `replacement` was imported on `today`, the
 /// certificate it replaces expiring on `old_expires_on`. Completes any renewal in progress.
-pub fn record_import(
+pub(crate) fn record_import(
     record: &RenewalRecord,
     replacement: &str,
     today: Date,
@@ -118,7 +118,7 @@ pub fn record_import(
 
 /// The record as the user sees it on `today`: an installed replacement whose predecessor has
 /// expired counts as retired; the collect-by date is derived.
-pub fn view(record: &RenewalRecord, today: Date) -> RenewalView {
+pub(crate) fn view(record: &RenewalRecord, today: Date) -> RenewalView {
     let mut stage = record.stage;
     let mut retired_on = record.retired_on.clone();
     if stage == RenewalStage::Installed
@@ -168,7 +168,7 @@ fn validate_transaction_id(id: &str) -> Result<(), TransitionError> {
 }
 
 /// Parses `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Option<Date> {
+pub(crate) fn parse_date(text: &str) -> Option<Date> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format).ok()
 }

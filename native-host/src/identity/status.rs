@@ -13,7 +13,7 @@ use crate::store::config::{IdentityConfig, KeySource, PassphraseSource};
 use crate::store::renewal_book::RenewalRecord;
 
 /// Whether this process can open `identity`'s key without a prompt, and from where.
-pub fn key_access(identity: &IdentityConfig) -> KeyAccess {
+pub(crate) fn key_access(identity: &IdentityConfig) -> KeyAccess {
     let keyring = super::keyring::available();
     let import_again = format!(
         "Import it again (caiso-access import <file> --label {} --replace) with --passphrase-env <VAR>, a variable set where the browser is started{}.",
@@ -93,7 +93,7 @@ pub fn key_access(identity: &IdentityConfig) -> KeyAccess {
 }
 
 /// The status of `loaded` at `now`.
-pub fn identity_status(
+pub(crate) fn identity_status(
     loaded: &Identity,
     record: &RenewalRecord,
     thresholds: &Thresholds,

@@ -17,7 +17,7 @@ use time::{Date, OffsetDateTime};
 /// Who wrote the file: the judge of whether a key can be opened (the browser's host, or a
 /// command line run from a scheduler, whose environment may differ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Writer {
+pub(crate) enum Writer {
     /// The native messaging host a browser started.
     BrowserHost,
     /// `caiso-access metrics`.
@@ -34,10 +34,10 @@ impl Writer {
 }
 
 /// The prefix of every metric name.
-pub const PREFIX: &str = "caiso_access_";
+pub(crate) const PREFIX: &str = "caiso_access_";
 
 /// The report as exposition text, for `user`, written by `writer` at `written_at`.
-pub fn render(
+pub(crate) fn render(
     report: &StatusReport,
     user: &str,
     writer: Writer,

@@ -4,7 +4,7 @@
 //! computed where the machine policy names the folder ([`textfile`]). Alert rules for them are in
 //! `deploy/prometheus/`.
 
-pub mod exposition;
-pub mod textfile;
+pub(crate) mod exposition;
+pub(crate) mod textfile;
 
-pub use exposition::Writer;
+pub(crate) use exposition::Writer;

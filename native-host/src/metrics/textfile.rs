@@ -15,7 +15,7 @@ use crate::error::{HostError, HostResult};
 use crate::store::{StorageError, atomic, machine_policy};
 
 /// The user the facts are about: the operating system's name for who runs this process.
-pub fn current_user() -> String {
+pub(crate) fn current_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -24,7 +24,7 @@ pub fn current_user() -> String {
 
 /// The file name of `user`'s facts: `caiso-access_<user>.prom`, the user's name reduced to
 /// letters, digits, `-`, `_` and `.` (a domain user's `DOMAIN\name` becomes `DOMAIN_name`).
-pub fn file_name(user: &str) -> String {
+pub(crate) fn file_name(user: &str) -> String {
     let safe: String = user
         .chars()
         .map(|c| {
@@ -44,7 +44,7 @@ pub fn file_name(user: &str) -> String {
 
 /// Writes `report` for `user` into `folder`, which must exist; returns the file written. On any
 /// failure the file that was there stays whole.
-pub fn write(
+pub(crate) fn write(
     folder: &Path,
     report: &StatusReport,
     user: &str,
@@ -69,7 +69,7 @@ pub fn write(
 
 /// Writes `report` where the machine policy says, if it names a folder: `Ok(None)` when it
 /// names none, the file written otherwise.
-pub fn write_by_policy(
+pub(crate) fn write_by_policy(
     report: &StatusReport,
     writer: Writer,
     now: OffsetDateTime,

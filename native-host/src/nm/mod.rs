@@ -5,8 +5,8 @@
 pub mod caller;
 pub mod dispatch;
 pub mod framing;
-pub mod session;
-pub mod strict_json;
+pub(crate) mod session;
+pub(crate) mod strict_json;
 
 use caiso_shared::protocol::{ErrorCode, PROTOCOL_VERSION, ProtocolError, Reply, ReplyBody};
 

@@ -29,7 +29,7 @@ pub enum SessionEnd {
 }
 
 /// How many long commands (calls, diagnostics, reports) may run at once.
-pub const MAX_BACKGROUND: usize = 8;
+pub(crate) const MAX_BACKGROUND: usize = 8;
 
 /// Serves requests from `input` until it ends, then waits for long commands still running.
 /// Replies go to `output` one whole frame at a time.

@@ -15,7 +15,7 @@ use serde_json::Value;
 /// The first key that appears twice in one object of `text` (which must be valid JSON), with
 /// the depth of that object: 0 for the request envelope, 1 for its members (the arguments), and
 /// so on.
-pub fn duplicate_key(text: &str) -> Option<(usize, String)> {
+pub(crate) fn duplicate_key(text: &str) -> Option<(usize, String)> {
     let found = RefCell::new(None);
     let mut reader = serde_json::Deserializer::from_str(text);
     let _ = Seed {
@@ -102,7 +102,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
 /// an array of its fields and an enum's variant from its index, forms the protocol does not
 /// have. Returns the path of the first such place (`args.action.step`). Members the canonical
 /// form leaves out (a default it does not write) are not compared.
-pub fn form_mismatch(given: &Value, canonical: &Value, path: &str) -> Option<String> {
+pub(crate) fn form_mismatch(given: &Value, canonical: &Value, path: &str) -> Option<String> {
     match (given, canonical) {
         (Value::Null, _) => None,
         (Value::Object(given), Value::Object(canonical)) => {

@@ -136,7 +136,7 @@ impl UserDirs {
 pub(crate) mod test_dirs {
     use super::UserDirs;
 
-    pub fn dirs(home: &str) -> UserDirs {
+    pub(crate) fn dirs(home: &str) -> UserDirs {
         UserDirs {
             home: home.into(),
             xdg_config_home: None,

@@ -2,7 +2,7 @@
 //! registry off Windows; there these are never reached (the places of other systems are
 //! folders).
 
-pub use imp::{delete, get_default, set_default};
+pub(super) use imp::{delete, get_default, set_default};
 
 #[cfg(windows)]
 mod imp {
@@ -15,7 +15,7 @@ mod imp {
         HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_32KEY, KEY_WOW64_64KEY,
     };
 
-    pub fn set_default(key: &str, manifest: &Path) -> HostResult<()> {
+    pub(crate) fn set_default(key: &str, manifest: &Path) -> HostResult<()> {
         let (entry, _) = RegKey::predef(HKEY_CURRENT_USER)
             .create_subkey(key)
             .map_err(|e| {
@@ -28,7 +28,7 @@ mod imp {
             })
     }
 
-    pub fn delete(key: &str) -> HostResult<bool> {
+    pub(crate) fn delete(key: &str) -> HostResult<bool> {
         match RegKey::predef(HKEY_CURRENT_USER).delete_subkey_all(key) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -38,7 +38,7 @@ mod imp {
         }
     }
 
-    pub fn get_default(
+    pub(crate) fn get_default(
         hive: &str,
         key: &str,
         view: Option<RegistryView>,
@@ -72,17 +72,17 @@ mod imp {
 
     use crate::error::{HostError, HostResult};
 
-    pub fn set_default(_key: &str, _manifest: &Path) -> HostResult<()> {
+    pub(crate) fn set_default(_key: &str, _manifest: &Path) -> HostResult<()> {
         Err(HostError::Registration(
             "the Windows registry exists only on Windows".into(),
         ))
     }
 
-    pub fn delete(_key: &str) -> HostResult<bool> {
+    pub(crate) fn delete(_key: &str) -> HostResult<bool> {
         Ok(false)
     }
 
-    pub fn get_default(
+    pub(crate) fn get_default(
         _hive: &str,
         _key: &str,
         _view: Option<crate::registration::RegistryView>,

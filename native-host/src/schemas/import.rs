@@ -16,7 +16,7 @@ use crate::store::{StateLock, atomic};
 
 /// What one recognised operation got.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recognised {
+pub(crate) struct Recognised {
     /// The operation id.
     pub operation: String,
     /// Its title in the catalog.
@@ -34,7 +34,7 @@ pub struct Recognised {
 
 /// What an import found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
+pub(crate) struct ImportReport {
     /// The operations whose request schema is now kept.
     pub recognised: Vec<Recognised>,
     /// Request schemas of recognised operations, and other files, not understood: why.
@@ -48,7 +48,7 @@ pub struct ImportReport {
 }
 
 /// Imports the package at `source` into the configuration folder `dir`.
-pub fn import(dir: &Path, source: &Path, today: &str) -> HostResult<ImportReport> {
+pub(crate) fn import(dir: &Path, source: &Path, today: &str) -> HostResult<ImportReport> {
     let package = package_files::read(source).map_err(|e| HostError::InvalidValue(e.0))?;
     let catalog = OperationCatalog::builtin();
     let set = SchemaSet::read(&package.files);
@@ -170,13 +170,13 @@ fn save(folder: &Path, index: &Index, _held: &StateLock) -> HostResult<()> {
 }
 
 /// What is kept.
-pub fn list(dir: &Path) -> HostResult<Index> {
+pub(crate) fn list(dir: &Path) -> HostResult<Index> {
     stored::index(&super::folder(dir)).map_err(|e| HostError::InvalidValue(e.0))
 }
 
 /// Forgets the schema of `operation` (every one with `None`); returns the operations forgotten.
 /// Stored files no other operation uses are deleted.
-pub fn remove(dir: &Path, operation: Option<&str>) -> HostResult<Vec<String>> {
+pub(crate) fn remove(dir: &Path, operation: Option<&str>) -> HostResult<Vec<String>> {
     let folder = super::folder(dir);
     let held = StateLock::acquire(dir)?;
     let mut index = stored::index(&folder).map_err(|e| HostError::InvalidValue(e.0))?;
@@ -210,7 +210,7 @@ pub fn remove(dir: &Path, operation: Option<&str>) -> HostResult<Vec<String>> {
 
 /// The compiled request schema kept for `operation`, if one is (an error when it is kept but
 /// cannot be used).
-pub fn request_schema(
+pub(crate) fn request_schema(
     dir: &Path,
     operation: &str,
 ) -> HostResult<Option<(StoredSchema, caiso_soap::schema::Compiled)>> {

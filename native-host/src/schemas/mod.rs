@@ -4,12 +4,12 @@
 //! was recognised kept in the configuration folder's `schemas` folder, in the form
 //! `caiso_soap::schema::stored` reads (the calls and the sandbox read it there).
 
-pub mod import;
-pub mod package_files;
+pub(crate) mod import;
+pub(crate) mod package_files;
 
 use std::path::{Path, PathBuf};
 
 /// The folder imported schemas are kept in, inside the configuration folder `dir`.
-pub fn folder(dir: &Path) -> PathBuf {
+pub(crate) fn folder(dir: &Path) -> PathBuf {
     dir.join("schemas")
 }

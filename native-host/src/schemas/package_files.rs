@@ -10,15 +10,15 @@ use std::io::Read;
 use std::path::Path;
 
 /// Most entries a package may have (CAISO's packages hold tens).
-pub const MAX_ENTRIES: usize = 2_000;
+pub(crate) const MAX_ENTRIES: usize = 2_000;
 /// Largest schema or WSDL file (CAISO's largest are a few hundred KB).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Most bytes read from all files together.
-pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A package's schema and WSDL files, and what was set aside.
 #[derive(Debug, Clone, Default)]
-pub struct PackageFiles {
+pub(crate) struct PackageFiles {
     /// Package path (`/`-separated, inside the package) to text.
     pub files: BTreeMap<String, String>,
     /// Entries that are neither (`readme.txt`, images): counted, not read.
@@ -29,7 +29,7 @@ pub struct PackageFiles {
 
 /// Why a package could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageError(pub String);
+pub(crate) struct PackageError(pub String);
 
 impl std::fmt::Display for PackageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,12 +45,12 @@ fn wanted(name: &str) -> bool {
 /// `name` as a package path: `\` as `/`, `./` dropped, `..` followed inside the package; `None`
 /// when it is absolute, names a drive or climbs out. The same resolution as a schema's
 /// `schemaLocation`, from the package's top.
-pub fn package_path(name: &str) -> Option<String> {
+pub(crate) fn package_path(name: &str) -> Option<String> {
     caiso_soap::schema::set::locate("", name)
 }
 
 /// Reads the package at `path`: a zip file or a folder.
-pub fn read(path: &Path) -> Result<PackageFiles, PackageError> {
+pub(crate) fn read(path: &Path) -> Result<PackageFiles, PackageError> {
     let metadata =
         std::fs::metadata(path).map_err(|e| PackageError(format!("{}: {e}", path.display())))?;
     if metadata.is_dir() {

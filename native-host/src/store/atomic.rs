@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Environment variable for tests: pause this many milliseconds half-way through writing the
 /// temporary file, so a test can kill the process mid-write. Has no other effect.
-pub const TEST_PAUSE_ENV: &str = "CAISO_ACCESS_TEST_WRITE_PAUSE_MS";
+pub(crate) const TEST_PAUSE_ENV: &str = "CAISO_ACCESS_TEST_WRITE_PAUSE_MS";
 
 /// Who may read a replaced file, and whether its folder is made when missing.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,20 +26,20 @@ enum Audience {
 
 /// Replaces `path` with `contents` atomically and durably (flushed to disk before and after the
 /// rename).
-pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
     replace(path, contents, true, Audience::Private)
 }
 
 /// Replaces `path` with `contents` atomically for every reader, without waiting for the disk:
 /// for files a power cut may lose (the rate-limit ledger), never ones it must not.
-pub fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_unsynced(path: &Path, contents: &[u8]) -> io::Result<()> {
     replace(path, contents, false, Audience::Private)
 }
 
 /// Replaces `path` with `contents` atomically for every reader, readable by other users (the
 /// metrics file a monitoring agent reads), in a folder that must exist already. Not waited for
 /// on disk: the file is rewritten at the next status, and a power cut costs one scrape's facts.
-pub fn write_shared(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_shared(path: &Path, contents: &[u8]) -> io::Result<()> {
     replace(path, contents, false, Audience::Shared)
 }
 
@@ -88,7 +88,7 @@ fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Creates a folder (and its parents) readable by the user only.
-pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -115,7 +115,7 @@ fn file_name(path: &Path) -> String {
 
 /// Removes the temporary files other processes left beside `path` (killed mid-write). Call it
 /// only where no other process can be writing `path` (state files, under their lock).
-pub fn remove_leftovers(path: &Path) {
+pub(crate) fn remove_leftovers(path: &Path) {
     let (Some(dir), name) = (path.parent(), file_name(path)) else {
         return;
     };
@@ -172,7 +172,7 @@ fn test_pause() -> Option<std::time::Duration> {
 
 /// Flushes the folder entry of a rename or removal (best effort; not possible on Windows).
 #[cfg(unix)]
-pub fn sync_dir(dir: &Path) {
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -180,7 +180,7 @@ pub fn sync_dir(dir: &Path) {
 
 /// Flushes the folder entry of a rename or removal (not possible on Windows).
 #[cfg(not(unix))]
-pub fn sync_dir(_dir: &Path) {}
+pub(crate) fn sync_dir(_dir: &Path) {}
 
 #[cfg(test)]
 mod tests {

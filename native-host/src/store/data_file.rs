@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::{StateLock, StorageError, atomic, journal};
 
 /// A versioned JSON document.
-pub trait DataFile: Serialize + DeserializeOwned + Default {
+pub(crate) trait DataFile: Serialize + DeserializeOwned + Default {
     /// What the file is, for messages ("configuration").
     const WHAT: &'static str;
     /// The format version this build reads and writes.
@@ -22,7 +22,7 @@ pub trait DataFile: Serialize + DeserializeOwned + Default {
 
 /// Reads the JSON document `path`, a `what` ("machine policy") for messages; a missing file is
 /// the default document.
-pub fn read_json<T: DeserializeOwned + Default>(
+pub(crate) fn read_json<T: DeserializeOwned + Default>(
     path: &Path,
     what: &'static str,
 ) -> Result<T, StorageError> {
@@ -53,7 +53,7 @@ fn parse<T: DeserializeOwned>(
 
 /// Loads `path` (as a pending change gives it, when one does); a missing file is the default
 /// document.
-pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
+pub(crate) fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
     let document: T = match journal::pending(path)? {
         Some(text) => parse(path, &text, T::WHAT)?,
         None => read_json(path, T::WHAT)?,
@@ -72,7 +72,11 @@ pub fn load<T: DataFile>(path: &Path) -> Result<T, StorageError> {
 /// [`StateLock`] writes state files, so any temporary file of `path` found beside it is a dead
 /// writer's leftover: removed first; and a change a dead writer left pending is completed
 /// first.
-pub fn save<T: DataFile>(path: &Path, document: &T, held: &StateLock) -> Result<(), StorageError> {
+pub(crate) fn save<T: DataFile>(
+    path: &Path,
+    document: &T,
+    held: &StateLock,
+) -> Result<(), StorageError> {
     if let Some(dir) = path.parent() {
         journal::complete(dir, held)?;
     }
@@ -85,7 +89,7 @@ pub fn save<T: DataFile>(path: &Path, document: &T, held: &StateLock) -> Result<
 }
 
 /// The text `document` is saved as in `path`.
-pub fn text<T: DataFile>(path: &Path, document: &T) -> Result<String, StorageError> {
+pub(crate) fn text<T: DataFile>(path: &Path, document: &T) -> Result<String, StorageError> {
     let mut text = serde_json::to_string_pretty(document).map_err(|e| StorageError::Write {
         file: path.to_owned(),
         cause: e.to_string(),

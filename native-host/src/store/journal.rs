@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::{StateLock, StorageError, atomic};
 
 /// The journal's file name in the configuration folder.
-pub const JOURNAL_FILE: &str = "pending-change.json";
+pub(crate) const JOURNAL_FILE: &str = "pending-change.json";
 
 /// The state files a journal may name: nothing else is ever written from it.
 const STATE_FILES: [&str; 2] = ["config.json", "renewal.json"];
@@ -80,7 +80,7 @@ fn read(dir: &Path) -> Result<Option<Journal>, StorageError> {
 
 /// The text the pending change gives the state file `path`, if a change is pending and names
 /// it: what a reader must take instead of the file.
-pub fn pending(path: &Path) -> Result<Option<String>, StorageError> {
+pub(crate) fn pending(path: &Path) -> Result<Option<String>, StorageError> {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return Ok(None);
     };
@@ -90,13 +90,13 @@ pub fn pending(path: &Path) -> Result<Option<String>, StorageError> {
 
 /// The journal's own bytes, if there is one: part of what a cache of the state files is keyed
 /// on.
-pub fn bytes(dir: &Path) -> Option<Vec<u8>> {
+pub(crate) fn bytes(dir: &Path) -> Option<Vec<u8>> {
     std::fs::read(journal_path(dir)).ok()
 }
 
 /// Completes a change a killed writer left: every file it names is written, then it is
 /// removed. Call it under the state lock before changing any state file.
-pub fn complete(dir: &Path, _held: &StateLock) -> Result<(), StorageError> {
+pub(crate) fn complete(dir: &Path, _held: &StateLock) -> Result<(), StorageError> {
     let Some(journal) = read(dir)? else {
         return Ok(());
     };
@@ -105,7 +105,7 @@ pub fn complete(dir: &Path, _held: &StateLock) -> Result<(), StorageError> {
 
 /// Writes `files` (name and whole text, each a state file of `dir`) as one change: whole or
 /// not at all.
-pub fn commit(
+pub(crate) fn commit(
     dir: &Path,
     files: BTreeMap<String, String>,
     held: &StateLock,

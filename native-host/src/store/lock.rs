@@ -31,13 +31,13 @@ impl StateLock {
 /// An exclusive advisory lock on a file of its own (created private if missing), released when
 /// dropped or when the process ends.
 #[derive(Debug)]
-pub struct FileLock {
+pub(crate) struct FileLock {
     _file: File,
 }
 
 impl FileLock {
     /// Waits for and takes the lock on `path`.
-    pub fn acquire(path: &Path) -> std::io::Result<FileLock> {
+    pub(crate) fn acquire(path: &Path) -> std::io::Result<FileLock> {
         if let Some(dir) = path.parent() {
             atomic::create_private_dir(dir)?;
         }

@@ -12,25 +12,28 @@ use super::StorageError;
 
 /// Environment variable for tests and unusual installations: read this policy file instead of
 /// the machine's (on Windows too, instead of the registry).
-pub const POLICY_FILE_ENV: &str = "CAISO_ACCESS_MACHINE_POLICY";
+pub(crate) const POLICY_FILE_ENV: &str = "CAISO_ACCESS_MACHINE_POLICY";
 
 /// The machine-wide policy file off Windows.
-pub const POLICY_FILE: &str = "/etc/caiso-access/policy.json";
+pub(crate) const POLICY_FILE: &str = "/etc/caiso-access/policy.json";
 
 /// The registry key of the machine-wide policy on Windows, below `HKEY_LOCAL_MACHINE`.
-pub const REGISTRY_KEY: &str = r"Software\Policies\caiso-access";
+#[cfg(windows)]
+pub(crate) const REGISTRY_KEY: &str = r"Software\Policies\caiso-access";
 
 /// The registry value naming the metrics folder (a string).
-pub const METRICS_FOLDER_VALUE: &str = "MetricsTextfileDirectory";
+#[cfg(windows)]
+pub(crate) const METRICS_FOLDER_VALUE: &str = "MetricsTextfileDirectory";
 
 /// The registry value listing the organisation's own Chromium extension ids (a string; ids
 /// separated by spaces, commas or semicolons), written by the per-machine MSI's `EXTENSION_ID`.
-pub const EXTENSION_IDS_VALUE: &str = "AllowedExtensionIds";
+#[cfg(windows)]
+pub(crate) const EXTENSION_IDS_VALUE: &str = "AllowedExtensionIds";
 
 /// The machine-wide settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MachinePolicy {
+pub(crate) struct MachinePolicy {
     /// The folder of a Prometheus textfile collector (node_exporter's
     /// `--collector.textfile.directory`, windows_exporter's `textfile_inputs`): every status the
     /// host computes is written there for the monitoring to read.
@@ -46,7 +49,7 @@ pub struct MachinePolicy {
 impl MachinePolicy {
     /// The origins (`chrome-extension://<id>/`) of the allowed ids that are Chromium extension
     /// ids; anything else in the list allows nothing.
-    pub fn allowed_origins(&self) -> Vec<String> {
+    pub(crate) fn allowed_origins(&self) -> Vec<String> {
         self.allowed_extension_ids
             .iter()
             .map(|id| id.trim())
@@ -57,7 +60,8 @@ impl MachinePolicy {
 }
 
 /// The ids of a registry value listing them: separated by spaces, commas or semicolons.
-pub fn split_ids(text: &str) -> Vec<String> {
+#[cfg(any(windows, test))]
+pub(crate) fn split_ids(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || c == ',' || c == ';')
         .filter(|id| !id.is_empty())
         .map(str::to_owned)
@@ -66,7 +70,7 @@ pub fn split_ids(text: &str) -> Vec<String> {
 
 /// The policy of this computer: the file [`POLICY_FILE_ENV`] names, else the registry (Windows)
 /// or [`POLICY_FILE`].
-pub fn load() -> Result<MachinePolicy, StorageError> {
+pub(crate) fn load() -> Result<MachinePolicy, StorageError> {
     if let Some(file) = std::env::var_os(POLICY_FILE_ENV) {
         return from_file(Path::new(&file));
     }
@@ -78,7 +82,7 @@ pub fn load() -> Result<MachinePolicy, StorageError> {
 }
 
 /// The policy in `file` (JSON); a file that is not there sets nothing.
-pub fn from_file(file: &Path) -> Result<MachinePolicy, StorageError> {
+pub(crate) fn from_file(file: &Path) -> Result<MachinePolicy, StorageError> {
     super::data_file::read_json(file, "machine policy")
 }
 

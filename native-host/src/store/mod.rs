@@ -11,13 +11,13 @@
 //! - [`journal`]: a change to both state files made whole or not at all ([`save_both`]).
 //! - [`machine_policy`]: the settings an administrator makes for every user of the computer.
 
-pub mod atomic;
+pub(crate) mod atomic;
 pub mod config;
-pub mod data_file;
-pub mod journal;
-pub mod lock;
-pub mod machine_policy;
-pub mod renewal_book;
+pub(crate) mod data_file;
+pub(crate) mod journal;
+pub(crate) mod lock;
+pub(crate) mod machine_policy;
+pub(crate) mod renewal_book;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

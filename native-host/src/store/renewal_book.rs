@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::data_file::{self, DataFile};
 
 /// The renewal file format version.
-pub const RENEWAL_VERSION: u32 = 1;
+pub(crate) const RENEWAL_VERSION: u32 = 1;
 
 /// Every identity's renewal record, by label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,7 +29,7 @@ use windows_sys::Win32::Security::Cryptography::{
 
 /// Where a certificate's private key is kept, from its key-provider property.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyContainer {
+pub(crate) struct KeyContainer {
     /// The container's name.
     pub container: String,
     /// The provider's name (`Microsoft Enhanced Cryptographic Provider v1.0`, a smart-card
@@ -45,7 +45,7 @@ pub struct KeyContainer {
 
 /// One certificate of a store, copied out.
 #[derive(Debug, Clone)]
-pub struct StoredCertificate {
+pub(super) struct StoredCertificate {
     /// The certificate (DER).
     pub der: Vec<u8>,
     /// Where its private key is, when the store says it has one.
@@ -96,7 +96,7 @@ impl Drop for Store {
 
 /// Every certificate in the current user's store `name` (`My`, `CA`, `Root`).
 /// A store that does not exist yet holds none.
-pub fn certificates(name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
+pub(super) fn certificates(name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
     let Some(store) = Store::open(name)? else {
         return Ok(Vec::new());
     };
@@ -177,7 +177,7 @@ pub enum Digest {
 /// enrolment makes) or a key of a CNG key storage provider (the software KSP, a smart card's,
 /// a TPM's).
 #[derive(Debug)]
-pub struct Container {
+pub(super) struct Container {
     handle: KeyHandle,
 }
 
@@ -197,7 +197,7 @@ impl Container {
     /// card's say, is opened with its own provider.
     ///
     /// A CNG key (provider type 0) is opened through NCrypt by its provider and key name.
-    pub fn open(key: &KeyContainer) -> Result<Container, StoreError> {
+    pub(super) fn open(key: &KeyContainer) -> Result<Container, StoreError> {
         if key.provider_type == 0 {
             return Container::open_cng(key);
         }
@@ -270,7 +270,7 @@ impl Container {
 
     /// The PKCS#1 v1.5 signature (big-endian, as everyone but CryptoAPI writes it) of a digest
     /// computed by the caller.
-    pub fn sign_digest(&self, digest: Digest, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn sign_digest(&self, digest: Digest, value: &[u8]) -> Result<Vec<u8>, StoreError> {
         let length = match digest {
             Digest::Sha1 => 20,
             Digest::Sha256 => 32,

@@ -4,14 +4,14 @@ use super::store_error::StoreError;
 
 /// Where a certificate's private key is kept (see the Windows module).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyContainer {
+pub(crate) struct KeyContainer {
     /// The provider's name.
     pub provider: String,
 }
 
 /// One certificate of a store.
 #[derive(Debug, Clone)]
-pub struct StoredCertificate {
+pub(super) struct StoredCertificate {
     /// The certificate (DER).
     pub der: Vec<u8>,
     /// Where its private key is.
@@ -19,7 +19,7 @@ pub struct StoredCertificate {
 }
 
 /// No store here.
-pub fn certificates(_name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
+pub(super) fn certificates(_name: &str) -> Result<Vec<StoredCertificate>, StoreError> {
     Err(StoreError::NotWindows)
 }
 
@@ -34,16 +34,20 @@ pub enum Digest {
 
 /// No container here.
 #[derive(Debug)]
-pub struct Container;
+pub(super) struct Container;
 
 impl Container {
     /// No store here.
-    pub fn open(_key: &KeyContainer) -> Result<Container, StoreError> {
+    pub(super) fn open(_key: &KeyContainer) -> Result<Container, StoreError> {
         Err(StoreError::NotWindows)
     }
 
     /// No store here.
-    pub fn sign_digest(&self, _digest: Digest, _value: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn sign_digest(
+        &self,
+        _digest: Digest,
+        _value: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
         Err(StoreError::NotWindows)
     }
 }

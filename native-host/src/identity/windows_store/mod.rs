@@ -21,15 +21,15 @@ use caiso_shared::certificate::CaFamily;
 use super::certificate::{Chain, Leaf, issuers_of, rsa_public_key};
 use super::custody_error::CustodyError;
 
-pub use capi::KeyContainer;
-pub use store_error::{Cause, StoreError};
+pub(crate) use capi::KeyContainer;
+pub(crate) use store_error::StoreError;
 
 /// The store CAISO's enrolment leaves the certificate in, as people see it in `certmgr.msc`.
-pub const STORE_NAME: &str = "the Windows certificate store (Current User > Personal)";
+pub(crate) const STORE_NAME: &str = "the Windows certificate store (Current User > Personal)";
 
 /// A certificate of the user's store that is CAISO's.
 #[derive(Debug, Clone)]
-pub struct StoreCertificate {
+pub(crate) struct StoreCertificate {
     /// SHA-1 thumbprint, 40 upper-case hex digits, as Windows shows it (without spaces).
     pub thumbprint: String,
     /// The certificate, parsed.
@@ -39,7 +39,7 @@ pub struct StoreCertificate {
 }
 
 /// The thumbprint Windows shows for a certificate: the SHA-1 of its DER.
-pub fn thumbprint(der: &[u8]) -> String {
+pub(crate) fn thumbprint(der: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
         .as_ref()
         .iter()
@@ -49,7 +49,7 @@ pub fn thumbprint(der: &[u8]) -> String {
 
 /// A thumbprint as people paste it (spaces, colons, lower case, the invisible mark `certmgr`
 /// copies before it) in the form [`thumbprint`] gives; `None` when it is not 40 hex digits.
-pub fn normalise_thumbprint(text: &str) -> Option<String> {
+pub(crate) fn normalise_thumbprint(text: &str) -> Option<String> {
     let digits: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':' && *c != '\u{200e}' && *c != '\u{feff}')
@@ -60,7 +60,7 @@ pub fn normalise_thumbprint(text: &str) -> Option<String> {
 
 /// Whether a certificate is CAISO's: issued by one of the CAISO CAs (Entrust or the retired
 /// Cybertrust ones), or with a CAISO subject (`O=CAISO`).
-pub fn is_caiso(leaf: &Leaf) -> bool {
+pub(crate) fn is_caiso(leaf: &Leaf) -> bool {
     let attribute = |name: &str, key: &str| -> Vec<String> {
         name.split(',')
             .filter_map(|part| {
@@ -85,7 +85,7 @@ fn unavailable(error: StoreError) -> CustodyError {
 }
 
 /// CAISO's certificates in the current user's store, newest expiry first.
-pub fn caiso_certificates() -> Result<Vec<StoreCertificate>, CustodyError> {
+pub(crate) fn caiso_certificates() -> Result<Vec<StoreCertificate>, CustodyError> {
     let mut found: Vec<StoreCertificate> = capi::certificates("My")
         .map_err(unavailable)?
         .into_iter()
@@ -103,7 +103,7 @@ pub fn caiso_certificates() -> Result<Vec<StoreCertificate>, CustodyError> {
 }
 
 /// The certificate with `thumbprint` in the current user's store (CAISO's or not).
-pub fn find(thumbprint_wanted: &str) -> Result<StoreCertificate, CustodyError> {
+pub(crate) fn find(thumbprint_wanted: &str) -> Result<StoreCertificate, CustodyError> {
     let stored = capi::certificates("My")
         .map_err(unavailable)?
         .into_iter()
@@ -145,7 +145,7 @@ impl std::fmt::Debug for StoreKey {
 }
 
 /// A digest a store key signs.
-pub use capi::Digest;
+pub(crate) use capi::Digest;
 
 impl StoreKey {
     /// The PKCS#1 v1.5 signature of `message` with `digest`.
@@ -161,7 +161,7 @@ impl StoreKey {
 
 /// An identity from the store opened for use: its chain and its key, and whether the key
 /// signs for the certificate (a signature checked against the certificate's public key).
-pub struct Opened {
+pub(crate) struct Opened {
     /// The certificate and its issuers found in the store, leaf first.
     pub chain: Vec<Vec<u8>>,
     /// The key.
@@ -171,7 +171,7 @@ pub struct Opened {
 }
 
 /// Opens the identity with `thumbprint`: no prompt, no export.
-pub fn open(thumbprint_wanted: &str) -> Result<Opened, CustodyError> {
+pub(crate) fn open(thumbprint_wanted: &str) -> Result<Opened, CustodyError> {
     let found = find(thumbprint_wanted)?;
     let container = found.key.as_ref().ok_or_else(|| {
         CustodyError::Format(format!(
