@@ -67,13 +67,27 @@ impl Matcher {
         let mut line = 1;
         let mut counted = 0;
         let mut after = 0; // a URL found covers the hosts inside it
-        for hit in self.hosts.find_iter(text) {
+        let hits: Vec<_> = self.hosts.find_iter(text).collect();
+        for (at, hit) in hits.iter().enumerate() {
             if hit.start() < after || !host_alone(text, hit.start(), hit.end()) {
                 continue;
             }
-            let Some(url) = url_around(text, hit.start(), hit.end()) else {
+            let Some(mut url) = url_around(text, hit.start(), hit.end()) else {
                 continue;
             };
+            // An address ends where another one begins (`.../x#ws.caiso.com`,
+            // `...?next=ws.caiso.com`): each is found, and fixed, on its own, so a fixed file
+            // has nothing left to fix.
+            if let Some(next) = hits[at + 1..]
+                .iter()
+                .take_while(|next| next.start() < url.end)
+                .filter(|next| host_alone(text, next.start(), next.end()))
+                .filter_map(|next| url_around(text, next.start(), next.end()))
+                .map(|next| next.start)
+                .find(|&start| start >= hit.end())
+            {
+                url.end = next;
+            }
             // The URL text is ASCII by construction.
             let address = String::from_utf8_lossy(&text[url.start..url.end]).into_owned();
             let judged = if url.schemeless {
@@ -258,6 +272,44 @@ mod tests {
 
     fn find(text: &str) -> Vec<AddressFinding> {
         Matcher::builtin().find(text.as_bytes())
+    }
+
+    /// Found by the fix property test: an old host in another old address's fragment or query
+    /// was hidden inside it, and surfaced only once the outer one was fixed. Each is now its own
+    /// finding, so one `--fix` leaves nothing to fix.
+    #[test]
+    fn an_address_ends_where_another_begins_so_one_fix_is_enough() {
+        for (text, first) in [
+            (
+                "wsmap.caiso.com/sst/cmri/x#ws.caiso.com",
+                "wsmap.caiso.com/sst/cmri/x#",
+            ),
+            (
+                "https://wsmap.caiso.com/sst/cmri?next=ws.caiso.com",
+                "https://wsmap.caiso.com/sst/cmri?next=",
+            ),
+            (
+                "https://wsmap.caiso.com/sst/cmri?next=https://ws.caiso.com/x",
+                "https://wsmap.caiso.com/sst/cmri?next=",
+            ),
+        ] {
+            let found = find(text);
+            assert_eq!(found.len(), 2, "{text}: {found:?}");
+            assert_eq!(&text[found[0].start..found[0].end], first);
+            assert_eq!(found[1].end, text.len(), "{text}");
+            let fixed = crate::fix::rewrite(text.as_bytes(), &found);
+            let again = Matcher::builtin().find(&fixed);
+            assert!(
+                again.iter().all(|f| !f.fixable),
+                "{}: {again:?}",
+                String::from_utf8_lossy(&fixed)
+            );
+        }
+        // A host inside a path after `/` is part of that address, not one of its own.
+        assert_eq!(
+            find("https://wsmap.caiso.com/proxy/ws.caiso.com/x").len(),
+            1
+        );
     }
 
     #[test]
