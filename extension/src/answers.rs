@@ -20,6 +20,11 @@ pub(crate) fn number(object: &JsValue, key: &str) -> Option<f64> {
     field(object, key).as_f64()
 }
 
+/// The message of an `{error: {message}}` answer (`None` when there is none).
+pub(crate) fn error_message(answer: &JsValue) -> Option<String> {
+    Some(text(&field(answer, "error"), "message")).filter(|m| !m.is_empty())
+}
+
 /// The members of an array member.
 pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
     let value = field(object, key);

@@ -8,12 +8,7 @@ use web_sys::{Document, Element};
 use caiso_shared::calls::{Exchange, ExchangeHeading, exchange_file_name, exchange_text};
 
 use crate::answers::{field, items, number, text};
-use crate::dom::{append, el};
-
-fn document(root: &Element) -> Result<Document, JsValue> {
-    root.owner_document()
-        .ok_or_else(|| JsError::new("the popup root is not in a document").into())
-}
+use crate::dom::{append, document, el};
 
 fn select(
     doc: &Document,

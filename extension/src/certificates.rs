@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
 use crate::answers::{field, items, text};
-use crate::dom::{append, el};
+use crate::dom::{append, document, el};
 
 /// The empty section the popup shows until the host answers.
 pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {
@@ -44,9 +44,7 @@ pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {
 /// Members are read directly (no deserializer) to keep the module small.
 #[wasm_bindgen(js_name = renderCertificates)]
 pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Result<(), JsValue> {
-    let doc = root
-        .owner_document()
-        .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
+    let doc = document(root)?;
     let section = match root.query_selector("#certificates")? {
         Some(section) => section,
         None => {

@@ -3,6 +3,12 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
+/// The document `root` is in (every page's root is in one).
+pub(crate) fn document(root: &Element) -> Result<Document, JsValue> {
+    root.owner_document()
+        .ok_or_else(|| JsError::new("the page's root is not in a document").into())
+}
+
 /// Small DOM builder: `el(doc, "p", &[("id", "x")], "text")`.
 pub(crate) fn el(
     doc: &Document,

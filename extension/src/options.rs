@@ -13,8 +13,8 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-use crate::answers::{field, items, number, text};
-use crate::dom::{append, el};
+use crate::answers::{error_message, field, items, number, text};
+use crate::dom::{append, document, el};
 use crate::reminders::{object, thresholds_from_text};
 use crate::settings::{Settings, member};
 
@@ -22,14 +22,19 @@ use crate::settings::{Settings, member};
 /// order of their names.
 const SETTINGS: [&str; 3] = ["environment", "redirectEnabled", "thresholds"];
 
-fn document(root: &Element) -> Result<Document, JsValue> {
-    root.owner_document()
-        .ok_or_else(|| JsError::new("the options root is not in a document").into())
-}
-
 fn by_id(doc: &Document, id: &str) -> Result<Element, JsValue> {
     doc.get_element_by_id(id)
         .ok_or_else(|| JsError::new(&format!("the options page has no #{id}")).into())
+}
+
+/// The table `id` and its body, the rows removed.
+fn emptied_table(doc: &Document, id: &str) -> Result<(Element, Element), JsValue> {
+    let table = by_id(doc, id)?;
+    let body = table
+        .query_selector("tbody")?
+        .ok_or_else(|| JsError::new(&format!("#{id} has no body")))?;
+    body.set_text_content(None);
+    Ok((table, body))
 }
 
 fn set_hidden(element: &Element, hidden: bool) -> Result<(), JsValue> {
@@ -187,9 +192,8 @@ pub fn render_host_state(root: &Element, answer: JsValue) -> Result<(), JsValue>
         )));
         state.set_attribute("data-host-version", &version)?;
     } else {
-        let error = field(&answer, "error");
-        let message = Some(text(&error, "message")).filter(|m| !m.is_empty());
-        let code = Some(text(&error, "code")).filter(|c| !c.is_empty());
+        let message = error_message(&answer);
+        let code = Some(text(&field(&answer, "error"), "code")).filter(|c| !c.is_empty());
         state.set_text_content(Some(&format!(
             "The native host is not reachable ({}). Install it and run `caiso-access install`.",
             message.as_deref().unwrap_or("no answer")
@@ -204,16 +208,12 @@ pub fn render_host_state(root: &Element, answer: JsValue) -> Result<(), JsValue>
 #[wasm_bindgen(js_name = renderScIds)]
 pub fn render_sc_ids(root: &Element, answer: JsValue) -> Result<(), JsValue> {
     let doc = document(root)?;
-    let table = by_id(&doc, "sc-ids-table")?;
-    let Some(body) = table.query_selector("tbody")? else {
-        return Ok(());
-    };
-    body.set_text_content(None);
+    let (table, body) = emptied_table(&doc, "sc-ids-table")?;
     let ok = field(&answer, "ok");
     let identities = items(&ok, "identities");
     let state = by_id(&doc, "sc-ids-state")?;
     let said = if !ok.is_object() {
-        let message = Some(text(&field(&answer, "error"), "message")).filter(|m| !m.is_empty());
+        let message = error_message(&answer);
         format!(
             "The host did not answer ({}).",
             message.as_deref().unwrap_or("no answer")
@@ -307,7 +307,7 @@ pub fn render_sc_id_saved(root: &Element, answer: JsValue, args: JsValue) -> Res
     let doc = document(root)?;
     let error = by_id(&doc, "sc-ids-error")?;
     if !field(&answer, "ok").is_object() {
-        let message = Some(text(&field(&answer, "error"), "message")).filter(|m| !m.is_empty());
+        let message = error_message(&answer);
         error.set_text_content(Some(
             message.as_deref().unwrap_or("The host did not answer."),
         ));
@@ -332,11 +332,7 @@ pub fn render_sc_id_saved(root: &Element, answer: JsValue, args: JsValue) -> Res
 #[wasm_bindgen(js_name = renderHistory)]
 pub fn render_history(root: &Element, history: JsValue) -> Result<(), JsValue> {
     let doc = document(root)?;
-    let table = by_id(&doc, "history-table")?;
-    let Some(body) = table.query_selector("tbody")? else {
-        return Ok(());
-    };
-    body.set_text_content(None);
+    let (table, body) = emptied_table(&doc, "history-table")?;
     let entries: Vec<JsValue> = if Array::is_array(&history) {
         Array::from(&history).iter().collect()
     } else {

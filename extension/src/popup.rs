@@ -9,7 +9,7 @@ use caiso_shared::{Classifier, Environment};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
-use crate::dom::{append, el};
+use crate::dom::{append, document, el};
 use crate::{environment, provenance_text, status_id, status_label, subject};
 
 /// Replaces the content of `root` with the popup for a tab showing `tab_url` (`None` when the
@@ -24,9 +24,7 @@ pub fn render_popup(
     redirect_enabled: bool,
 ) -> Result<(), JsValue> {
     let chosen = environment(environment_id)?;
-    let doc = root
-        .owner_document()
-        .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
+    let doc = document(root)?;
     root.set_text_content(None);
     append(root, tab_section(&doc, tab_url.as_deref())?)?;
     append(root, crate::certificates::placeholder(&doc)?)?;

@@ -8,7 +8,7 @@ use web_sys::{Document, Element};
 
 use crate::answers::{field, items, text};
 use crate::certificates::ca_name;
-use crate::dom::{append, el};
+use crate::dom::{append, document, el};
 
 /// Fills `#store-certificates` (after `#certificates` in `root`) from the host's answer to
 /// `store_certificates`: `{ok: {store, certificates}}` (see `caiso_shared::protocol`) or
@@ -16,9 +16,7 @@ use crate::dom::{append, el};
 /// nothing left to offer the section goes away.
 #[wasm_bindgen(js_name = renderStoreOffer)]
 pub fn render_store_offer(root: &Element, answer: JsValue) -> Result<(), JsValue> {
-    let doc = root
-        .owner_document()
-        .ok_or_else(|| JsError::new("the popup root is not in a document"))?;
+    let doc = document(root)?;
     if let Some(old) = root.query_selector("#store-certificates")? {
         old.remove();
     }
