@@ -15,7 +15,7 @@ fn current_hosts() -> &'static BTreeSet<String> {
     static HOSTS: OnceLock<BTreeSet<String>> = OnceLock::new();
     HOSTS.get_or_init(|| {
         let mut hosts = BTreeSet::new();
-        for system in &Classifier::builtin().catalog().systems {
+        for system in Classifier::builtin().catalog().systems.iter() {
             for environment in Environment::ALL {
                 let Some(endpoints) = system.endpoints(environment) else {
                     continue;

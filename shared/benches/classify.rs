@@ -11,20 +11,24 @@ use caiso_shared::Classifier;
 
 fn corpus(classifier: &Classifier<'_>) -> Vec<String> {
     let mut urls = Vec::new();
-    for system in &classifier.catalog().systems {
+    for system in classifier.catalog().systems.iter() {
         for endpoints in [&system.production, &system.map_stage]
             .into_iter()
             .flatten()
         {
             for current in [&endpoints.ui, &endpoints.api].into_iter().flatten() {
-                urls.push(current.url.clone());
+                urls.push(current.url.to_string());
                 urls.push(format!(
                     "{}/Retrieve_AP?wsdl",
                     current.url.trim_end_matches('/')
                 ));
             }
-            for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
-                urls.push(legacy.url.clone());
+            for legacy in endpoints
+                .legacy_ui
+                .iter()
+                .chain(endpoints.legacy_api.iter())
+            {
+                urls.push(legacy.url.to_string());
                 urls.push(format!(
                     "{}/logon.do?next=%2Fhome#top",
                     legacy.url.to_uppercase()

@@ -25,6 +25,20 @@ fn builtin_catalog_is_valid() {
     catalog.validate().expect("valid");
 }
 
+/// The statics the build writes are the file, field for field (written back as JSON, with the
+/// defaults the file leaves out filled in on both sides).
+#[test]
+fn the_built_in_catalog_is_the_file() {
+    let from_file = Catalog::from_json(Catalog::builtin_json()).expect("valid");
+    let as_json = |catalog: &Catalog| serde_json::to_value(catalog).expect("serialises");
+    assert_eq!(as_json(Catalog::builtin()), as_json(&from_file));
+    // Borrowed from the program, not built at run time.
+    assert!(matches!(
+        Catalog::builtin().systems,
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
+
 #[test]
 fn every_old_portal_mapping_says_where_it_comes_from() {
     let catalog = Catalog::builtin();
@@ -124,12 +138,8 @@ fn malformed_dates_and_json_are_refused() {
 fn every_catalog_address_splits_as_the_url_parser_reads_it() {
     use caiso_shared::catalog::Location;
     let catalog = Catalog::builtin();
-    let mut addresses: Vec<&str> = catalog
-        .public_sites
-        .iter()
-        .map(|s| s.url.as_str())
-        .collect();
-    for system in &catalog.systems {
+    let mut addresses: Vec<&str> = catalog.public_sites.iter().map(|s| &*s.url).collect();
+    for system in catalog.systems.iter() {
         for endpoints in [&system.production, &system.map_stage]
             .into_iter()
             .flatten()
@@ -137,7 +147,11 @@ fn every_catalog_address_splits_as_the_url_parser_reads_it() {
             for current in [&endpoints.ui, &endpoints.api].into_iter().flatten() {
                 addresses.push(&current.url);
             }
-            for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
+            for legacy in endpoints
+                .legacy_ui
+                .iter()
+                .chain(endpoints.legacy_api.iter())
+            {
                 addresses.push(&legacy.url);
             }
         }

@@ -250,7 +250,7 @@ fn the_hosts_with_old_addresses_are_those_whose_old_urls_classify_old_and_no_cur
         assert!(!hosts.contains(&host), "{host} in {hosts:?}");
     }
     // Every old address of the catalog lies on one of them.
-    for system in &classifier.catalog().systems {
+    for system in classifier.catalog().systems.iter() {
         for environment in Environment::ALL {
             let Some(endpoints) = system.endpoints(environment) else {
                 continue;

@@ -156,17 +156,25 @@ fn browser_decision(rules: &[(&Rule, Option<Regex>)], url: &str) -> Option<Strin
 /// Every catalog address, with deep links, odd letter case, http, trailing dots and lookalikes.
 fn corpus() -> Vec<String> {
     let catalog = Classifier::builtin().catalog();
-    let mut bases: Vec<String> = catalog.public_sites.iter().map(|s| s.url.clone()).collect();
-    for system in &catalog.systems {
+    let mut bases: Vec<String> = catalog
+        .public_sites
+        .iter()
+        .map(|s| s.url.to_string())
+        .collect();
+    for system in catalog.systems.iter() {
         for endpoints in [&system.production, &system.map_stage]
             .into_iter()
             .flatten()
         {
             for current in [&endpoints.ui, &endpoints.api].into_iter().flatten() {
-                bases.push(current.url.clone());
+                bases.push(current.url.to_string());
             }
-            for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
-                bases.push(legacy.url.clone());
+            for legacy in endpoints
+                .legacy_ui
+                .iter()
+                .chain(endpoints.legacy_api.iter())
+            {
+                bases.push(legacy.url.to_string());
             }
         }
     }

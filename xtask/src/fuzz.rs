@@ -247,14 +247,14 @@ fn write_seeds(seeds: &Path) -> Result {
     // Tab addresses: every address of the catalog, with a path and a query.
     let dir = seeds.join("tab_address");
     let mut n = 0;
-    for system in &Classifier::builtin().catalog().systems {
+    for system in Classifier::builtin().catalog().systems.iter() {
         for environment in Environment::ALL {
             let Some(endpoints) = system.endpoints(environment) else {
                 continue;
             };
             for interface in [Interface::Ui, Interface::Api] {
-                let current = endpoints.current(interface).map(|c| c.url.as_str());
-                let legacy = endpoints.legacy(interface).iter().map(|l| l.url.as_str());
+                let current = endpoints.current(interface).map(|c| &*c.url);
+                let legacy = endpoints.legacy(interface).iter().map(|l| &*l.url);
                 for url in current.into_iter().chain(legacy) {
                     write(&dir, &format!("url-{n}"), url.as_bytes())?;
                     write(

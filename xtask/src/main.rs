@@ -541,19 +541,23 @@ fn e2e_cases() -> serde_json::Value {
     let classifier = Classifier::builtin();
     let mut redirects = BTreeSet::new();
     let mut unchanged = BTreeSet::new();
-    for site in &classifier.catalog().public_sites {
-        unchanged.insert(site.url.clone());
+    for site in classifier.catalog().public_sites.iter() {
+        unchanged.insert(site.url.to_string());
     }
-    for system in &classifier.catalog().systems {
+    for system in classifier.catalog().systems.iter() {
         for endpoints in [&system.production, &system.map_stage]
             .into_iter()
             .flatten()
         {
             for current in [&endpoints.ui, &endpoints.api].into_iter().flatten() {
-                unchanged.insert(current.url.clone());
+                unchanged.insert(current.url.to_string());
             }
-            for legacy in endpoints.legacy_ui.iter().chain(&endpoints.legacy_api) {
-                let mut froms = vec![legacy.url.clone()];
+            for legacy in endpoints
+                .legacy_ui
+                .iter()
+                .chain(endpoints.legacy_api.iter())
+            {
+                let mut froms = vec![legacy.url.to_string()];
                 if legacy.keeps_path
                     && let Ok(location) = Location::parse(&legacy.url)
                 {

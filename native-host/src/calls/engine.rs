@@ -291,7 +291,7 @@ fn unavailable(error: &HostError) -> Explained {
 fn system_name(target: &Target) -> String {
     Catalog::builtin()
         .system(&target.operation.system)
-        .map(|s| s.name.clone())
+        .map(|s| s.name.to_string())
         .unwrap_or_else(|| target.operation.system.to_uppercase())
 }
 

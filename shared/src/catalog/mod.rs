@@ -2,32 +2,26 @@
 //! where each mapping comes from.
 //!
 //! The data lives in `shared/catalog/endpoints.json`. The build script checks it against
-//! [`schema`] (a broken catalog fails the build with the reason) and embeds it as compact
-//! `postcard` bytes, which [`Catalog::builtin`] decodes once on first use. Decoding bytes
-//! instead of parsing JSON keeps a JSON parser out of the extension's WebAssembly module.
+//! [`schema`] (a broken catalog fails the build with the reason) and writes it as a Rust
+//! `static` of the schema's types, every text and list borrowed from the program: nothing is
+//! parsed or decoded at run time, so the extension's WebAssembly module carries no JSON parser
+//! and no decoder for it.
 
 /// The catalog's types and rules (also compiled into `build.rs`).
 mod schema;
 
-use std::sync::OnceLock;
-
 pub use schema::*;
 
-/// The checked catalog, encoded by `build.rs`.
-const BUILTIN_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/catalog.postcard"));
+/// The checked catalog, written by `build.rs`.
+static BUILTIN: Catalog = include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
 /// The catalog file's text.
 const BUILTIN_JSON: &str = include_str!("../../catalog/endpoints.json");
 
 impl Catalog {
-    /// The catalog shipped with caiso-access, decoded on first use.
+    /// The catalog shipped with caiso-access.
     pub fn builtin() -> &'static Catalog {
-        static CATALOG: OnceLock<Catalog> = OnceLock::new();
-        CATALOG.get_or_init(|| {
-            // build.rs produced these bytes from a catalog it validated, with these very types.
-            #[allow(clippy::expect_used)]
-            postcard::from_bytes(BUILTIN_BYTES).expect("build.rs encodes a valid catalog")
-        })
+        &BUILTIN
     }
 
     /// The text of the built-in catalog file.

@@ -4,10 +4,18 @@
 // `endpoints.json` against it at build time and embeds it in a compact binary form, so it
 // refers to nothing else in the crate.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+/// A text of the catalog: borrowed from the program for the built-in catalog (which the build
+/// writes as Rust statics, so nothing is decoded at run time), owned when read from a file.
+pub type Text = Cow<'static, str>;
+
+/// A list of the catalog, borrowed or owned like [`Text`].
+pub type List<T> = Cow<'static, [T]>;
 
 /// The schema version this code reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -114,11 +122,11 @@ pub struct Catalog {
     /// Must equal [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// What the file is, for people reading it.
-    pub about: String,
+    pub about: Text,
     /// CAISO sites that are not market systems (the public website).
-    pub public_sites: Vec<PublicSite>,
+    pub public_sites: List<PublicSite>,
     /// Every market system.
-    pub systems: Vec<System>,
+    pub systems: List<System>,
 }
 
 /// A CAISO site that is not a market system and is never redirected.
@@ -126,11 +134,11 @@ pub struct Catalog {
 #[serde(deny_unknown_fields)]
 pub struct PublicSite {
     /// Stable identifier.
-    pub id: String,
+    pub id: Text,
     /// Name shown to people.
-    pub name: String,
+    pub name: Text,
     /// The site's address.
-    pub url: String,
+    pub url: Text,
     /// Where the address comes from.
     pub provenance: Provenance,
 }
@@ -140,12 +148,12 @@ pub struct PublicSite {
 #[serde(deny_unknown_fields)]
 pub struct System {
     /// Stable lower-case identifier (`cmri`).
-    pub id: String,
+    pub id: Text,
     /// The short name CAISO uses (`CMRI`).
-    pub name: String,
+    pub name: Text,
     /// The long name, where CAISO publishes one.
     #[serde(default)]
-    pub title: Option<String>,
+    pub title: Option<Text>,
     /// Whether access needs a CMA client certificate (every system but OASIS).
     pub certificate_required: bool,
     /// Production endpoints.
@@ -175,13 +183,13 @@ pub struct Endpoints {
     pub ui: Option<CurrentEndpoint>,
     /// Old portal addresses and where they lead now.
     #[serde(default)]
-    pub legacy_ui: Vec<LegacyEndpoint>,
+    pub legacy_ui: List<LegacyEndpoint>,
     /// The current web-service base (`https://ws.prod.caiso.com/sst/cmri`).
     #[serde(default)]
     pub api: Option<CurrentEndpoint>,
     /// Old web-service bases and where they lead now.
     #[serde(default)]
-    pub legacy_api: Vec<LegacyEndpoint>,
+    pub legacy_api: List<LegacyEndpoint>,
 }
 
 impl Endpoints {
@@ -207,7 +215,7 @@ impl Endpoints {
 #[serde(deny_unknown_fields)]
 pub struct CurrentEndpoint {
     /// The portal's landing page or the web-service base.
-    pub url: String,
+    pub url: Text,
     /// Where the address comes from.
     pub provenance: Provenance,
     /// For web services: every service also has a `_DocAttach` variant (gzip+base64 payloads).
@@ -221,7 +229,7 @@ pub struct CurrentEndpoint {
 #[serde(deny_unknown_fields)]
 pub struct LegacyEndpoint {
     /// The old address: a host, optionally with a path prefix (`https://portal.caiso.com/tr`).
-    pub url: String,
+    pub url: Text,
     /// Where the mapping comes from.
     pub provenance: Provenance,
     /// `true`: the rest of the path, the query and the fragment carry over to the replacement.
@@ -231,10 +239,10 @@ pub struct LegacyEndpoint {
     pub status: LegacyStatus,
     /// When it was switched off (`YYYY-MM` or `YYYY-MM-DD`), where known.
     #[serde(default)]
-    pub since: Option<String>,
+    pub since: Option<Text>,
     /// Anything a user should know about this mapping.
     #[serde(default)]
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 /// Why a catalog was rejected.
@@ -335,9 +343,9 @@ impl Catalog {
             ));
         }
         let mut ids = std::collections::BTreeSet::new();
-        for site in &self.public_sites {
+        for site in self.public_sites.iter() {
             Location::parse(&site.url)?;
-            if !ids.insert(site.id.as_str()) {
+            if !ids.insert(&*site.id) {
                 return fail(format!("duplicate id {:?}", site.id));
             }
         }
@@ -347,10 +355,10 @@ impl Catalog {
         let mut legacy_hosts = std::collections::BTreeSet::new();
         // The same old address must lead to the same place, whichever system lists it.
         let mut legacy_targets = std::collections::BTreeMap::new();
-        for site in &self.public_sites {
+        for site in self.public_sites.iter() {
             current_hosts.insert(Location::parse(&site.url)?.host);
         }
-        for system in &self.systems {
+        for system in self.systems.iter() {
             let id_ok = !system.id.is_empty()
                 && system
                     .id
@@ -362,7 +370,7 @@ impl Catalog {
                     system.id
                 ));
             }
-            if !ids.insert(system.id.as_str()) {
+            if !ids.insert(&*system.id) {
                 return fail(format!("duplicate id {:?}", system.id));
             }
             if system.production.is_none() && system.map_stage.is_none() {
