@@ -2,22 +2,22 @@
 
 mod common;
 
-use common::{Sandbox, error_code};
+use common::{Workstation, error_code};
 use serde_json::{Value, json};
 
-fn sandbox_with_identities() -> Sandbox {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "production", "production");
-    sandbox.import("near-expiry.p12", "map-stage", "map-stage");
-    sandbox.import("expired.p12", "old", "production");
-    sandbox.import("cybertrust.p12", "cyber", "production");
-    sandbox
+fn workstation_with_identities() -> Workstation {
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "production", "production");
+    workstation.import("near-expiry.p12", "map-stage", "map-stage");
+    workstation.import("expired.p12", "old", "production");
+    workstation.import("cybertrust.p12", "cyber", "production");
+    workstation
 }
 
 #[test]
 fn handshake_reports_versions_and_refuses_other_protocols() {
-    let sandbox = Sandbox::new();
-    let mut host = sandbox.host();
+    let workstation = Workstation::new();
+    let mut host = workstation.host();
     let hello = host.request(1, "hello", json!({"protocol": 1, "client": "test/1"}));
     assert_eq!(hello["id"], 1);
     assert_eq!(hello["v"], 1);
@@ -59,8 +59,8 @@ fn handshake_reports_versions_and_refuses_other_protocols() {
 
 #[test]
 fn status_reports_every_identity_without_secrets() {
-    let sandbox = sandbox_with_identities();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let mut host = workstation.host();
     let answer = host.request(7, "status", json!({}));
     let report = &answer["ok"];
     assert_eq!(report["checked_at"], common::NOW);
@@ -122,8 +122,8 @@ fn status_reports_every_identity_without_secrets() {
 
 #[test]
 fn renewal_steps_over_one_connection() {
-    let sandbox = sandbox_with_identities();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let mut host = workstation.host();
     let step = |host: &mut common::Host, id: u64, action: Value| {
         host.request(
             id,
@@ -175,13 +175,13 @@ fn renewal_steps_over_one_connection() {
     assert_eq!(map_stage["renewal"]["stage"], "retired");
     assert_eq!(host.finish().0, Some(0));
     // Persisted, private, and free of any passphrase.
-    let saved = String::from_utf8(sandbox.renewal_bytes()).expect("utf-8");
+    let saved = String::from_utf8(workstation.renewal_bytes()).expect("utf-8");
     assert!(saved.contains("\"TX-42\""));
     assert!(!saved.contains(&common::passphrase()));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(sandbox.config_dir().join("renewal.json"))
+        let mode = std::fs::metadata(workstation.config_dir().join("renewal.json"))
             .expect("meta")
             .permissions()
             .mode();
@@ -191,9 +191,9 @@ fn renewal_steps_over_one_connection() {
 
 #[test]
 fn malformed_requests_get_typed_errors_and_the_session_goes_on() {
-    let sandbox = sandbox_with_identities();
-    let state_before = sandbox.renewal_bytes();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let state_before = workstation.renewal_bytes();
+    let mut host = workstation.host();
     let cases: Vec<(Vec<u8>, &str, Option<u64>)> = vec![
         (vec![0xff, 0xfe, b'{', b'}'], "invalid_utf8", None),
         (b"{\"v\":1,".to_vec(), "invalid_json", None),
@@ -231,13 +231,17 @@ fn malformed_requests_get_typed_errors_and_the_session_goes_on() {
     let (code, stderr) = host.finish();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(sandbox.renewal_bytes(), state_before, "state file changed");
+    assert_eq!(
+        workstation.renewal_bytes(),
+        state_before,
+        "state file changed"
+    );
 }
 
 #[test]
 fn broken_streams_end_the_session_cleanly() {
-    let sandbox = sandbox_with_identities();
-    let state_before = sandbox.renewal_bytes();
+    let workstation = workstation_with_identities();
+    let state_before = workstation.renewal_bytes();
     let over_cap: Vec<u8> = (10_000_000u32).to_ne_bytes().to_vec();
     let mut truncated_body = 100u32.to_ne_bytes().to_vec();
     truncated_body.extend_from_slice(br#"{"v":1,"id":1"#);
@@ -246,7 +250,7 @@ fn broken_streams_end_the_session_cleanly() {
         (truncated_body, None),
         (vec![3, 0], None),
     ] {
-        let mut host = sandbox.host();
+        let mut host = workstation.host();
         host.send_raw(&bytes);
         drop(host.stdin.take());
         let answer = host.receive();
@@ -256,12 +260,12 @@ fn broken_streams_end_the_session_cleanly() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(stderr.contains("ending the session"), "{stderr}");
     }
-    assert_eq!(sandbox.renewal_bytes(), state_before);
+    assert_eq!(workstation.renewal_bytes(), state_before);
 }
 
 #[test]
 fn other_callers_are_refused() {
-    let sandbox = sandbox_with_identities();
+    let workstation = workstation_with_identities();
     for args in [
         &["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"][..],
         &[
@@ -269,7 +273,7 @@ fn other_callers_are_refused() {
             "someone-else@example.org",
         ][..],
     ] {
-        let mut host = sandbox.host_for(args);
+        let mut host = workstation.host_for(args);
         let answer = host.receive().expect("a refusal");
         assert_eq!(error_code(&answer), Some("caller_not_allowed"));
         assert!(host.receive().is_none(), "nothing after the refusal");
@@ -278,7 +282,7 @@ fn other_callers_are_refused() {
         assert!(stderr.contains("refusing caller"), "{stderr}");
     }
     // Firefox with our add-on id is served.
-    let mut firefox = sandbox.host_for(&[
+    let mut firefox = workstation.host_for(&[
         "/home/u/.mozilla/native-messaging-hosts/caiso_access.json",
         "{56dfa9e1-54f1-49bb-8118-2c4f0296aded}",
     ]);
@@ -320,9 +324,9 @@ fn wait_for_half_written(dir: &std::path::Path, name: &str) {
 
 #[test]
 fn a_kill_during_a_state_write_loses_nothing() {
-    let sandbox = sandbox_with_identities();
+    let workstation = workstation_with_identities();
     // A first step, written normally: the "old" state.
-    let mut host = sandbox.host();
+    let mut host = workstation.host();
     let first = host.request(
         1,
         "renewal",
@@ -330,32 +334,37 @@ fn a_kill_during_a_state_write_loses_nothing() {
     );
     assert!(first["ok"].is_object());
     host.finish();
-    let old_state = sandbox.renewal_bytes();
+    let old_state = workstation.renewal_bytes();
 
     // The next write pauses half-way; kill the host then.
-    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+    let mut host = workstation.host_with(&[common::OUR_ORIGIN], |c| {
         c.env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "5000");
     });
     host.send(&json!({"v": 1, "id": 2, "command": "renewal", "args": {"identity": "map-stage", "action": {"step": "registered", "transaction_id": "TX-KILL"}}}));
-    wait_for_a_half_written_file(&sandbox.config_dir());
+    wait_for_a_half_written_file(&workstation.config_dir());
     host.child.kill().expect("kill");
     host.child.wait().expect("reaped");
-    assert_eq!(sandbox.renewal_bytes(), old_state, "the old state, intact");
-    let status = sandbox.cli_ok(&["status", "--json"]);
+    assert_eq!(
+        workstation.renewal_bytes(),
+        old_state,
+        "the old state, intact"
+    );
+    let status = workstation.cli_ok(&["status", "--json"]);
     assert!(status.contains("\"approved\""), "{status}");
 
     // Without a kill the same step lands whole, and the stray file does not get in the way.
-    let mut host = sandbox.host();
+    let mut host = workstation.host();
     let registered = host.request(3, "renewal", json!({"identity": "map-stage", "action": {"step": "registered", "transaction_id": "TX-KILL"}}));
     assert_eq!(registered["ok"]["renewal"]["stage"], "registered");
     host.finish();
-    let new_state: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("valid JSON");
+    let new_state: Value =
+        serde_json::from_slice(&workstation.renewal_bytes()).expect("valid JSON");
     assert_eq!(
         new_state["identities"]["map-stage"]["transaction_id"],
         "TX-KILL"
     );
     // Issue 13: the killed writer's temporary file is gone after the next write.
-    let leftovers: Vec<String> = std::fs::read_dir(sandbox.config_dir())
+    let leftovers: Vec<String> = std::fs::read_dir(workstation.config_dir())
         .expect("list")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -371,12 +380,12 @@ fn a_kill_during_a_state_write_loses_nothing() {
 /// processes' last steps must be in the book.
 #[test]
 fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
-    let sandbox = sandbox_with_identities();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let mut host = workstation.host();
     let mut lost = Vec::new();
     let mut host_steps = 0u64;
     for round in 0..200 {
-        let mut cli = sandbox
+        let mut cli = workstation
             .command()
             .args([
                 "renewal",
@@ -407,7 +416,7 @@ fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
             let _ = cli.stderr.take().map(|mut e| e.read_to_string(&mut stderr));
             panic!("round {round}: {stderr}");
         }
-        let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("valid JSON");
+        let book: Value = serde_json::from_slice(&workstation.renewal_bytes()).expect("valid JSON");
         for (label, expected) in [
             ("production", format!("CLI-{round}")),
             ("map-stage", format!("HOST-{host_steps}")),
@@ -431,9 +440,9 @@ fn renewal_steps_from_the_cli_and_a_host_at_once_are_never_lost() {
 /// nothing is done.
 #[test]
 fn a_key_given_twice_is_refused() {
-    let sandbox = sandbox_with_identities();
-    let before = sandbox.renewal_bytes();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let before = workstation.renewal_bytes();
+    let mut host = workstation.host();
     host.send_bytes(br#"{"v":1,"id":5,"command":"renewal","args":{"identity":"nope","identity":"map-stage","action":{"step":"approved"}}}"#);
     let answer = host.receive().expect("answer");
     assert_eq!(error_code(&answer), Some("bad_arguments"), "{answer}");
@@ -450,14 +459,14 @@ fn a_key_given_twice_is_refused() {
     );
     let (code, _) = host.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(sandbox.renewal_bytes(), before, "nothing was recorded");
+    assert_eq!(workstation.renewal_bytes(), before, "nothing was recorded");
 }
 
 /// Issue 15: a `hello` whose `client` held a newline wrote a forged line into the host's log.
 #[test]
 fn a_field_cannot_forge_a_log_line() {
-    let sandbox = Sandbox::new();
-    let mut host = sandbox.host();
+    let workstation = Workstation::new();
+    let mut host = workstation.host();
     let hello = host.request(
         1,
         "hello",
@@ -479,10 +488,10 @@ fn a_field_cannot_forge_a_log_line() {
 /// request logs a line). It keeps answering: the log drops lines instead.
 #[test]
 fn an_unread_log_never_blocks_the_host() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     // Started by hand: the test's Host would read standard error.
     let mut child = common::starting(|| {
-        sandbox
+        workstation
             .command()
             .arg(common::OUR_ORIGIN)
             .stdin(std::process::Stdio::piped())
@@ -523,16 +532,16 @@ fn an_unread_log_never_blocks_the_host() {
     reader.join().expect("reader");
     let output = child.wait_with_output().expect("exit");
     assert!(output.status.success());
-    sandbox
+    workstation
         .folders()
         .check("the host's log", &String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
 fn the_sc_id_is_set_through_the_protocol_and_checked_by_the_host() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "prod", "production");
-    let mut host = sandbox.host();
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "prod", "production");
+    let mut host = workstation.host();
     let set = |host: &mut common::Host, id, args| host.request(id, "call_parameter", args);
     let answer = set(
         &mut host,
@@ -584,8 +593,8 @@ fn the_sc_id_is_set_through_the_protocol_and_checked_by_the_host() {
 #[cfg(not(windows))]
 #[test]
 fn the_windows_store_commands_say_they_are_windows_only_elsewhere() {
-    let sandbox = Sandbox::new();
-    let mut host = sandbox.host();
+    let workstation = Workstation::new();
+    let mut host = workstation.host();
     for (id, command, args) in [
         (1, "store_certificates", json!({})),
         (2, "adopt", json!({"thumbprint": "AB".repeat(20)})),
@@ -610,17 +619,17 @@ fn the_windows_store_commands_say_they_are_windows_only_elsewhere() {
 /// that label would otherwise inherit.
 #[test]
 fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
-    let sandbox = sandbox_with_identities();
-    let mut host = sandbox.host();
+    let workstation = workstation_with_identities();
+    let mut host = workstation.host();
     let status = host.request(1, "status", json!({}));
     assert!(status["ok"].is_object(), "{status}");
-    let mut rename = sandbox
+    let mut rename = workstation
         .command()
         .env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "1500")
         .args(["rename", "map-stage", "renamed"])
         .spawn()
         .expect("rename");
-    wait_for_a_half_written_file(&sandbox.config_dir());
+    wait_for_a_half_written_file(&workstation.config_dir());
     let answer = host.request(
         2,
         "renewal",
@@ -632,7 +641,7 @@ fn a_renewal_step_racing_a_rename_is_refused_and_writes_nothing() {
         Some("unknown_identity"),
         "{answer}"
     );
-    let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("renewal.json");
+    let book: Value = serde_json::from_slice(&workstation.renewal_bytes()).expect("renewal.json");
     assert!(
         book["identities"].get("map-stage").is_none(),
         "a step was written under the old label: {book}"
@@ -661,23 +670,23 @@ fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() 
     ] {
         for killed_in in ["pending-change.json", "config.json", "renewal.json"] {
             let case = format!("{operation:?} killed writing {killed_in}");
-            let sandbox = Sandbox::new();
-            sandbox.import("near-expiry.p12", "map-stage", "map-stage");
-            sandbox.cli_ok(&["renewal", "map-stage", "approved", "--date", "2026-11-18"]);
-            let mut change = sandbox
+            let workstation = Workstation::new();
+            workstation.import("near-expiry.p12", "map-stage", "map-stage");
+            workstation.cli_ok(&["renewal", "map-stage", "approved", "--date", "2026-11-18"]);
+            let mut change = workstation
                 .command()
                 .env("CAISO_ACCESS_TEST_WRITE_PAUSE_MS", "2500")
                 .args(operation)
                 .spawn()
                 .expect("start");
-            wait_for_half_written(&sandbox.config_dir(), killed_in);
+            wait_for_half_written(&workstation.config_dir(), killed_in);
             change.kill().expect("kill");
             change.wait().expect("reaped");
 
             // A reader, without the lock, sees the state before or after, whole.
             let done = killed_in != "pending-change.json";
             let status: Value =
-                serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+                serde_json::from_str(&workstation.cli_ok(&["status", "--json"])).expect("json");
             let renamed_to = (operation[0] == "rename").then(|| operation[2]);
             let (present, absent) = match (done, renamed_to) {
                 (false, _) => (Some("map-stage"), None),
@@ -698,9 +707,9 @@ fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() 
             // The next writer completes the change; another certificate imported under the
             // old label starts with no history.
             if done {
-                sandbox.import("valid-legacy.p12", "map-stage", "production");
+                workstation.import("valid-legacy.p12", "map-stage", "production");
                 let status: Value =
-                    serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+                    serde_json::from_str(&workstation.cli_ok(&["status", "--json"])).expect("json");
                 assert_eq!(
                     stage_of(&status, "map-stage").as_deref(),
                     Some("not_started"),
@@ -714,11 +723,11 @@ fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() 
                     );
                 }
             }
-            let dir = sandbox.config_dir();
+            let dir = workstation.config_dir();
             let config: Value =
                 serde_json::from_slice(&std::fs::read(dir.join("config.json")).expect("config"))
                     .expect("json");
-            let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("json");
+            let book: Value = serde_json::from_slice(&workstation.renewal_bytes()).expect("json");
             let labels: Vec<&str> = config["identities"]
                 .as_array()
                 .expect("identities")
@@ -744,10 +753,10 @@ fn a_rename_or_remove_killed_at_any_step_leaves_identity_and_history_together() 
 /// where it went on for ten seconds per endpoint (about 30 s) and answered as if all was well.
 #[test]
 fn a_long_command_sends_progress_keeps_its_id_and_stops_when_the_port_closes() {
-    let sandbox = sandbox_with_identities();
+    let workstation = workstation_with_identities();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
     let proxy = format!("http://{}", silent.local_addr().expect("address"));
-    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+    let mut host = workstation.host_with(&[common::OUR_ORIGIN], |c| {
         for var in common::proxy::PROXY_VARIABLES {
             c.env_remove(var);
         }
@@ -793,10 +802,11 @@ fn a_long_command_sends_progress_keeps_its_id_and_stops_when_the_port_closes() {
 /// `bad_arguments`, and nothing is changed.
 #[test]
 fn every_command_in_array_form_or_with_numeric_tags_is_refused_and_changes_nothing() {
-    let sandbox = sandbox_with_identities();
-    let mut host = sandbox.host();
-    let config_before = std::fs::read(sandbox.config_dir().join("config.json")).expect("config");
-    let renewal_before = sandbox.renewal_bytes();
+    let workstation = workstation_with_identities();
+    let mut host = workstation.host();
+    let config_before =
+        std::fs::read(workstation.config_dir().join("config.json")).expect("config");
+    let renewal_before = workstation.renewal_bytes();
     let thumbprint = "4A1B9CA5A35106FB78F810C3D0E51D4C883F22B7";
     let forms: Vec<(&str, Value)> = vec![
         ("hello", json!([1, "test"])),
@@ -859,12 +869,12 @@ fn every_command_in_array_form_or_with_numeric_tags_is_refused_and_changes_nothi
     assert!(status["ok"]["identities"].is_array(), "{status}");
     host.finish();
     assert_eq!(
-        std::fs::read(sandbox.config_dir().join("config.json")).expect("config"),
+        std::fs::read(workstation.config_dir().join("config.json")).expect("config"),
         config_before,
         "config.json changed"
     );
     assert_eq!(
-        sandbox.renewal_bytes(),
+        workstation.renewal_bytes(),
         renewal_before,
         "renewal.json changed"
     );

@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{Sandbox, pki};
+use common::{Workstation, pki};
 use serde_json::{Value, json};
 
-fn status_json(sandbox: &Sandbox) -> Value {
-    serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("status JSON")
+fn status_json(workstation: &Workstation) -> Value {
+    serde_json::from_str(&workstation.cli_ok(&["status", "--json"])).expect("status JSON")
 }
 
 fn identity<'a>(status: &'a Value, label: &str) -> &'a Value {
@@ -20,10 +20,10 @@ fn identity<'a>(status: &'a Value, label: &str) -> &'a Value {
 
 #[test]
 fn pkcs12_from_openssl_loads_in_legacy_and_modern_encryption() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "legacy", "production");
-    sandbox.import("valid-modern.p12", "modern", "map-stage");
-    let status = status_json(&sandbox);
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "legacy", "production");
+    workstation.import("valid-modern.p12", "modern", "map-stage");
+    let status = status_json(&workstation);
     let legacy = identity(&status, "legacy");
     let modern = identity(&status, "modern");
     assert_eq!(
@@ -39,10 +39,10 @@ fn pkcs12_from_openssl_loads_in_legacy_and_modern_encryption() {
 
 #[test]
 fn pem_with_encrypted_pkcs8_key_loads() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     let cert = pki("valid-fullchain.crt");
     let key = pki("valid.key.enc");
-    sandbox.cli_ok(&[
+    workstation.cli_ok(&[
         "import",
         cert.to_str().expect("path"),
         "--key",
@@ -52,11 +52,12 @@ fn pem_with_encrypted_pkcs8_key_loads() {
         "--passphrase-env",
         "CAISO_P12_PASS",
     ]);
-    let status = status_json(&sandbox);
+    let status = status_json(&workstation);
     let pem = identity(&status, "pem");
     assert_eq!(pem["certificate"]["key_matches"], true);
     assert_eq!(pem["certificate"]["chain_complete"], true);
-    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    let config =
+        std::fs::read_to_string(workstation.config_dir().join("config.json")).expect("config");
     assert!(config.contains("\"source\": \"env\""), "{config}");
     assert!(config.contains("CAISO_P12_PASS"));
     assert!(
@@ -71,17 +72,18 @@ fn pem_with_encrypted_pkcs8_key_loads() {
 #[cfg(not(any(windows, target_os = "macos")))]
 #[test]
 fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
-    let sandbox = Sandbox::new();
-    let typed = sandbox.import_typed(&pki("valid-modern.p12"), "typed", &common::passphrase());
+    let workstation = Workstation::new();
+    let typed = workstation.import_typed(&pki("valid-modern.p12"), "typed", &common::passphrase());
     assert!(
         typed.status.success(),
         "{}",
         String::from_utf8_lossy(&typed.stderr)
     );
-    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    let config =
+        std::fs::read_to_string(workstation.config_dir().join("config.json")).expect("config");
     assert!(config.contains("\"source\": \"not_stored\""), "{config}");
     assert!(!config.contains(&common::passphrase()));
-    let verify = sandbox.cli(&["verify", "typed"]);
+    let verify = workstation.cli(&["verify", "typed"]);
     assert_eq!(verify.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&verify.stderr).contains("typed at import and not kept"));
 }
@@ -92,18 +94,19 @@ fn a_typed_passphrase_is_not_kept_where_there_is_no_keyring() {
 #[cfg(windows)]
 #[test]
 fn a_typed_passphrase_goes_to_the_credential_manager() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     let label = format!("typed-{}", std::process::id());
-    let typed = sandbox.import_typed(&pki("valid-modern.p12"), &label, &common::passphrase());
+    let typed = workstation.import_typed(&pki("valid-modern.p12"), &label, &common::passphrase());
     assert!(
         typed.status.success(),
         "{}",
         String::from_utf8_lossy(&typed.stderr)
     );
-    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    let config =
+        std::fs::read_to_string(workstation.config_dir().join("config.json")).expect("config");
     assert!(config.contains("\"source\": \"keyring\""), "{config}");
     assert!(!config.contains(&common::passphrase()));
-    let verify = sandbox
+    let verify = workstation
         .command()
         .env_remove("CAISO_P12_PASS")
         .args(["verify", &label])
@@ -114,8 +117,8 @@ fn a_typed_passphrase_goes_to_the_credential_manager() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
-    sandbox.cli_ok(&["remove", &label]);
-    let again = sandbox.import_typed(&pki("valid-modern.p12"), &label, "wrong passphrase");
+    workstation.cli_ok(&["remove", &label]);
+    let again = workstation.import_typed(&pki("valid-modern.p12"), &label, "wrong passphrase");
     assert!(
         !again.status.success(),
         "a deleted credential is not reused"
@@ -124,9 +127,9 @@ fn a_typed_passphrase_goes_to_the_credential_manager() {
 
 #[test]
 fn bad_imports_are_refused_and_change_nothing() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "production", "production");
-    let config_path = sandbox.config_dir().join("config.json");
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "production", "production");
+    let config_path = workstation.config_dir().join("config.json");
     let before = std::fs::read(&config_path).expect("config");
     let cert = pki("valid.crt");
     let wrong_key = pki("wrong-key.key");
@@ -203,7 +206,7 @@ fn bad_imports_are_refused_and_change_nothing() {
         ),
     ];
     for (args, message, code) in cases {
-        let output = sandbox.cli(&args);
+        let output = workstation.cli(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
         assert!(stderr.contains(message), "{args:?}: {stderr}");
@@ -215,7 +218,7 @@ fn bad_imports_are_refused_and_change_nothing() {
         );
     }
     // The wrong passphrase, typed.
-    let output = sandbox.import_typed(&p12, "typo", "not-the-passphrase");
+    let output = workstation.import_typed(&p12, "typo", "not-the-passphrase");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("passphrase is wrong"));
     assert_eq!(std::fs::read(&config_path).expect("config"), before);
@@ -223,13 +226,13 @@ fn bad_imports_are_refused_and_change_nothing() {
 
 #[test]
 fn a_renewal_goes_through_every_state_and_import_completes_it() {
-    let sandbox = Sandbox::new();
-    sandbox.import("near-expiry.p12", "production", "production");
-    let stage = |s: &Sandbox| identity(&status_json(s), "production")["renewal"].clone();
-    assert_eq!(stage(&sandbox)["stage"], "not_started");
-    sandbox.cli_ok(&["renewal", "production", "approved", "--date", "2026-11-19"]);
-    assert_eq!(stage(&sandbox)["stage"], "approved");
-    let out = sandbox.cli_ok(&[
+    let workstation = Workstation::new();
+    workstation.import("near-expiry.p12", "production", "production");
+    let stage = |s: &Workstation| identity(&status_json(s), "production")["renewal"].clone();
+    assert_eq!(stage(&workstation)["stage"], "not_started");
+    workstation.cli_ok(&["renewal", "production", "approved", "--date", "2026-11-19"]);
+    assert_eq!(stage(&workstation)["stage"], "approved");
+    let out = workstation.cli_ok(&[
         "renewal",
         "production",
         "registered",
@@ -238,7 +241,7 @@ fn a_renewal_goes_through_every_state_and_import_completes_it() {
         "2026-11-20",
     ]);
     assert!(out.contains("collect by   2026-11-24"), "{out}");
-    let renewal = stage(&sandbox);
+    let renewal = stage(&workstation);
     assert_eq!(
         (
             renewal["stage"].as_str(),
@@ -247,8 +250,8 @@ fn a_renewal_goes_through_every_state_and_import_completes_it() {
         (Some("registered"), Some("TX-7781"))
     );
     // The replacement (same CN, later expiry) imported under the same label: installed.
-    sandbox.import("renewed.p12", "production", "production");
-    let status = status_json(&sandbox);
+    workstation.import("renewed.p12", "production", "production");
+    let status = status_json(&workstation);
     let production = identity(&status, "production");
     assert_eq!(production["renewal"]["stage"], "installed");
     assert_eq!(
@@ -260,55 +263,62 @@ fn a_renewal_goes_through_every_state_and_import_completes_it() {
         "2027-12-01T00:00:00Z"
     );
     assert_eq!(production["severity"], "ok");
-    sandbox.cli_ok(&["renewal", "production", "retired"]);
-    assert_eq!(stage(&sandbox)["stage"], "retired");
-    let refused = sandbox.cli(&["renewal", "production", "retired"]);
+    workstation.cli_ok(&["renewal", "production", "retired"]);
+    assert_eq!(stage(&workstation)["stage"], "retired");
+    let refused = workstation.cli(&["renewal", "production", "retired"]);
     assert_eq!(refused.status.code(), Some(1));
-    sandbox.cli_ok(&["renewal", "production", "reset"]);
-    assert_eq!(stage(&sandbox)["stage"], "not_started");
+    workstation.cli_ok(&["renewal", "production", "reset"]);
+    assert_eq!(stage(&workstation)["stage"], "not_started");
 }
 
 #[test]
 fn a_replacement_under_a_new_label_completes_the_old_ones_renewal() {
-    let sandbox = Sandbox::new();
-    sandbox.import("near-expiry.p12", "old", "production");
-    sandbox.import("renewed.p12", "new", "production");
-    let status = status_json(&sandbox);
+    let workstation = Workstation::new();
+    workstation.import("near-expiry.p12", "old", "production");
+    workstation.import("renewed.p12", "new", "production");
+    let status = status_json(&workstation);
     assert_eq!(identity(&status, "old")["renewal"]["stage"], "installed");
     assert_eq!(identity(&status, "new")["renewal"]["stage"], "not_started");
 }
 
 #[test]
 fn thresholds_change_severity() {
-    let sandbox = Sandbox::new();
-    sandbox.import("near-expiry.p12", "p", "production");
-    assert_eq!(identity(&status_json(&sandbox), "p")["severity"], "warning");
-    sandbox.cli_ok(&["thresholds", "60,10"]);
-    let status = status_json(&sandbox);
+    let workstation = Workstation::new();
+    workstation.import("near-expiry.p12", "p", "production");
+    assert_eq!(
+        identity(&status_json(&workstation), "p")["severity"],
+        "warning"
+    );
+    workstation.cli_ok(&["thresholds", "60,10"]);
+    let status = status_json(&workstation);
     assert_eq!(status["thresholds"], serde_json::json!([60, 10]));
     assert_eq!(identity(&status, "p")["severity"], "warning");
     assert_eq!(identity(&status, "p")["threshold_crossed"], 10);
-    sandbox.cli_ok(&["thresholds", "5"]);
-    assert_eq!(identity(&status_json(&sandbox), "p")["severity"], "ok");
-    let bad = sandbox.cli(&["thresholds", "5,5"]);
+    workstation.cli_ok(&["thresholds", "5"]);
+    assert_eq!(identity(&status_json(&workstation), "p")["severity"], "ok");
+    let bad = workstation.cli(&["thresholds", "5,5"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]
 fn human_status_and_removal() {
-    let sandbox = Sandbox::new();
-    let empty = sandbox.cli_ok(&["status"]);
+    let workstation = Workstation::new();
+    let empty = workstation.cli_ok(&["status"]);
     assert!(empty.contains("no certificates yet"), "{empty}");
-    sandbox.import("cybertrust.p12", "cyber", "production");
-    let text = sandbox.cli_ok(&["status"]);
+    workstation.import("cybertrust.p12", "cyber", "production");
+    let text = workstation.cli_ok(&["status"]);
     assert!(
         text.contains("CN=samuelx4321,OU=people,O=CAISO,C=US"),
         "{text}"
     );
     assert!(text.contains("Verizon Cybertrust (retired CA"), "{text}");
     assert!(text.contains("PROBLEM"), "{text}");
-    sandbox.cli_ok(&["remove", "cyber"]);
-    assert!(sandbox.cli_ok(&["status"]).contains("no certificates yet"));
+    workstation.cli_ok(&["remove", "cyber"]);
+    assert!(
+        workstation
+            .cli_ok(&["status"])
+            .contains("no certificates yet")
+    );
     assert!(
         pki("cybertrust.p12").is_file(),
         "remove must not touch the user's file"
@@ -317,15 +327,15 @@ fn human_status_and_removal() {
 
 #[test]
 fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
-    let sandbox = Sandbox::new();
-    let files = sandbox.temp.path().join("user-files");
+    let workstation = Workstation::new();
+    let files = workstation.temp.path().join("user-files");
     std::fs::create_dir_all(&files).expect("dir");
     let cert = files.join("me.crt");
     let key = files.join("me.key");
     std::fs::copy(pki("valid-fullchain.crt"), &cert).expect("copy");
     std::fs::copy(pki("valid.key.enc"), &key).expect("copy");
     let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_owned();
-    sandbox.cli_ok(&[
+    workstation.cli_ok(&[
         "import",
         &path(&cert),
         "--key",
@@ -335,14 +345,14 @@ fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
         "--passphrase-env",
         "CAISO_P12_PASS",
     ]);
-    let out = sandbox.cli_ok(&["verify", "me"]);
+    let out = workstation.cli_ok(&["verify", "me"]);
     assert!(out.contains("the key fits the certificate"), "{out}");
     // The user replaces the key file with somebody else's key.
     std::fs::copy(pki("wrong-key.key"), &key).expect("swap");
-    let swapped = sandbox.cli(&["verify", "me"]);
+    let swapped = workstation.cli(&["verify", "me"]);
     assert_eq!(swapped.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&swapped.stderr).contains("does not belong"));
-    let status = status_json(&sandbox);
+    let status = status_json(&workstation);
     let me = identity(&status, "me");
     assert_eq!(me["certificate"]["key_matches"], false);
     assert!(
@@ -352,7 +362,7 @@ fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
         "{me}"
     );
     // Without the variable, the reason is given.
-    let output = sandbox
+    let output = workstation
         .command()
         .args(["verify", "me"])
         .env_remove("CAISO_P12_PASS")
@@ -367,7 +377,7 @@ fn verify_reopens_with_the_kept_passphrase_and_notices_a_swapped_key() {
 /// output says how to rename it; `--label` still wins; `rename` keeps the renewal history.
 #[test]
 fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     let p12 = pki("valid-legacy.p12");
     let import = |extra: &[&str]| {
         let mut args = vec![
@@ -377,7 +387,7 @@ fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
             "CAISO_P12_PASS",
         ];
         args.extend_from_slice(extra);
-        sandbox.cli_ok(&args)
+        workstation.cli_ok(&args)
     };
     let first = import(&[]);
     assert!(
@@ -398,13 +408,14 @@ fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
     assert!(given.contains("imported desk (MAP-Stage)"), "{given}");
     assert!(!given.contains("label chosen"), "{given}");
 
-    sandbox.cli_ok(&["renewal", "janedoex1234", "registered", "TX-77"]);
-    let renamed = sandbox.cli_ok(&["rename", "janedoex1234", "production"]);
+    workstation.cli_ok(&["renewal", "janedoex1234", "registered", "TX-77"]);
+    let renamed = workstation.cli_ok(&["rename", "janedoex1234", "production"]);
     assert!(
         renamed.contains("renamed janedoex1234 to production"),
         "{renamed}"
     );
-    let status: Value = serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+    let status: Value =
+        serde_json::from_str(&workstation.cli_ok(&["status", "--json"])).expect("json");
     let production = identity(&status, "production");
     assert_eq!(
         production["renewal"]["transaction_id"], "TX-77",
@@ -423,14 +434,15 @@ fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
         (["rename", "nobody", "x"], "no identity is labelled"),
         (["rename", "desk", "Bad Label"], "use 1 to 40"),
     ] {
-        let output = sandbox.cli(&args);
+        let output = workstation.cli(&args);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert!(
             String::from_utf8_lossy(&output.stderr).contains(says),
             "{args:?}"
         );
     }
-    let after: Value = serde_json::from_str(&sandbox.cli_ok(&["status", "--json"])).expect("json");
+    let after: Value =
+        serde_json::from_str(&workstation.cli_ok(&["status", "--json"])).expect("json");
     assert_eq!(after["identities"], status["identities"]);
 }
 
@@ -439,9 +451,9 @@ fn labels_come_from_the_certificate_unless_given_and_rename_keeps_history() {
 /// answering process sees it.
 #[test]
 fn status_says_whether_the_key_opens_here_and_from_where() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "env", "production");
-    sandbox.cli_ok(&[
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "env", "production");
+    workstation.cli_ok(&[
         "import",
         pki("valid.crt").to_str().expect("path"),
         "--key",
@@ -450,13 +462,13 @@ fn status_says_whether_the_key_opens_here_and_from_where() {
         "plain",
     ]);
     let access = |status: &Value, label: &str| identity(status, label)["key_access"].clone();
-    let here = status_json(&sandbox);
+    let here = status_json(&workstation);
     assert_eq!(access(&here, "env")["available"], true);
     assert_eq!(access(&here, "env")["source"], "environment");
     assert_eq!(access(&here, "plain")["source"], "unencrypted");
     assert_eq!(access(&here, "plain")["available"], true);
     // A process started without the variable (as a browser may start its host).
-    let output = sandbox
+    let output = workstation
         .command()
         .env_remove("CAISO_P12_PASS")
         .args(["status", "--json"])
@@ -478,7 +490,7 @@ fn status_says_whether_the_key_opens_here_and_from_where() {
         "{env}"
     );
     assert_eq!(access(&elsewhere, "plain")["available"], true);
-    let text = sandbox
+    let text = workstation
         .command()
         .env_remove("CAISO_P12_PASS")
         .args(["status"])
@@ -493,27 +505,27 @@ fn status_says_whether_the_key_opens_here_and_from_where() {
 
 #[test]
 fn a_thumbprint_that_is_not_one_is_a_usage_error_and_saves_nothing() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     for bad in ["12 34", &"Z".repeat(40)] {
-        let output = sandbox.cli(&["import", "--store", bad, "--label", "prod"]);
+        let output = workstation.cli(&["import", "--store", bad, "--label", "prod"]);
         assert_eq!(output.status.code(), Some(2), "{bad}");
         let message = String::from_utf8_lossy(&output.stderr);
         assert!(message.contains("is not a thumbprint"), "{message}");
     }
-    let both = sandbox.cli(&[
+    let both = workstation.cli(&[
         "import",
         pki("valid-modern.p12").to_str().expect("path"),
         "--store",
         &"AB".repeat(20),
     ]);
     assert_eq!(both.status.code(), Some(2), "a file and --store at once");
-    assert!(!sandbox.config_dir().join("config.json").exists());
+    assert!(!workstation.config_dir().join("config.json").exists());
 }
 
 #[cfg(not(windows))]
 #[test]
 fn the_windows_certificate_store_is_said_to_be_windows_only_elsewhere() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     for args in [
         vec!["store"],
         vec![
@@ -522,7 +534,7 @@ fn the_windows_certificate_store_is_said_to_be_windows_only_elsewhere() {
             "ABABABABABABABABABABABABABABABABABABABAB",
         ],
     ] {
-        let output = sandbox.cli(&args);
+        let output = workstation.cli(&args);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         let message = String::from_utf8_lossy(&output.stderr);
         assert!(
@@ -537,20 +549,20 @@ fn the_windows_certificate_store_is_said_to_be_windows_only_elsewhere() {
 /// book is next saved with the configuration.
 #[test]
 fn a_record_without_its_identity_is_not_inherited_by_an_import() {
-    let sandbox = Sandbox::new();
-    std::fs::create_dir_all(sandbox.config_dir()).expect("folder");
+    let workstation = Workstation::new();
+    std::fs::create_dir_all(workstation.config_dir()).expect("folder");
     std::fs::write(
-        sandbox.config_dir().join("renewal.json"),
+        workstation.config_dir().join("renewal.json"),
         r#"{"version":1,"identities":{"fresh":{"stage":"approved","approved_on":"2026-11-01"},"ghost":{"stage":"registered","transaction_id":"TX-1"}}}"#,
     )
     .expect("orphans");
-    sandbox.import("valid-legacy.p12", "fresh", "production");
-    let status = status_json(&sandbox);
+    workstation.import("valid-legacy.p12", "fresh", "production");
+    let status = status_json(&workstation);
     assert_eq!(
         identity(&status, "fresh")["renewal"]["stage"],
         "not_started",
         "{status}"
     );
-    let book: Value = serde_json::from_slice(&sandbox.renewal_bytes()).expect("json");
+    let book: Value = serde_json::from_slice(&workstation.renewal_bytes()).expect("json");
     assert_eq!(book["identities"], json!({}), "{book}");
 }

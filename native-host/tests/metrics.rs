@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Output, Stdio};
 
-use common::Sandbox;
+use common::Workstation;
 
 /// A user name with every character the label format escapes, and one a file name cannot hold.
 const ODD_USER: &str = "CORP\\j\"doe";
@@ -21,8 +21,8 @@ fn stderr(output: &Output) -> String {
 }
 
 /// `caiso-access metrics <args>` as `user`.
-fn metrics(sandbox: &Sandbox, user: &str, args: &[&str]) -> Output {
-    let mut command = sandbox.command();
+fn metrics(workstation: &Workstation, user: &str, args: &[&str]) -> Output {
+    let mut command = workstation.command();
     command
         .arg("metrics")
         .args(args)
@@ -31,9 +31,9 @@ fn metrics(sandbox: &Sandbox, user: &str, args: &[&str]) -> Output {
     common::starting(|| command.output())
 }
 
-/// An empty folder for the textfile collector, in the sandbox.
-fn textfile_folder(sandbox: &Sandbox) -> std::path::PathBuf {
-    let folder = sandbox.temp.path().join("textfile");
+/// An empty folder for the textfile collector, in the workstation's temporary folder.
+fn textfile_folder(workstation: &Workstation) -> std::path::PathBuf {
+    let folder = workstation.temp.path().join("textfile");
     std::fs::create_dir(&folder).expect("folder");
     folder
 }
@@ -49,23 +49,23 @@ fn names_in(folder: &std::path::Path) -> Vec<String> {
 }
 
 /// Imports the demo's four certificates: valid, near expiry, expired, from the retired CA.
-fn four_identities(sandbox: &Sandbox) {
-    sandbox.import("valid-legacy.p12", "production", "production");
-    sandbox.import("near-expiry.p12", "map-stage", "map-stage");
-    sandbox.import("expired.p12", "old", "production");
-    sandbox.import("cybertrust.p12", "cyber", "production");
+fn four_identities(workstation: &Workstation) {
+    workstation.import("valid-legacy.p12", "production", "production");
+    workstation.import("near-expiry.p12", "map-stage", "map-stage");
+    workstation.import("expired.p12", "old", "production");
+    workstation.import("cybertrust.p12", "cyber", "production");
 }
 
 #[test]
 fn written_to_a_folder_the_file_is_the_users_own_readable_by_the_agent_and_nothing_else_is_left() {
-    let sandbox = Sandbox::new();
-    four_identities(&sandbox);
-    let folder = textfile_folder(&sandbox);
-    let printed = metrics(&sandbox, "jdoe", &[]);
+    let workstation = Workstation::new();
+    four_identities(&workstation);
+    let folder = textfile_folder(&workstation);
+    let printed = metrics(&workstation, "jdoe", &[]);
     assert!(printed.status.success(), "{}", stderr(&printed));
 
     let written = metrics(
-        &sandbox,
+        &workstation,
         "jdoe",
         &["--textfile", folder.to_str().expect("path")],
     );
@@ -89,7 +89,7 @@ fn written_to_a_folder_the_file_is_the_users_own_readable_by_the_agent_and_nothi
     // A second user of the computer writes beside, not over.
     assert!(
         metrics(
-            &sandbox,
+            &workstation,
             ODD_USER,
             &["--textfile", folder.to_str().expect("path")]
         )
@@ -104,11 +104,11 @@ fn written_to_a_folder_the_file_is_the_users_own_readable_by_the_agent_and_nothi
 
 #[test]
 fn a_folder_that_is_not_there_is_a_clear_error_and_nothing_is_made() {
-    let sandbox = Sandbox::new();
-    four_identities(&sandbox);
-    let missing = sandbox.temp.path().join("no-such-folder");
+    let workstation = Workstation::new();
+    four_identities(&workstation);
+    let missing = workstation.temp.path().join("no-such-folder");
     let output = metrics(
-        &sandbox,
+        &workstation,
         "jdoe",
         &["--textfile", missing.to_str().expect("path")],
     );
@@ -121,17 +121,17 @@ fn a_folder_that_is_not_there_is_a_clear_error_and_nothing_is_made() {
     );
     assert!(!missing.exists());
     // A file where the folder should be: the same.
-    let file = sandbox.temp.path().join("a-file");
+    let file = workstation.temp.path().join("a-file");
     std::fs::write(&file, b"x").expect("write");
     let output = metrics(
-        &sandbox,
+        &workstation,
         "jdoe",
         &["--textfile", file.to_str().expect("path")],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(std::fs::read(&file).expect("read"), b"x");
     // And a stray argument is a usage error.
-    let output = metrics(&sandbox, "jdoe", &["now"]);
+    let output = metrics(&workstation, "jdoe", &["now"]);
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -139,12 +139,12 @@ fn a_folder_that_is_not_there_is_a_clear_error_and_nothing_is_made() {
 #[test]
 fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
     use std::time::{Duration, Instant};
-    let sandbox = Sandbox::new();
-    four_identities(&sandbox);
-    let folder = textfile_folder(&sandbox);
+    let workstation = Workstation::new();
+    four_identities(&workstation);
+    let folder = textfile_folder(&workstation);
     let target = folder.to_str().expect("path");
     assert!(
-        metrics(&sandbox, "jdoe", &["--textfile", target])
+        metrics(&workstation, "jdoe", &["--textfile", target])
             .status
             .success()
     );
@@ -152,8 +152,8 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
     let before = std::fs::read(&file).expect("first file");
 
     // The next write pauses half-way through its temporary file and is killed there.
-    sandbox.cli_ok(&["renewal", "cyber", "approved", "--date", "2026-11-20"]);
-    let mut writer = sandbox
+    workstation.cli_ok(&["renewal", "cyber", "approved", "--date", "2026-11-20"]);
+    let mut writer = workstation
         .command()
         .args(["metrics", "--textfile", target])
         .env("USER", "jdoe")
@@ -184,7 +184,7 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
     assert_eq!(std::fs::read(&file).expect("file"), before);
     // The next write replaces it whole.
     assert!(
-        metrics(&sandbox, "jdoe", &["--textfile", target])
+        metrics(&workstation, "jdoe", &["--textfile", target])
             .status
             .success()
     );
@@ -196,30 +196,30 @@ fn a_writer_killed_mid_write_leaves_the_previous_file_whole() {
 
 #[test]
 fn every_status_refreshes_the_file_only_where_the_machine_policy_names_a_folder() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "production", "production");
-    let folder = textfile_folder(&sandbox);
-    let status = |s: &Sandbox| {
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "production", "production");
+    let folder = textfile_folder(&workstation);
+    let status = |s: &Workstation| {
         let mut command = s.command();
         command.args(["status", "--json"]).env("USER", "jdoe");
         assert!(common::starting(|| command.output()).status.success());
     };
     let listed = || names_in(&folder).len();
     // No policy, or one without the folder: nothing is written.
-    status(&sandbox);
-    std::fs::write(sandbox.machine_policy(), "{}").expect("policy");
-    status(&sandbox);
+    status(&workstation);
+    std::fs::write(workstation.machine_policy(), "{}").expect("policy");
+    status(&workstation);
     assert_eq!(listed(), 0);
     // The policy names the folder: the command line's status writes, and the browser's host
     // writes at every status.
     let policy = serde_json::json!({ "metrics_textfile_directory": folder });
-    std::fs::write(sandbox.machine_policy(), policy.to_string()).expect("policy");
-    status(&sandbox);
+    std::fs::write(workstation.machine_policy(), policy.to_string()).expect("policy");
+    status(&workstation);
     let file = folder.join("caiso-access_jdoe.prom");
     let text = std::fs::read_to_string(&file).expect("written by the command line");
     assert!(text.contains("writer=\"command_line\""), "{text}");
     std::fs::remove_file(&file).expect("remove");
-    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+    let mut host = workstation.host_with(&[common::OUR_ORIGIN], |c| {
         c.env("USER", "jdoe");
     });
     let answer = host.request(1, "status", serde_json::json!({}));
@@ -236,15 +236,15 @@ fn every_status_refreshes_the_file_only_where_the_machine_policy_names_a_folder(
     );
     // A policy naming a folder that is not there: the status is still answered, the log says why.
     let gone =
-        serde_json::json!({ "metrics_textfile_directory": sandbox.temp.path().join("gone") });
-    std::fs::write(sandbox.machine_policy(), gone.to_string()).expect("policy");
-    let mut host = sandbox.host();
+        serde_json::json!({ "metrics_textfile_directory": workstation.temp.path().join("gone") });
+    std::fs::write(workstation.machine_policy(), gone.to_string()).expect("policy");
+    let mut host = workstation.host();
     assert!(host.request(1, "status", serde_json::json!({}))["ok"].is_object());
     let (_, log) = host.finish();
     assert!(log.contains("metrics not written: cannot write"), "{log}");
     // A policy file that is not valid: the same.
-    std::fs::write(sandbox.machine_policy(), "{\"metrics_folder\": 1}").expect("policy");
-    let mut host = sandbox.host();
+    std::fs::write(workstation.machine_policy(), "{\"metrics_folder\": 1}").expect("policy");
+    let mut host = workstation.host();
     assert!(host.request(1, "status", serde_json::json!({}))["ok"].is_object());
     let (_, log) = host.finish();
     assert!(
@@ -259,9 +259,9 @@ fn every_status_refreshes_the_file_only_where_the_machine_policy_names_a_folder(
 fn on_windows_the_folder_comes_from_the_machine_policy_in_the_registry() {
     use winreg::RegKey;
     use winreg::enums::{HKEY_LOCAL_MACHINE, KEY_WOW64_64KEY, KEY_WRITE};
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-legacy.p12", "production", "production");
-    let folder = textfile_folder(&sandbox);
+    let workstation = Workstation::new();
+    workstation.import("valid-legacy.p12", "production", "production");
+    let folder = textfile_folder(&workstation);
     let (key, _) = RegKey::predef(HKEY_LOCAL_MACHINE)
         .create_subkey_with_flags(
             r"Software\Policies\caiso-access",
@@ -270,7 +270,7 @@ fn on_windows_the_folder_comes_from_the_machine_policy_in_the_registry() {
         .expect("policy key");
     key.set_value("MetricsTextfileDirectory", &folder.display().to_string())
         .expect("value");
-    let mut command = sandbox.command();
+    let mut command = workstation.command();
     command
         .args(["status", "--json"])
         .env("USERNAME", "jdoe")
@@ -336,14 +336,14 @@ mod monitoring {
 
     #[test]
     fn promtool_finds_nothing_to_fix_with_no_identity_several_and_odd_characters() {
-        let sandbox = Sandbox::new();
-        let none = metrics(&sandbox, "jdoe", &[]);
+        let workstation = Workstation::new();
+        let none = metrics(&workstation, "jdoe", &[]);
         assert!(none.status.success(), "{}", stderr(&none));
         assert_eq!(promtool_check(&stdout(&none)), "");
 
-        four_identities(&sandbox);
-        sandbox.cli_ok(&["renewal", "map-stage", "approved", "--date", "2026-11-18"]);
-        sandbox.cli_ok(&[
+        four_identities(&workstation);
+        workstation.cli_ok(&["renewal", "map-stage", "approved", "--date", "2026-11-18"]);
+        workstation.cli_ok(&[
             "renewal",
             "map-stage",
             "registered",
@@ -351,7 +351,7 @@ mod monitoring {
             "--date",
             "2026-11-19",
         ]);
-        let several = metrics(&sandbox, ODD_USER, &[]);
+        let several = metrics(&workstation, ODD_USER, &[]);
         assert!(several.status.success(), "{}", stderr(&several));
         let text = stdout(&several);
         assert_eq!(promtool_check(&text), "", "{text}");
@@ -374,7 +374,7 @@ mod monitoring {
             "caiso_access_renewal_collect_by_timestamp_seconds{user=\"CORP\\\\j\\\"doe\",identity=\"map-stage\"}"
         ));
         // No folder, no passphrase: only what the status shows the extension.
-        sandbox.folders().check("the metrics", &text);
+        workstation.folders().check("the metrics", &text);
         assert!(!text.contains(&common::passphrase()));
         // Written at the pinned clock.
         let now = time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339)
@@ -460,10 +460,10 @@ mod monitoring {
 
     #[test]
     fn node_exporter_serves_the_file_prometheus_gives_days_left_and_the_rules_fire() {
-        let sandbox = Sandbox::new();
+        let workstation = Workstation::new();
         // The real clock here: Prometheus judges expiry by its own.
         let real = |args: &[&str]| {
-            let mut command = sandbox.command();
+            let mut command = workstation.command();
             command
                 .args(args)
                 .env_remove("CAISO_ACCESS_TEST_NOW")
@@ -472,7 +472,7 @@ mod monitoring {
             assert!(output.status.success(), "{args:?}: {}", stderr(&output));
             stdout(&output)
         };
-        let made = sandbox.temp.path().join("made");
+        let made = workstation.temp.path().join("made");
         std::fs::create_dir(&made).expect("folder");
         for (label, days) in [("soon", 5), ("healthy", 400)] {
             let (cert, key) = openssl_certificate(&made, label, days);
@@ -485,8 +485,8 @@ mod monitoring {
                 label,
             ]);
         }
-        sandbox.import("expired.p12", "old", "production");
-        sandbox.import("cybertrust.p12", "cyber", "production");
+        workstation.import("expired.p12", "old", "production");
+        workstation.import("cybertrust.p12", "cyber", "production");
         // Registered on 2 November: to be collected by the 4th, and never installed.
         real(&["renewal", "healthy", "approved", "--date", "2026-11-01"]);
         real(&[
@@ -497,7 +497,7 @@ mod monitoring {
             "--date",
             "2026-11-02",
         ]);
-        let folder = textfile_folder(&sandbox);
+        let folder = textfile_folder(&workstation);
         real(&["metrics", "--textfile", folder.to_str().expect("path")]);
 
         let exporter_port = free_port();
@@ -529,7 +529,7 @@ mod monitoring {
         let prometheus_port = free_port();
         let rules = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../deploy/prometheus/caiso-access.rules.yml");
-        let config = sandbox.temp.path().join("prometheus.yml");
+        let config = workstation.temp.path().join("prometheus.yml");
         std::fs::write(
             &config,
             format!(
@@ -545,7 +545,7 @@ mod monitoring {
                 .arg(format!("--config.file={}", config.display()))
                 .arg(format!(
                     "--storage.tsdb.path={}",
-                    sandbox.temp.path().join("tsdb").display()
+                    workstation.temp.path().join("tsdb").display()
                 ))
                 .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
                 .stdout(Stdio::null())

@@ -3,12 +3,14 @@
 //! local CAISO sandbox (which answers for CAISO's names with the test PKI's server certificate,
 //! trusted with `caiso-access trust add`, as a TLS-inspecting proxy's root would be). CAISO's
 //! names do not resolve on a test machine, so whatever reaches the sandbox came through the
-//! proxy.
+//! proxy. And the other way round: the local sandbox environment is never reached through a
+//! proxy, even with one set.
 
 mod common;
 
 use std::net::TcpListener;
 
+use common::calls::{AWARDS_IN_SANDBOX, caiso, cmri_arrivals, host_for};
 use common::proxy::{
     AWARDS_IN_PRODUCTION, ConnectProxy, TlsConnectProxy, json, production_via_sandbox, through,
 };
@@ -254,4 +256,30 @@ fn a_socks_proxy_gets_the_same_answer_from_calls_and_diagnose() {
         proxy_stage["explanation"], reports[0]["next_step"],
         "{diagnosis}"
     );
+}
+
+/// Issue 15: with `HTTPS_PROXY` set, a sandbox call went to the proxy as
+/// `CONNECT ws.prod.caiso.com:443` instead of to the configured sandbox. The sandbox is never
+/// reached through a proxy (this one refuses every connection).
+#[test]
+fn the_sandbox_is_never_reached_through_a_proxy() {
+    let sandbox = caiso(&[]);
+    let host = host_for(&sandbox, "valid-legacy.p12");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let proxy = format!("http://{}", dead.local_addr().expect("address"));
+    drop(dead);
+    let output = host
+        .command()
+        .env("HTTPS_PROXY", &proxy)
+        .env("https_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .args(AWARDS_IN_SANDBOX)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(cmri_arrivals(&sandbox).len(), 1);
 }

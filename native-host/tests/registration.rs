@@ -2,19 +2,19 @@
 
 mod common;
 
-use common::Sandbox;
+use common::Workstation;
 use serde_json::Value;
 
 #[cfg(not(windows))]
-fn chromium_manifest(sandbox: &Sandbox) -> std::path::PathBuf {
-    sandbox
+fn chromium_manifest(workstation: &Workstation) -> std::path::PathBuf {
+    workstation
         .home()
         .join(".config/chromium/NativeMessagingHosts/caiso_access.json")
 }
 
 #[cfg(not(windows))]
-fn firefox_manifest(sandbox: &Sandbox) -> std::path::PathBuf {
-    sandbox
+fn firefox_manifest(workstation: &Workstation) -> std::path::PathBuf {
+    workstation
         .home()
         .join(".mozilla/native-messaging-hosts/caiso_access.json")
 }
@@ -22,10 +22,10 @@ fn firefox_manifest(sandbox: &Sandbox) -> std::path::PathBuf {
 #[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn install_registers_the_browsers_found_and_doctor_agrees() {
-    let sandbox = Sandbox::new();
-    std::fs::create_dir_all(sandbox.home().join(".config/chromium")).expect("chromium profile");
-    std::fs::create_dir_all(sandbox.home().join(".mozilla")).expect("firefox profile");
-    let out = sandbox.cli_ok(&["install"]);
+    let workstation = Workstation::new();
+    std::fs::create_dir_all(workstation.home().join(".config/chromium")).expect("chromium profile");
+    std::fs::create_dir_all(workstation.home().join(".mozilla")).expect("firefox profile");
+    let out = workstation.cli_ok(&["install"]);
     assert!(out.contains("Chromium: registered"), "{out}");
     assert!(out.contains("Firefox: registered"), "{out}");
     assert!(
@@ -35,7 +35,7 @@ fn install_registers_the_browsers_found_and_doctor_agrees() {
 
     let host = std::fs::canonicalize(env!("CARGO_BIN_EXE_caiso-access")).expect("host path");
     let chromium: Value = serde_json::from_slice(
-        &std::fs::read(chromium_manifest(&sandbox)).expect("chromium manifest"),
+        &std::fs::read(chromium_manifest(&workstation)).expect("chromium manifest"),
     )
     .expect("json");
     assert_eq!(chromium["name"], "caiso_access");
@@ -46,7 +46,7 @@ fn install_registers_the_browsers_found_and_doctor_agrees() {
         serde_json::json!([common::OUR_ORIGIN])
     );
     let firefox: Value = serde_json::from_slice(
-        &std::fs::read(firefox_manifest(&sandbox)).expect("firefox manifest"),
+        &std::fs::read(firefox_manifest(&workstation)).expect("firefox manifest"),
     )
     .expect("json");
     assert_eq!(
@@ -54,13 +54,13 @@ fn install_registers_the_browsers_found_and_doctor_agrees() {
         serde_json::json!(["{56dfa9e1-54f1-49bb-8118-2c4f0296aded}"])
     );
 
-    let doctor = sandbox.cli(&["doctor", "--browser", "chromium", "--browser", "firefox"]);
+    let doctor = workstation.cli(&["doctor", "--browser", "chromium", "--browser", "firefox"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
     assert!(doctor.status.success(), "{text}");
     assert!(
         text.contains(&format!(
             "ok      {}",
-            chromium_manifest(&sandbox).display()
+            chromium_manifest(&workstation).display()
         )),
         "{text}"
     );
@@ -77,16 +77,16 @@ fn install_registers_the_browsers_found_and_doctor_agrees() {
 #[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn doctor_explains_what_is_wrong() {
-    let sandbox = Sandbox::new();
-    sandbox.cli_ok(&["install", "--browser", "chromium"]);
-    let path = chromium_manifest(&sandbox);
+    let workstation = Workstation::new();
+    workstation.cli_ok(&["install", "--browser", "chromium"]);
+    let path = chromium_manifest(&workstation);
     let mut manifest: Value =
         serde_json::from_slice(&std::fs::read(&path).expect("manifest")).expect("json");
     manifest["path"] = "/opt/moved-away/caiso-access".into();
     manifest["allowed_origins"] =
         serde_json::json!(["chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"]);
     std::fs::write(&path, manifest.to_string()).expect("write");
-    let doctor = sandbox.cli(&["doctor", "--browser", "chromium"]);
+    let doctor = workstation.cli(&["doctor", "--browser", "chromium"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
     assert_eq!(doctor.status.code(), Some(1), "{text}");
     assert!(text.contains("WRONG"), "{text}");
@@ -99,27 +99,31 @@ fn doctor_explains_what_is_wrong() {
         "{text}"
     );
     std::fs::write(&path, "{not json").expect("write");
-    let text = String::from_utf8_lossy(&sandbox.cli(&["doctor", "--browser", "chromium"]).stdout)
-        .into_owned();
+    let text =
+        String::from_utf8_lossy(&workstation.cli(&["doctor", "--browser", "chromium"]).stdout)
+            .into_owned();
     assert!(text.contains("not valid JSON"), "{text}");
     // Reinstalling fixes it.
-    sandbox.cli_ok(&["install", "--browser", "chromium"]);
-    sandbox.cli_ok(&["doctor", "--browser", "chromium"]);
+    workstation.cli_ok(&["install", "--browser", "chromium"]);
+    workstation.cli_ok(&["doctor", "--browser", "chromium"]);
 }
 
 #[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn uninstall_removes_and_doctor_then_says_absent() {
-    let sandbox = Sandbox::new();
-    sandbox.cli_ok(&["install", "--browser", "all"]);
-    for path in [chromium_manifest(&sandbox), firefox_manifest(&sandbox)] {
+    let workstation = Workstation::new();
+    workstation.cli_ok(&["install", "--browser", "all"]);
+    for path in [
+        chromium_manifest(&workstation),
+        firefox_manifest(&workstation),
+    ] {
         assert!(path.is_file(), "{}", path.display());
     }
-    let out = sandbox.cli_ok(&["uninstall"]);
+    let out = workstation.cli_ok(&["uninstall"]);
     assert!(out.contains("Microsoft Edge: removed"), "{out}");
-    assert!(!chromium_manifest(&sandbox).exists());
-    assert!(!firefox_manifest(&sandbox).exists());
-    let doctor = sandbox.cli(&["doctor", "--browser", "edge"]);
+    assert!(!chromium_manifest(&workstation).exists());
+    assert!(!firefox_manifest(&workstation).exists());
+    let doctor = workstation.cli(&["doctor", "--browser", "edge"]);
     let text = String::from_utf8_lossy(&doctor.stdout);
     assert_eq!(doctor.status.code(), Some(1));
     assert!(text.contains("absent  "), "{text}");
@@ -128,12 +132,12 @@ fn uninstall_removes_and_doctor_then_says_absent() {
 #[cfg(not(windows))] // the per-user folders of Linux and macOS; Windows: below
 #[test]
 fn a_custom_chromium_profile_and_no_browser_at_all() {
-    let sandbox = Sandbox::new();
-    let none = sandbox.cli(&["install"]);
+    let workstation = Workstation::new();
+    let none = workstation.cli(&["install"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no supported browser profile found"));
-    let profile = sandbox.temp.path().join("profile");
-    sandbox.cli_ok(&[
+    let profile = workstation.temp.path().join("profile");
+    workstation.cli_ok(&[
         "install",
         "--browser",
         "chromium",
@@ -145,14 +149,14 @@ fn a_custom_chromium_profile_and_no_browser_at_all() {
             .join("NativeMessagingHosts/caiso_access.json")
             .is_file()
     );
-    sandbox.cli_ok(&[
+    workstation.cli_ok(&[
         "doctor",
         "--browser",
         "chromium",
         "--user-data-dir",
         profile.to_str().expect("utf-8"),
     ]);
-    let bad = sandbox.cli(&["install", "--browser", "netscape"]);
+    let bad = workstation.cli(&["install", "--browser", "netscape"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -180,10 +184,10 @@ fn registry_default(key: &str, view: Option<&str>) -> Option<String> {
 #[cfg(windows)]
 #[test]
 fn windows_registration_in_the_registry() {
-    let sandbox = Sandbox::new();
-    let local = sandbox.temp.path().join("local");
+    let workstation = Workstation::new();
+    let local = workstation.temp.path().join("local");
     let run = |args: &[&str]| {
-        sandbox
+        workstation
             .command()
             .env("LOCALAPPDATA", &local)
             .args(args)
@@ -295,8 +299,8 @@ fn windows_registration_in_the_registry() {
 /// allowed by the administrator at registration: the manifest names it, the host serves it.
 #[test]
 fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
-    let sandbox = Sandbox::new();
-    let profile = sandbox.temp.path().join("profile");
+    let workstation = Workstation::new();
+    let profile = workstation.temp.path().join("profile");
     let profile_arg = profile.to_str().expect("utf-8");
     let ours = "abcdefghijklmnopabcdefghijklmnop";
     // `install` for Chromium in the test profile, allowing `ids`.
@@ -311,7 +315,7 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
         for id in ids {
             args.extend(["--extension-id", id]);
         }
-        sandbox.cli(&args)
+        workstation.cli(&args)
     };
     // Every id is checked before anything is kept or written.
     for bad in [
@@ -329,7 +333,7 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
         );
         assert!(!profile.exists(), "{bad}: nothing registered");
         assert!(
-            !sandbox.config_dir().join("config.json").exists(),
+            !workstation.config_dir().join("config.json").exists(),
             "{bad}: nothing kept"
         );
     }
@@ -351,7 +355,7 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
         ])
     );
     // The host started by that extension answers it; by another, it refuses.
-    let mut host = sandbox.host_for(&[&format!("chrome-extension://{ours}/")]);
+    let mut host = workstation.host_for(&[&format!("chrome-extension://{ours}/")]);
     let hello = host.request(
         1,
         "hello",
@@ -359,14 +363,15 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
     );
     assert!(hello["ok"]["host_version"].is_string(), "{hello}");
     drop(host);
-    let mut other = sandbox.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
+    let mut other = workstation.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
     assert_eq!(
         common::error_code(&other.receive().expect("refusal")),
         Some("caller_not_allowed")
     );
     // Given again, it is kept once.
     assert!(install(&[ours]).status.success());
-    let config = std::fs::read_to_string(sandbox.config_dir().join("config.json")).expect("config");
+    let config =
+        std::fs::read_to_string(workstation.config_dir().join("config.json")).expect("config");
     assert_eq!(config.matches(ours).count(), 1, "{config}");
 }
 
@@ -375,10 +380,10 @@ fn an_extension_id_given_at_install_is_allowed_and_nothing_else() {
 /// beside the program, touching nothing else.
 #[test]
 fn an_extension_id_in_the_machine_policy_is_allowed_for_every_user() {
-    let sandbox = Sandbox::new();
+    let workstation = Workstation::new();
     let ours = "abcdefghijklmnopabcdefghijklmnop";
     let origin = format!("chrome-extension://{ours}/");
-    let mut refused = sandbox.host_for(&[&origin]);
+    let mut refused = workstation.host_for(&[&origin]);
     assert_eq!(
         common::error_code(&refused.receive().expect("refusal")),
         Some("caller_not_allowed"),
@@ -386,11 +391,11 @@ fn an_extension_id_in_the_machine_policy_is_allowed_for_every_user() {
     );
     drop(refused);
     std::fs::write(
-        sandbox.machine_policy(),
+        workstation.machine_policy(),
         serde_json::json!({"allowed_extension_ids": [ours, "not-an-id"]}).to_string(),
     )
     .expect("policy");
-    let mut host = sandbox.host_for(&[&origin]);
+    let mut host = workstation.host_for(&[&origin]);
     let hello = host.request(
         1,
         "hello",
@@ -399,10 +404,10 @@ fn an_extension_id_in_the_machine_policy_is_allowed_for_every_user() {
     assert!(hello["ok"]["host_version"].is_string(), "{hello}");
     drop(host);
     assert!(
-        !sandbox.config_dir().join("config.json").exists(),
+        !workstation.config_dir().join("config.json").exists(),
         "no user setting was needed or written"
     );
-    let mut other = sandbox.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
+    let mut other = workstation.host_for(&["chrome-extension://pppppppppppppppppppppppppppppppp/"]);
     assert_eq!(
         common::error_code(&other.receive().expect("refusal")),
         Some("caller_not_allowed")
@@ -411,8 +416,8 @@ fn an_extension_id_in_the_machine_policy_is_allowed_for_every_user() {
 
 #[test]
 fn install_beside_program_writes_the_package_manifests_naming_the_ids() {
-    let sandbox = Sandbox::new();
-    let folder = sandbox
+    let workstation = Workstation::new();
+    let folder = workstation
         .temp
         .path()
         .join("Program Files")
@@ -426,7 +431,7 @@ fn install_beside_program_writes_the_package_manifests_naming_the_ids() {
     std::fs::copy(env!("CARGO_BIN_EXE_caiso-access"), &program).expect("copy the program");
     let ours = "abcdefghijklmnopabcdefghijklmnop";
     let run = |args: &[&str]| {
-        sandbox
+        workstation
             .command_of(&program)
             .args(args)
             .output()
@@ -472,7 +477,7 @@ fn install_beside_program_writes_the_package_manifests_naming_the_ids() {
         serde_json::json!(["{56dfa9e1-54f1-49bb-8118-2c4f0296aded}"])
     );
     assert!(
-        !sandbox.config_dir().join("config.json").exists(),
+        !workstation.config_dir().join("config.json").exists(),
         "no user setting written"
     );
     let mut entries: Vec<String> = std::fs::read_dir(&folder)

@@ -14,7 +14,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::Sandbox;
+use common::Workstation;
 use serde_json::Value;
 
 const OLD_CMRI: &str = "https://ws.caiso.com/sst/runtime.asvc/RetrieveMarketAwards_CMRIv4_AP";
@@ -169,8 +169,8 @@ fn thumbprint() -> String {
         .replace(':', "")
 }
 
-fn run(sandbox: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = sandbox
+fn run(workstation: &Workstation, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = workstation
         .command()
         .arg("scan")
         .args(args)
@@ -185,14 +185,14 @@ fn run(sandbox: &Sandbox, args: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
-    let sandbox = Sandbox::new();
-    sandbox.import("valid-modern.p12", "production", "production");
-    let root = sandbox.temp.path().join("apps");
-    let outside = sandbox.temp.path().join("outside");
+    let workstation = Workstation::new();
+    workstation.import("valid-modern.p12", "production", "production");
+    let root = workstation.temp.path().join("apps");
+    let outside = workstation.temp.path().join("outside");
     let written = write_tree(&root, &outside);
     let root_arg = root.to_str().expect("utf-8");
 
-    let (code, stdout, _) = run(&sandbox, &[root_arg, "--json"]);
+    let (code, stdout, _) = run(&workstation, &[root_arg, "--json"]);
     assert_eq!(code, Some(1), "{stdout}");
     let report: Value = serde_json::from_str(&stdout).expect("json");
     let all = report["findings"].as_array().expect("findings");
@@ -295,7 +295,7 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
     );
 
     // The text report: grouped by file, one line per finding, a summary.
-    let (code, text, _) = run(&sandbox, &[root_arg]);
+    let (code, text, _) = run(&workstation, &[root_arg]);
     assert_eq!(code, Some(1));
     assert!(
         text.contains(&format!("    3: old address {OLD_CMRI} -> {NEW_CMRI}")),
@@ -314,7 +314,7 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
 
     // --fix: only the addresses change, every other byte (BOM, UTF-16, CRLF, é) stays; the
     // originals are kept beside; nothing outside the tree or in .git or the binary is touched.
-    let (code, text, stderr) = run(&sandbox, &[root_arg, "--fix"]);
+    let (code, text, stderr) = run(&workstation, &[root_arg, "--fix"]);
     assert_eq!(
         code,
         Some(1),
@@ -374,7 +374,7 @@ fn scan_reports_exactly_the_old_addresses_and_fix_rewrites_only_them() {
     );
     // A second scan finds no old address (the backups are this tool's and not scanned); the
     // pin and the trust stores, never changed, are still there.
-    let (code, text, _) = run(&sandbox, &[root_arg]);
+    let (code, text, _) = run(&workstation, &[root_arg]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains(
@@ -394,30 +394,30 @@ fn replace_bytes(bytes: &[u8], old: &str, new: &str) -> Vec<u8> {
 
 #[test]
 fn a_path_that_does_not_exist_or_no_path_is_exit_2_and_a_clean_tree_exit_0() {
-    let sandbox = Sandbox::new();
-    let (code, _, stderr) = run(&sandbox, &["/no/such/folder"]);
+    let workstation = Workstation::new();
+    let (code, _, stderr) = run(&workstation, &["/no/such/folder"]);
     assert_eq!(code, Some(2));
     assert!(
         stderr.contains("/no/such/folder: no such file or folder"),
         "{stderr}"
     );
-    let (code, _, _) = run(&sandbox, &[]);
+    let (code, _, _) = run(&workstation, &[]);
     assert_eq!(code, Some(2));
-    let clean = sandbox.temp.path().join("clean");
+    let clean = workstation.temp.path().join("clean");
     std::fs::create_dir_all(&clean).expect("folder");
     std::fs::write(
         clean.join("a.config"),
         "https://ws.prod.caiso.com/sst/cmri\n",
     )
     .expect("write");
-    let (code, text, _) = run(&sandbox, &[clean.to_str().expect("utf-8")]);
+    let (code, text, _) = run(&workstation, &[clean.to_str().expect("utf-8")]);
     assert_eq!(code, Some(0), "{text}");
 }
 
 #[test]
 fn a_file_that_cannot_be_decoded_is_reported_left_alone_and_exit_2() {
-    let sandbox = Sandbox::new();
-    let folder = sandbox.temp.path().join("broken");
+    let workstation = Workstation::new();
+    let folder = workstation.temp.path().join("broken");
     std::fs::create_dir_all(&folder).expect("folder");
     // A UTF-16 byte-order mark, then an odd number of bytes.
     let mut broken = [&[0xff, 0xfe][..], OLD_CMRI.as_bytes()].concat();
@@ -426,7 +426,7 @@ fn a_file_that_cannot_be_decoded_is_reported_left_alone_and_exit_2() {
     }
     let path = folder.join("broken.config");
     std::fs::write(&path, &broken).expect("write");
-    let (code, text, _) = run(&sandbox, &[folder.to_str().expect("utf-8"), "--fix"]);
+    let (code, text, _) = run(&workstation, &[folder.to_str().expect("utf-8"), "--fix"]);
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains(&format!(
@@ -489,9 +489,9 @@ fn keytool_trust_store(path: &Path, store_type: &str, certificates: &[&Path]) {
 #[cfg(unix)]
 #[test]
 fn java_keystores_and_pkcs12_trust_stores_are_judged_by_what_they_trust() {
-    let sandbox = Sandbox::new();
-    let pieces = sandbox.temp.path().join("pieces");
-    let stores = sandbox.temp.path().join("stores");
+    let workstation = Workstation::new();
+    let pieces = workstation.temp.path().join("pieces");
+    let stores = workstation.temp.path().join("stores");
     std::fs::create_dir_all(&pieces).expect("folder");
     std::fs::create_dir_all(&stores).expect("folder");
     let write_piece = |name: &str, pem: &str| {
@@ -550,7 +550,7 @@ fn java_keystores_and_pkcs12_trust_stores_are_judged_by_what_they_trust() {
     std::fs::copy(common::pki("valid-modern.p12"), stores.join("client.p12")).expect("copy");
 
     let stores_arg = stores.to_str().expect("utf-8");
-    let (code, stdout, _) = run(&sandbox, &[stores_arg, "--json"]);
+    let (code, stdout, _) = run(&workstation, &[stores_arg, "--json"]);
     assert_eq!(code, Some(1), "{stdout}");
     let report: Value = serde_json::from_str(&stdout).expect("json");
     let found: Vec<(String, String, u64, bool)> = report["findings"]
@@ -593,7 +593,7 @@ fn java_keystores_and_pkcs12_trust_stores_are_judged_by_what_they_trust() {
         [stores.join("client.p12").to_str().expect("utf-8")]
     );
 
-    let (code, text, _) = run(&sandbox, &[stores_arg]);
+    let (code, text, _) = run(&workstation, &[stores_arg]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains(&format!("{} (JKS)\n", stores.join("old.jks").display())),
@@ -612,12 +612,12 @@ fn java_keystores_and_pkcs12_trust_stores_are_judged_by_what_they_trust() {
     );
 
     // A keystore cut short is a read error (exit 2), named, and left as it was.
-    let broken = sandbox.temp.path().join("broken");
+    let broken = workstation.temp.path().join("broken");
     std::fs::create_dir_all(&broken).expect("folder");
     let whole = std::fs::read(stores.join("partners.jks")).expect("read");
     let cut = &whole[..whole.len() / 2];
     std::fs::write(broken.join("cut.jks"), cut).expect("write");
-    let (code, text, _) = run(&sandbox, &[broken.to_str().expect("utf-8")]);
+    let (code, text, _) = run(&workstation, &[broken.to_str().expect("utf-8")]);
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("cut.jks: begins as a JKS store, but: cut short at byte"),

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use common::Sandbox;
+use common::Workstation;
 use common::calls::{caiso_with, call, host_for};
 use serde_json::Value;
 
@@ -64,7 +64,7 @@ fn awards_package(dir: &Path, schema: &str) -> PathBuf {
     path
 }
 
-fn schemas_folder(host: &Sandbox) -> PathBuf {
+fn schemas_folder(host: &Workstation) -> PathBuf {
     host.config_dir().join("schemas")
 }
 
@@ -308,7 +308,7 @@ fn a_schema_the_product_cannot_fill_stops_the_call_with_nothing_sent() {
 
 #[test]
 fn hostile_packages_change_nothing_and_leak_nothing() {
-    let host = Sandbox::new();
+    let host = Workstation::new();
     let dir = host.temp.path();
     // A good import first: what every hostile one must leave as it is.
     let good = awards_package(dir, &fixture("RequestMarketAwards_v4_generated.xsd"));

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::calls::caiso;
-use common::{Sandbox, passphrase, pki};
+use common::{Workstation, passphrase, pki};
 use serde_json::{Value, json};
 
 /// A private session bus with an unlocked GNOME Keyring on it; both end with the value.
@@ -125,11 +125,11 @@ impl Drop for Desktop {
     }
 }
 
-/// A host sandbox living in `desktop`'s session.
-fn sandbox_in(desktop: &Desktop) -> Sandbox {
-    let mut sandbox = Sandbox::new();
-    sandbox.session_bus = desktop.address.clone();
-    sandbox
+/// A workstation living in `desktop`'s session.
+fn workstation_in(desktop: &Desktop) -> Workstation {
+    let mut workstation = Workstation::new();
+    workstation.session_bus = desktop.address.clone();
+    workstation
 }
 
 fn text(output: &Output) -> String {
@@ -140,8 +140,8 @@ fn text(output: &Output) -> String {
     )
 }
 
-fn key_access(sandbox: &Sandbox, label: &str) -> Value {
-    let mut host = sandbox.host_with(&[common::OUR_ORIGIN], |c| {
+fn key_access(workstation: &Workstation, label: &str) -> Value {
+    let mut host = workstation.host_with(&[common::OUR_ORIGIN], |c| {
         c.env_remove("CAISO_P12_PASS");
     });
     host.request(1, "hello", json!({"protocol": 1, "client": "test"}));
@@ -161,7 +161,7 @@ fn key_access(sandbox: &Sandbox, label: &str) -> Value {
 fn a_typed_passphrase_goes_to_the_secret_service_and_the_host_opens_the_key() {
     let desktop = Desktop::start();
     let running = caiso(&[]);
-    let host = sandbox_in(&desktop);
+    let host = workstation_in(&desktop);
     let typed = host.import_typed(&pki("valid-modern.p12"), "prod", &passphrase());
     assert!(typed.status.success(), "{}", text(&typed));
     assert!(
@@ -202,7 +202,7 @@ fn a_typed_passphrase_goes_to_the_secret_service_and_the_host_opens_the_key() {
 #[test]
 fn rename_and_remove_keep_the_secret_service_tidy() {
     let desktop = Desktop::start();
-    let host = sandbox_in(&desktop);
+    let host = workstation_in(&desktop);
     let typed = host.import_typed(&pki("valid-modern.p12"), "first", &passphrase());
     assert!(typed.status.success(), "{}", text(&typed));
     host.cli_ok(&["rename", "first", "second"]);
@@ -228,7 +228,7 @@ fn rename_and_remove_keep_the_secret_service_tidy() {
 #[test]
 fn outside_the_session_the_status_says_the_keyring_cannot_be_reached() {
     let desktop = Desktop::start();
-    let mut host = sandbox_in(&desktop);
+    let mut host = workstation_in(&desktop);
     let typed = host.import_typed(&pki("valid-modern.p12"), "prod", &passphrase());
     assert!(typed.status.success(), "{}", text(&typed));
     let session = std::mem::replace(

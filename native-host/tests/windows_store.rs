@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 use std::sync::Mutex;
 
 use common::calls::caiso;
-use common::{Sandbox, pki};
+use common::{Workstation, pki};
 use serde_json::{Value, json};
 
 /// The fixture tool, which xtask builds.
@@ -77,7 +77,7 @@ fn provision(leaf: &str) -> String {
         .collect()
 }
 
-fn listed(host: &Sandbox) -> Vec<Value> {
+fn listed(host: &Workstation) -> Vec<Value> {
     let listed: Value =
         serde_json::from_str(&host.cli_ok(&["store", "--json"])).expect("store --json");
     listed["certificates"]
@@ -86,7 +86,7 @@ fn listed(host: &Sandbox) -> Vec<Value> {
         .expect("certificates")
 }
 
-fn status_of(host: &Sandbox, label: &str) -> Value {
+fn status_of(host: &Workstation, label: &str) -> Value {
     let status: Value =
         serde_json::from_str(&host.cli_ok(&["status", "--json"])).expect("status --json");
     status["identities"]
@@ -98,7 +98,7 @@ fn status_of(host: &Sandbox, label: &str) -> Value {
 #[test]
 fn store_certificates_are_listed_adopted_by_thumbprint_and_their_keys_stay_in_the_store() {
     let thumbprint = provision("valid");
-    let host = Sandbox::new();
+    let host = Workstation::new();
 
     let entry = listed(&host)
         .into_iter()
@@ -168,7 +168,7 @@ fn store_certificates_are_listed_adopted_by_thumbprint_and_their_keys_stay_in_th
 fn a_store_identity_makes_signed_calls_with_mutual_tls_and_both_signatures() {
     let thumbprint = provision("valid");
     let running = caiso(&[]);
-    let host = Sandbox::new();
+    let host = Workstation::new();
     host.cli_ok(&["import", "--store", &thumbprint, "--label", "prod"]);
     let address = running.address.to_string();
     let ca = pki("server-root.pem");
@@ -258,7 +258,7 @@ fn a_store_identity_makes_signed_calls_with_mutual_tls_and_both_signatures() {
 #[test]
 fn a_renewed_certificate_in_the_store_is_noticed_and_adopting_it_completes_the_renewal() {
     let old = provision("near-expiry");
-    let host = Sandbox::new();
+    let host = Workstation::new();
     host.cli_ok(&["import", "--store", &old, "--label", "soon"]);
     let before = status_of(&host, "soon");
     assert_eq!(before["certificate"]["days_left"], 9, "{before}");
@@ -297,7 +297,7 @@ fn a_renewed_certificate_in_the_store_is_noticed_and_adopting_it_completes_the_r
 
 #[test]
 fn a_thumbprint_not_in_the_store_is_refused_with_the_way_to_list_them() {
-    let host = Sandbox::new();
+    let host = Workstation::new();
     let missing = "00".repeat(20);
     let output = host.cli(&["import", "--store", &missing, "--label", "prod"]);
     assert!(!output.status.success());
@@ -322,7 +322,7 @@ fn a_thumbprint_not_in_the_store_is_refused_with_the_way_to_list_them() {
 fn the_extension_lists_the_store_and_adopts_a_caiso_certificate_by_thumbprint_only() {
     let caiso = provision("valid");
     let foreign = provision("server");
-    let host = Sandbox::new();
+    let host = Workstation::new();
     let mut browser = host.host();
     let hello = browser.request(1, "hello", json!({"protocol": 1, "client": "t/1"}));
     let commands = hello["ok"]["commands"].to_string();
@@ -415,7 +415,7 @@ fn a_cng_key_is_opened_through_ncrypt_and_a_failure_names_the_provider() {
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect();
-    let host = Sandbox::new();
+    let host = Workstation::new();
     let entry = listed(&host)
         .into_iter()
         .find(|c| c["thumbprint"] == thumbprint.as_str())

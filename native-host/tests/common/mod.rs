@@ -1,5 +1,7 @@
-//! Helpers shared by the host's integration tests: a private configuration folder, the test
-//! PKI, the binary started as the command line or as a browser would start it.
+//! The one harness of the host's integration tests: the test PKI, a [`Workstation`] per test
+//! (the user's private folders and the binary started as the command line or as a browser
+//! starts it), the running [`Host`] and the [`Folders`] nothing it writes may name; [`calls`]
+//! and [`proxy`] for the tests that reach the local CAISO sandbox.
 
 #![allow(dead_code)]
 
@@ -33,8 +35,10 @@ pub fn passphrase() -> String {
         .to_owned()
 }
 
-/// A private configuration folder for one test.
-pub struct Sandbox {
+/// One user's machine for one test: a private configuration folder, home and machine policy,
+/// and the host binary started as the command line or as a browser starts it. (Not the CAISO
+/// sandbox: that is [`caiso_sandbox::Running`], the local stand-in for CAISO's servers.)
+pub struct Workstation {
     /// Holds the folder.
     pub temp: tempfile::TempDir,
     /// The D-Bus session bus the binary sees (Linux: where it looks for a Secret Service).
@@ -43,12 +47,12 @@ pub struct Sandbox {
     pub session_bus: String,
 }
 
-impl Sandbox {
+impl Workstation {
     /// A fresh, empty one.
-    pub fn new() -> Sandbox {
+    pub fn new() -> Workstation {
         let temp = tempfile::tempdir().expect("tempdir");
         let session_bus = format!("unix:path={}", temp.path().join("no-session-bus").display());
-        Sandbox { temp, session_bus }
+        Workstation { temp, session_bus }
     }
 
     /// The configuration folder.
@@ -61,12 +65,12 @@ impl Sandbox {
         self.temp.path().join("home")
     }
 
-    /// The machine policy file the binary reads in this sandbox (absent unless written).
+    /// The machine policy file the binary reads on this workstation (absent unless written).
     pub fn machine_policy(&self) -> PathBuf {
         self.temp.path().join("machine-policy.json")
     }
 
-    /// A command for the binary in this sandbox.
+    /// A command for the binary on this workstation.
     pub fn command(&self) -> Command {
         self.command_of(Path::new(env!("CARGO_BIN_EXE_caiso-access")))
     }

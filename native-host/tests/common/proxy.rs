@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::Sandbox;
+use super::Workstation;
 use super::calls::{caiso, host_for};
 
 /// Every proxy variable the host reads.
@@ -99,7 +99,7 @@ fn tunnel(client: TcpStream, target: SocketAddr, record: &Mutex<Vec<String>>) {
 
 /// The host's command with `proxy` as the only proxy variable (nothing inherited; `None`: no
 /// variable at all).
-pub fn through(host: &Sandbox, proxy: Option<&str>, args: &[&str]) -> Output {
+pub fn through(host: &Workstation, proxy: Option<&str>, args: &[&str]) -> Output {
     let mut command = host.command();
     for var in PROXY_VARIABLES {
         command.env_remove(var);
@@ -120,8 +120,8 @@ pub fn json(output: &Output) -> Value {
     })
 }
 
-/// A host whose production calls can only reach the sandbox through the proxy.
-pub fn production_via_sandbox() -> (caiso_sandbox::Running, Sandbox) {
+/// A workstation whose production calls can only reach the sandbox through the proxy.
+pub fn production_via_sandbox() -> (caiso_sandbox::Running, Workstation) {
     let running = caiso(&[]);
     let host = host_for(&running, "valid-legacy.p12");
     let root = super::pki("server-root.pem");
