@@ -1,9 +1,10 @@
 //! Reading the native host's answers as the background worker passes them on (plain JavaScript
-//! objects shaped by `caiso_shared::protocol`). Members are read directly, without a
-//! deserializer, to keep the module small; a missing member reads as empty.
+//! objects shaped by `caiso_shared::protocol`), and showing a refusal. Members are read
+//! directly, without a deserializer, to keep the module small; a missing member reads as empty.
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
+use web_sys::Element;
 
 /// Reads `object[key]` (`undefined` when absent or not an object).
 pub(crate) fn field(object: &JsValue, key: &str) -> JsValue {
@@ -33,4 +34,16 @@ pub(crate) fn items(object: &JsValue, key: &str) -> Vec<JsValue> {
     } else {
         Vec::new()
     }
+}
+
+/// Shows in `problem` why the host refused and says whether it did: an answer without `ok` is
+/// a refusal (its error's message, or that the host did not answer); an accepted one clears
+/// `problem`.
+#[wasm_bindgen(js_name = showRefusal)]
+pub fn show_refusal(problem: &Element, answer: &JsValue) -> bool {
+    let refused = !field(answer, "ok").is_object();
+    let said = refused
+        .then(|| error_message(answer).unwrap_or_else(|| "The host did not answer.".to_owned()));
+    problem.set_text_content(said.as_deref());
+    refused
 }

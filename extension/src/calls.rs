@@ -3,12 +3,14 @@
 //! result. The host does the call; this only shows what it reports.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element};
+use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
 use caiso_shared::calls::{Exchange, ExchangeHeading, exchange_file_name, exchange_text};
 
-use crate::answers::{field, items, number, text};
+use crate::answers::{field, items, number, show_refusal, text};
 use crate::dom::{append, document, el};
+use crate::reminders::object;
+use crate::settings::member;
 
 fn select(
     doc: &Document,
@@ -16,12 +18,12 @@ fn select(
     label: &str,
     options: &[(String, String)],
 ) -> Result<Element, JsValue> {
-    let wrap = el(doc, "label", &[("class", "field")], label)?;
-    let list = el(doc, "select", &[("id", id)], "")?;
+    let wrap = el(doc, "label", &[("class", "field")], label);
+    let list = el(doc, "select", &[("id", id)], "");
     for (value, caption) in options {
-        append(&list, el(doc, "option", &[("value", value)], caption)?)?;
+        append(&list, el(doc, "option", &[("value", value)], caption));
     }
-    append(&wrap, list)?;
+    append(&wrap, list);
     Ok(wrap)
 }
 
@@ -42,22 +44,23 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 "section",
                 &[("class", "card"), ("id", "api-tests")],
                 "",
-            )?;
+            );
             match root.query_selector("#launcher-card")? {
                 Some(launcher) => {
                     root.insert_before(&section, Some(&launcher))?;
                 }
-                None => append(root, &section)?,
+                None => append(root, &section),
             }
             section
         }
     };
-    append(&section, el(&doc, "h2", &[], "API test")?)?;
+    append(&section, el(&doc, "h2", &[], "API test"));
     let offer = field(&answer, "ok");
     // A section with nothing to offer says why.
     let unavailable = |state: &str, why: &str| -> Result<(), JsValue> {
         section.set_attribute("data-state", state)?;
-        append(&section, el(&doc, "p", &[("class", "detail")], why)?)
+        append(&section, el(&doc, "p", &[("class", "detail")], why));
+        Ok(())
     };
     if !offer.is_object() {
         return unavailable(
@@ -109,20 +112,20 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             )
         })
         .collect();
-    let row = el(&doc, "div", &[("class", "row")], "")?;
+    let row = el(&doc, "div", &[("class", "row")], "");
     append(
         &row,
         select(&doc, "call-identity", "Certificate", &identities)?,
-    )?;
+    );
     append(
         &row,
         select(&doc, "call-environment", "Where", &environments)?,
-    )?;
-    append(&section, row)?;
+    );
+    append(&section, row);
     append(
         &section,
         select(&doc, "call-operation", "Call", &operations)?,
-    )?;
+    );
     append(
         &section,
         el(
@@ -130,11 +133,11 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             "p",
             &[("class", "detail"), ("id", "call-evidence")],
             "",
-        )?,
-    )?;
+        ),
+    );
     // The SC ID CMRI, MRI-S and SIBR queries name, kept by the host per certificate.
-    let sc_row = el(&doc, "div", &[("class", "row sc-row")], "")?;
-    let sc_field = el(&doc, "label", &[("class", "field")], "SC ID")?;
+    let sc_row = el(&doc, "div", &[("class", "row sc-row")], "");
+    let sc_field = el(&doc, "label", &[("class", "field")], "SC ID");
     append(
         &sc_field,
         el(
@@ -148,9 +151,9 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 ("placeholder", "none set"),
             ],
             "",
-        )?,
-    )?;
-    append(&sc_row, sc_field)?;
+        ),
+    );
+    append(&sc_row, sc_field);
     append(
         &sc_row,
         el(
@@ -158,9 +161,9 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             "button",
             &[("type", "button"), ("id", "save-sc-id")],
             "Set",
-        )?,
-    )?;
-    append(&section, sc_row)?;
+        ),
+    );
+    append(&section, sc_row);
     append(
         &section,
         el(
@@ -172,8 +175,8 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 ("role", "status"),
             ],
             "",
-        )?,
-    )?;
+        ),
+    );
     append(
         &section,
         el(
@@ -181,8 +184,8 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             "button",
             &[("type", "button"), ("id", "run-call")],
             "Run test call",
-        )?,
-    )?;
+        ),
+    );
     append(
         &section,
         el(
@@ -195,8 +198,8 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 ("hidden", ""),
             ],
             "",
-        )?,
-    )?;
+        ),
+    );
     append(
         &section,
         el(
@@ -208,12 +211,12 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 ("aria-live", "polite"),
             ],
             "",
-        )?,
-    )?;
+        ),
+    );
     append(
         &section,
-        el(&doc, "div", &[("id", "call-result"), ("hidden", "")], "")?,
-    )?;
+        el(&doc, "div", &[("id", "call-result"), ("hidden", "")], ""),
+    );
     show_call_choice(root, &answer)
 }
 
@@ -297,6 +300,92 @@ pub fn show_call_key(root: &Element, answer: &JsValue) -> Result<(), JsValue> {
     }
 }
 
+/// The value of the control `id` in the API test section (empty when absent).
+fn chosen(root: &Element, id: &str) -> Result<String, JsValue> {
+    Ok(root
+        .query_selector(id)?
+        .map(|control| match control.dyn_into::<HtmlSelectElement>() {
+            Ok(select) => select.value(),
+            Err(other) => other.unchecked_into::<HtmlInputElement>().value(),
+        })
+        .unwrap_or_default())
+}
+
+/// The `call` arguments of the test call chosen: `{identity, system, service, environment,
+/// keep_exchange: true}` (the exchange is kept for "Save exchange").
+#[wasm_bindgen(js_name = callArguments)]
+pub fn call_arguments(root: &Element) -> Result<JsValue, JsValue> {
+    let operation = chosen(root, "#call-operation")?;
+    let (system, service) = operation.split_once('/').unwrap_or((&operation, ""));
+    Ok(object(&[
+        ("identity", chosen(root, "#call-identity")?.into()),
+        ("system", system.into()),
+        ("service", service.into()),
+        ("environment", chosen(root, "#call-environment")?.into()),
+        ("keep_exchange", true.into()),
+    ]))
+}
+
+/// The `call_parameter` arguments of "Set" beside the SC ID: `{identity, parameter: "sc_id",
+/// value}` for the certificate chosen (`null` clears it; the host checks the value).
+#[wasm_bindgen(js_name = callScIdArguments)]
+pub fn call_sc_id_arguments(root: &Element) -> Result<JsValue, JsValue> {
+    let value = chosen(root, "#call-sc-id")?;
+    let value = value.trim();
+    Ok(object(&[
+        ("identity", chosen(root, "#call-identity")?.into()),
+        ("parameter", "sc_id".into()),
+        (
+            "value",
+            if value.is_empty() {
+                JsValue::NULL
+            } else {
+                value.into()
+            },
+        ),
+    ]))
+}
+
+/// Shows the host's answer to setting an SC ID with `args` (from [`call_sc_id_arguments`]) and
+/// says whether it was set. A refusal is shown and changes nothing; once set, the section is
+/// drawn again from the answer (a `tests` answer) with the choices made in it kept, and says
+/// what test calls now query. `preferred` is the popup's environment, as for [`render_tests`].
+#[wasm_bindgen(js_name = renderCallScIdSaved)]
+pub fn render_call_sc_id_saved(
+    root: &Element,
+    answer: JsValue,
+    args: JsValue,
+    preferred: &str,
+) -> Result<bool, JsValue> {
+    if let Some(problem) = root.query_selector("#sc-id-problem")?
+        && show_refusal(&problem, &answer)
+    {
+        return Ok(false);
+    }
+    let choices = ["#call-identity", "#call-operation", "#call-environment"];
+    let kept = choices
+        .iter()
+        .map(|id| chosen(root, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    render_tests(root, answer.clone(), preferred)?;
+    for (id, value) in choices.iter().zip(&kept) {
+        if let Some(select) = root.query_selector(id)? {
+            select
+                .unchecked_into::<HtmlSelectElement>()
+                .set_value(value);
+        }
+    }
+    show_call_choice(root, &answer)?;
+    let said = match member(&args, "value").as_string() {
+        Some(value) => format!("Test calls now query SC ID {}.", value.to_ascii_uppercase()),
+        None => "No SC ID set.".to_owned(),
+    };
+    if let Some(problem) = root.query_selector("#sc-id-problem")? {
+        problem.set_text_content(Some(&said));
+    }
+    Ok(true)
+}
+
 fn local_time(iso: &str) -> String {
     let date = js_sys::Date::new(&JsValue::from_str(iso));
     if date.get_time().is_nan() {
@@ -347,8 +436,8 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
         result.set_attribute("data-ok", "false")?;
         append(
             &result,
-            el(&doc, "p", &[("class", "problem")], &text(&error, "message"))?,
-        )?;
+            el(&doc, "p", &[("class", "problem")], &text(&error, "message")),
+        );
         return Ok(None);
     }
     let ok = field(&report, "ok").as_bool() == Some(true);
@@ -366,10 +455,10 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
             "p",
             &[("class", title_class)],
             &text(&report, "title"),
-        )?,
-    )?;
+        ),
+    );
     // What the call proved, rung by rung.
-    let ladder = el(&doc, "ol", &[("class", "ladder")], "")?;
+    let ladder = el(&doc, "ol", &[("class", "ladder")], "");
     for step in items(&report, "ladder") {
         let state = text(&step, "state");
         let mark = match state.as_str() {
@@ -384,13 +473,13 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
         } else {
             format!("{mark} {rung}: {detail}")
         };
-        append(&ladder, el(&doc, "li", &[("data-state", &state)], &shown)?)?;
+        append(&ladder, el(&doc, "li", &[("data-state", &state)], &shown));
     }
-    append(&result, ladder)?;
-    append(&result, el(&doc, "p", &[], &text(&report, "explanation"))?)?;
+    append(&result, ladder);
+    append(&result, el(&doc, "p", &[], &text(&report, "explanation")));
     let next = text(&report, "next_step");
     if !next.is_empty() {
-        append(&result, el(&doc, "p", &[("class", "fix")], &next)?)?;
+        append(&result, el(&doc, "p", &[("class", "fix")], &next));
     }
     let whole = |key: &str| number(&report, key).map_or(0, |n| n as u64);
     // Whole numbers only: formatting an f64 would pull kilobytes of float code into the module.
@@ -403,7 +492,7 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
         whole("elapsed_ms"),
         text(&report, "signature")
     );
-    append(&result, el(&doc, "p", &[("class", "detail")], &facts)?)?;
+    append(&result, el(&doc, "p", &[("class", "detail")], &facts));
     let exchanges: Vec<Exchange> = items(&report, "exchange").iter().map(exchange).collect();
     if exchanges.is_empty() {
         return Ok(None);
@@ -420,8 +509,8 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
                 ("data-file", &exchange_file_name(&service)),
             ],
             "Save exchange",
-        )?,
-    )?;
+        ),
+    );
     let heading = [
         "system",
         "environment",

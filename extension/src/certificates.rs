@@ -2,7 +2,6 @@
 //! to do when the host cannot be reached. Only metadata ever arrives here; the host keeps the
 //! keys and passphrases.
 
-use caiso_shared::renewal::RenewalStage;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
@@ -21,11 +20,11 @@ pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {
             ("aria-labelledby", "certificates-heading"),
         ],
         "",
-    )?;
+    );
     append(
         &section,
-        el(doc, "h2", &[("id", "certificates-heading")], "Certificates")?,
-    )?;
+        el(doc, "h2", &[("id", "certificates-heading")], "Certificates"),
+    );
     append(
         &section,
         el(
@@ -33,8 +32,8 @@ pub(crate) fn placeholder(doc: &Document) -> Result<Element, JsValue> {
             "p",
             &[("class", "detail")],
             "Asking the caiso-access host…",
-        )?,
-    )?;
+        ),
+    );
     Ok(section)
 }
 
@@ -49,7 +48,7 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
         Some(section) => section,
         None => {
             let section = placeholder(&doc)?;
-            append(root, &section)?;
+            append(root, &section);
             section
         }
     };
@@ -61,8 +60,8 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
             "h2",
             &[("id", "certificates-heading")],
             "Certificates",
-        )?,
-    )?;
+        ),
+    );
     let ok = field(&answer, "ok");
     if !ok.is_object() {
         let error = field(&answer, "error");
@@ -79,13 +78,13 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
                 "p",
                 &[("class", "problem"), ("id", "host-problem")],
                 headline,
-            )?,
-        )?;
-        append(&section, el(&doc, "p", &[("class", "fix")], fix)?)?;
+            ),
+        );
+        append(&section, el(&doc, "p", &[("class", "fix")], fix));
         append(
             &section,
-            el(&doc, "p", &[("class", "detail")], &text(&error, "message"))?,
-        )?;
+            el(&doc, "p", &[("class", "detail")], &text(&error, "message")),
+        );
         return Ok(());
     }
     section.set_attribute("data-state", "ok")?;
@@ -108,14 +107,14 @@ pub fn render_certificates(root: &Element, answer: JsValue, now_ms: f64) -> Resu
                 "p",
                 &[("class", "detail"), ("id", "no-identities")],
                 how,
-            )?,
-        )?;
+            ),
+        );
     }
     // What needs attention first; certificates that are fine follow, one line each.
     let (fine, attention): (Vec<&JsValue>, Vec<&JsValue>) =
         identities.iter().partition(|i| is_fine(i));
     for identity in attention.into_iter().chain(fine) {
-        append(&section, identity_card(&doc, identity, now_ms)?)?;
+        append(&section, identity_card(&doc, identity, now_ms)?);
     }
     Ok(())
 }
@@ -173,21 +172,21 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             ("data-severity", &severity),
         ],
         "",
-    )?;
+    );
     // First line: label and environment, with the days left on the right; second: the
     // certificate's common name and its CA; third: the validity bar between its dates.
-    let title = el(doc, "div", &[("class", "row head")], "")?;
-    let name = el(doc, "span", &[], "")?;
-    append(&name, el(doc, "strong", &[], &label)?)?;
+    let title = el(doc, "div", &[("class", "row head")], "");
+    let name = el(doc, "span", &[], "");
+    append(&name, el(doc, "strong", &[], &label));
     let environment = crate::environment(&text(identity, "environment"))
         .map(|e| e.display_name())
         .unwrap_or("");
     append(
         &name,
-        el(doc, "span", &[("class", "detail environment")], environment)?,
-    )?;
-    append(&title, name)?;
-    append(&card, title.clone())?;
+        el(doc, "span", &[("class", "detail environment")], environment),
+    );
+    append(&title, name);
+    append(&card, title.clone());
     let cert = field(identity, "certificate");
     if cert.is_object() {
         // Whole days (the host sends an integer); no float formatting in the module.
@@ -209,11 +208,11 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
                     ("data-days-left", &days_left.to_string()),
                 ],
                 &days,
-            )?,
-        )?;
+            ),
+        );
         let family = text(&cert, "ca_family");
         let ca = ca_name(&family);
-        let line = el(doc, "div", &[("class", "row")], "")?;
+        let line = el(doc, "div", &[("class", "row")], "");
         append(
             &line,
             el(
@@ -221,8 +220,8 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
                 "p",
                 &[("class", "subject")],
                 &text(&cert, "common_name"),
-            )?,
-        )?;
+            ),
+        );
         append(
             &line,
             el(
@@ -230,12 +229,15 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
                 "span",
                 &[("class", "detail ca"), ("data-ca", &family)],
                 &format!("Issued by {ca}"),
-            )?,
-        )?;
-        append(&card, line)?;
-        append(&card, validity_bar(doc, &cert, now_ms)?)?;
+            ),
+        );
+        append(&card, line);
+        append(&card, validity_bar(doc, &cert, now_ms)?);
     }
-    append(&card, renewal_guide(doc, identity, &label, &severity)?)?;
+    append(
+        &card,
+        crate::renewal::guide(doc, identity, &label, &severity)?,
+    );
     // As the browser's own host judges it: whether a signed call could open the key.
     let access = field(identity, "key_access");
     if field(&access, "available").as_bool() == Some(false) {
@@ -246,8 +248,8 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
         );
         append(
             &card,
-            el(doc, "p", &[("class", "problem key-access")], why.trim())?,
-        )?;
+            el(doc, "p", &[("class", "problem key-access")], why.trim()),
+        );
     }
     for problem in items(identity, "problems") {
         append(
@@ -257,15 +259,15 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
                 "p",
                 &[("class", "problem")],
                 &problem.as_string().unwrap_or_default(),
-            )?,
-        )?;
+            ),
+        );
     }
     if !is_fine(identity) {
         return Ok(card);
     }
     // A certificate that is fine: one line (label, environment, days left); the rest on demand.
     let days = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
-    let details = el(doc, "details", &[("class", "fine")], "")?;
+    let details = el(doc, "details", &[("class", "fine")], "");
     append(
         &details,
         el(
@@ -273,13 +275,13 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             "summary",
             &[],
             &format!("{label} \u{b7} {environment} \u{b7} {days} days left"),
-        )?,
-    )?;
+        ),
+    );
     while let Some(child) = card.first_child() {
         details.append_child(&child)?;
     }
     card.set_attribute("data-collapsed", "true")?;
-    append(&card, details)?;
+    append(&card, details);
     Ok(card)
 }
 
@@ -308,7 +310,7 @@ fn validity_bar(doc: &Document, cert: &JsValue, now_ms: f64) -> Result<Element, 
             ),
         ],
         "",
-    )?;
+    );
     let width = format!("width:{elapsed}%");
     append(
         &bar,
@@ -317,8 +319,8 @@ fn validity_bar(doc: &Document, cert: &JsValue, now_ms: f64) -> Result<Element, 
             "span",
             &[("class", "validity-used"), ("style", &width)],
             "",
-        )?,
-    )?;
+        ),
+    );
     let left = format!("left:{elapsed}%");
     append(
         &bar,
@@ -327,166 +329,11 @@ fn validity_bar(doc: &Document, cert: &JsValue, now_ms: f64) -> Result<Element, 
             "span",
             &[("class", "validity-today"), ("style", &left)],
             "",
-        )?,
-    )?;
-    let line = el(doc, "div", &[("class", "validity-line detail")], "")?;
-    append(&line, el(doc, "span", &[], &from)?)?;
-    append(&line, bar)?;
-    append(&line, el(doc, "span", &[], &until)?)?;
+        ),
+    );
+    let line = el(doc, "div", &[("class", "validity-line detail")], "");
+    append(&line, el(doc, "span", &[], &from));
+    append(&line, bar);
+    append(&line, el(doc, "span", &[], &until));
     Ok(line)
-}
-
-/// CAISO's renewal steps as a checklist with the current one marked, the collect-by date and
-/// the control for the next step.
-fn renewal_guide(
-    doc: &Document,
-    identity: &JsValue,
-    label: &str,
-    severity: &str,
-) -> Result<Element, JsValue> {
-    let renewal = field(identity, "renewal");
-    let stage_id = text(&renewal, "stage");
-    let current = RenewalStage::ALL
-        .iter()
-        .position(|s| s.id() == stage_id)
-        .unwrap_or(0);
-    let mut attributes = vec![("class", "renewal-guide"), ("data-label", label)];
-    let id = format!("renewal-{label}");
-    attributes.push(("id", &id));
-    // Open while a renewal is under way or the expiry is near. Once expired, the card's problem
-    // line says what to do and the guide opens on demand: the popup's first screen is kept for
-    // what can still be saved.
-    if current > 0 || !matches!(severity, "ok" | "expired") {
-        attributes.push(("open", ""));
-    }
-    let guide = el(doc, "details", &attributes, "")?;
-    let summary = el(doc, "summary", &[], "Renewal guide ")?;
-    let stage = RenewalStage::ALL.get(current).copied();
-    append(
-        &summary,
-        el(
-            doc,
-            "span",
-            &[
-                ("class", "detail renewal"),
-                ("data-stage", &stage_id),
-                ("title", stage.map_or("", RenewalStage::checklist_text)),
-            ],
-            &format!("\u{b7} {}", stage.map_or("", RenewalStage::short_name)),
-        )?,
-    )?;
-    append(&guide, summary)?;
-    // The steps on one line by their short names; each one's full text is its tooltip, and
-    // the next step is explained in full below.
-    let steps = el(doc, "ol", &[("class", "steps")], "")?;
-    for (index, step) in RenewalStage::ALL.iter().enumerate().skip(1) {
-        let state = if index <= current {
-            "done"
-        } else if index == current + 1 {
-            "next"
-        } else {
-            "todo"
-        };
-        append(
-            &steps,
-            el(
-                doc,
-                "li",
-                &[
-                    ("data-step", step.id()),
-                    ("data-state", state),
-                    ("title", step.checklist_text()),
-                ],
-                step.short_name(),
-            )?,
-        )?;
-    }
-    append(&guide, steps)?;
-    append(
-        &guide,
-        el(
-            doc,
-            "p",
-            &[("class", "detail next-step")],
-            &text(&renewal, "next_step"),
-        )?,
-    )?;
-    let collect_by = text(&renewal, "collect_by");
-    if !collect_by.is_empty() {
-        let transaction = text(&renewal, "transaction_id");
-        append(
-            &guide,
-            el(
-                doc,
-                "p",
-                &[("class", "collect-by"), ("data-collect-by", &collect_by)],
-                &format!(
-                    "Collect the new certificate from {collect_by} with transaction ID {transaction}."
-                ),
-            )?,
-        )?;
-    }
-    let action = |step: &str, caption: &str| {
-        el(
-            doc,
-            "button",
-            &[
-                ("type", "button"),
-                ("data-action", step),
-                ("data-label", label),
-            ],
-            caption,
-        )
-    };
-    match RenewalStage::ALL.get(current) {
-        Some(RenewalStage::NotStarted) | None => {
-            append(&guide, action("approved", "My UAA approved the renewal")?)?;
-        }
-        Some(RenewalStage::Approved) => {
-            let field = el(doc, "label", &[("class", "transaction")], "Transaction ID ")?;
-            append(
-                &field,
-                el(
-                    doc,
-                    "input",
-                    &[
-                        ("class", "transaction-id"),
-                        ("data-label", label),
-                        ("maxlength", "64"),
-                        ("autocomplete", "off"),
-                        ("spellcheck", "false"),
-                    ],
-                    "",
-                )?,
-            )?;
-            append(&guide, field)?;
-            append(
-                &guide,
-                el(
-                    doc,
-                    "p",
-                    &[("class", "detail")],
-                    "Only the transaction ID: never type the pickup passphrase here.",
-                )?,
-            )?;
-            append(&guide, action("registered", "I registered")?)?;
-        }
-        Some(RenewalStage::Registered) => {
-            append(&guide, action("installed", "New certificate installed")?)?;
-        }
-        Some(RenewalStage::Installed) => {
-            append(&guide, action("retired", "Old certificate retired")?)?;
-        }
-        Some(RenewalStage::Retired) => {}
-    }
-    append(
-        &guide,
-        el(
-            doc,
-            "p",
-            &[("class", "problem renewal-error"), ("data-label", label)],
-            "",
-        )?,
-    )?;
-    Ok(guide)
 }

@@ -7,16 +7,22 @@
 //! - [`classify_url`]: what a URL is and where an old one leads now.
 //! - [`portals`]: the launcher list of current portals for an environment.
 //! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
-//! - [`render_popup`]: builds the popup's content from the tab's URL and the user's settings.
+//! - [`render_popup`]: builds the popup's content from the tab's URL and the effective settings
+//!   (what policy manages shown, not editable).
 //! - [`render_certificates`]: fills the popup's certificate section from the native host's answer.
-//! - [`render_store_offer`]: offers the Windows store's CAISO certificates that are not identities.
+//! - [`renewal_arguments`], [`renewal_refused`], [`open_renewal_guide`]: the renewal guide's
+//!   steps (the transaction ID checked by the host's rule) and what the host answers.
+//! - [`offers_store`], [`render_store_offer`], [`adopt_arguments`]: the Windows store's CAISO
+//!   certificates that are not identities, and adopting one.
+//! - [`show_refusal`]: shows why the host refused a request.
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
 //! - [`parse_thresholds`], [`check_thresholds`]: reminder thresholds typed or set by policy,
 //!   checked with the host's rule.
-//! - [`render_tests`], [`show_call_key`], [`render_call_progress`], [`render_call_result`]: the
-//!   API test section.
-//! - [`protocol_version`], [`host_version_problem`], [`transaction_id_problem`]: the host
-//!   protocol's version check and the renewal form's check, by the rules the host uses.
+//! - [`render_tests`], [`show_call_key`], [`call_arguments`], [`call_sc_id_arguments`],
+//!   [`render_call_sc_id_saved`], [`render_call_progress`], [`render_call_result`]: the API
+//!   test section.
+//! - [`protocol_version`], [`host_version_problem`]: the host protocol's version check, by the
+//!   rule the host uses.
 //! - [`show_settings`], [`typed_thresholds`], [`setting_saved`], [`render_host_state`],
 //!   [`render_sc_ids`], [`sc_id_arguments`], [`render_sc_id_saved`], [`render_history`]: the
 //!   options page's content and what its inputs mean.
@@ -43,10 +49,15 @@ mod dom;
 mod options;
 mod popup;
 mod reminders;
+mod renewal;
 mod settings;
 mod store_offer;
 
-pub use calls::{render_call_progress, render_call_result, render_tests, show_call_key};
+pub use answers::show_refusal;
+pub use calls::{
+    call_arguments, call_sc_id_arguments, render_call_progress, render_call_result,
+    render_call_sc_id_saved, render_tests, show_call_key,
+};
 pub use certificates::render_certificates;
 pub use options::{
     render_history, render_host_state, render_sc_id_saved, render_sc_ids, sc_id_arguments,
@@ -56,7 +67,8 @@ pub use popup::render_popup;
 pub use reminders::{
     check_thresholds, due_reminders, parse_thresholds, reminder_label, status_badge,
 };
-pub use store_offer::render_store_offer;
+pub use renewal::{open_renewal_guide, renewal_arguments, renewal_refused};
+pub use store_offer::{adopt_arguments, offers_store, render_store_offer};
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
 /// uses), so the module carries no second parser.
@@ -168,12 +180,6 @@ pub fn host_version_problem(
     protocol: u32,
 ) -> Option<String> {
     caiso_shared::protocol::version_mismatch(host_version, min_protocol, protocol)
-}
-
-/// Why `text` is not a transaction ID the host records (the renewal rule), or `undefined`.
-#[wasm_bindgen(js_name = transactionIdProblem)]
-pub fn transaction_id_problem(text: &str) -> Option<String> {
-    caiso_shared::renewal::check_transaction_id(text).err()
 }
 
 /// A toolbar badge: short text, a colour and a tooltip.

@@ -13,7 +13,7 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-use crate::answers::{error_message, field, items, number, text};
+use crate::answers::{error_message, field, items, number, show_refusal, text};
 use crate::dom::{append, document, el};
 use crate::reminders::{object, thresholds_from_text};
 use crate::settings::{Settings, member};
@@ -227,10 +227,10 @@ pub fn render_sc_ids(root: &Element, answer: JsValue) -> Result<(), JsValue> {
     set_hidden(&state, said.is_empty())?;
     for identity in &identities {
         let label = text(identity, "label");
-        let row = el(&doc, "tr", &[("data-label", &label)], "")?;
+        let row = el(&doc, "tr", &[("data-label", &label)], "");
         let name = format!("{label} ({})", text(identity, "environment"));
-        append(&row, el(&doc, "td", &[], &name)?)?;
-        let cell = el(&doc, "td", &[], "")?;
+        append(&row, el(&doc, "td", &[], &name));
+        let cell = el(&doc, "td", &[], "");
         let input = el(
             &doc,
             "input",
@@ -243,14 +243,14 @@ pub fn render_sc_ids(root: &Element, answer: JsValue) -> Result<(), JsValue> {
                 ("aria-label", &format!("SC ID for {label}")),
             ],
             "",
-        )?;
+        );
         input
             .clone()
             .unchecked_into::<HtmlInputElement>()
             .set_value(&text(&field(identity, "parameters"), "sc_id"));
-        append(&cell, input)?;
-        append(&row, cell)?;
-        let action = el(&doc, "td", &[], "")?;
+        append(&cell, input);
+        append(&row, cell);
+        let action = el(&doc, "td", &[], "");
         append(
             &action,
             el(
@@ -262,10 +262,10 @@ pub fn render_sc_ids(root: &Element, answer: JsValue) -> Result<(), JsValue> {
                     ("aria-label", &format!("Set the SC ID for {label}")),
                 ],
                 "Set",
-            )?,
-        )?;
-        append(&row, action)?;
-        append(&body, row)?;
+            ),
+        );
+        append(&row, action);
+        append(&body, row);
     }
     set_hidden(&table, identities.is_empty())
 }
@@ -305,15 +305,9 @@ pub fn sc_id_arguments(target: &Element) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = renderScIdSaved)]
 pub fn render_sc_id_saved(root: &Element, answer: JsValue, args: JsValue) -> Result<(), JsValue> {
     let doc = document(root)?;
-    let error = by_id(&doc, "sc-ids-error")?;
-    if !field(&answer, "ok").is_object() {
-        let message = error_message(&answer);
-        error.set_text_content(Some(
-            message.as_deref().unwrap_or("The host did not answer."),
-        ));
+    if show_refusal(&by_id(&doc, "sc-ids-error")?, &answer) {
         return Ok(());
     }
-    error.set_text_content(None);
     render_sc_ids(root, answer)?;
     let label = member(&args, "identity").as_string().unwrap_or_default();
     let said = match member(&args, "value").as_string() {
@@ -340,14 +334,14 @@ pub fn render_history(root: &Element, history: JsValue) -> Result<(), JsValue> {
     };
     for entry in &entries {
         let said = |key: &str| member(entry, key).as_string().unwrap_or_default();
-        let row = el(&doc, "tr", &[("data-class", &said("class"))], "")?;
+        let row = el(&doc, "tr", &[("data-class", &said("class"))], "");
         let cells = [
             local_time(&member(entry, "at")),
             format!("{} {}", said("system"), said("service")),
             format!("{} as {}", said("environment"), said("identity")),
         ];
         for cell in cells {
-            append(&row, el(&doc, "td", &[], &cell)?)?;
+            append(&row, el(&doc, "td", &[], &cell));
         }
         let ok = member(entry, "ok").as_bool() == Some(true);
         append(
@@ -357,9 +351,9 @@ pub fn render_history(root: &Element, history: JsValue) -> Result<(), JsValue> {
                 "td",
                 &[("class", if ok { "ok" } else { "failed" })],
                 &said("title"),
-            )?,
-        )?;
-        append(&body, row)?;
+            ),
+        );
+        append(&body, row);
     }
     set_hidden(&table, entries.is_empty())?;
     set_hidden(&by_id(&doc, "history-empty")?, !entries.is_empty())

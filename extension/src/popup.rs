@@ -1,7 +1,7 @@
 //! The popup's content, built with the DOM from Rust.
 //!
-//! The JavaScript side (`popup.js`) gathers the inputs (the tab's URL, the chosen environment,
-//! whether redirection is on), calls [`render_popup`], and wires the buttons to browser APIs.
+//! The JavaScript side (`popup.js`) gathers the inputs (the tab's URL, the effective settings),
+//! calls [`render_popup`], and wires the buttons to browser APIs.
 //! Elements carry stable ids and `data-` attributes that the glue and the end-to-end tests use.
 
 use caiso_shared::classify::Classification;
@@ -10,26 +10,40 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
 use crate::dom::{append, document, el};
+use crate::settings::Settings;
 use crate::{environment, provenance_text, status_id, status_label, subject};
 
 /// Replaces the content of `root` with the popup for a tab showing `tab_url` (`None` when the
 /// browser does not reveal the tab's address, which happens for every non-CAISO page because
-/// the extension may only read CAISO addresses), the launcher for `environment_id`, and the
-/// redirection switch in the state `redirect_enabled`.
+/// the extension may only read CAISO addresses), with the effective `settings` (as
+/// `settings.js effectiveSettings` gives them): the launcher for their environment and the
+/// redirection switch; what the organisation's policy manages is shown, not editable.
 #[wasm_bindgen(js_name = renderPopup)]
 pub fn render_popup(
     root: &Element,
     tab_url: Option<String>,
-    environment_id: &str,
-    redirect_enabled: bool,
+    settings: JsValue,
 ) -> Result<(), JsValue> {
-    let chosen = environment(environment_id)?;
+    let settings = Settings::read(&settings);
+    let chosen = environment(&settings.environment)?;
     let doc = document(root)?;
     root.set_text_content(None);
-    append(root, tab_section(&doc, tab_url.as_deref())?)?;
-    append(root, crate::certificates::placeholder(&doc)?)?;
-    append(root, launcher_section(&doc, chosen)?)?;
-    append(root, settings_section(&doc, redirect_enabled)?)?;
+    append(root, tab_section(&doc, tab_url.as_deref())?);
+    append(root, crate::certificates::placeholder(&doc)?);
+    let launcher = launcher_section(&doc, chosen)?;
+    let toggle = redirect_toggle(&doc, settings.redirect_enabled)?;
+    for (key, control) in [
+        ("environment", launcher.query_selector("#environment")?),
+        ("redirectEnabled", Some(toggle.clone())),
+    ] {
+        if let Some(control) = control.filter(|_| settings.manages(key)) {
+            control.set_attribute("disabled", "")?;
+            control.set_attribute("title", "Set by your organisation")?;
+            control.set_attribute("data-managed", "true")?;
+        }
+    }
+    append(root, launcher);
+    append(root, settings_section(&doc, toggle)?);
     Ok(())
 }
 
@@ -39,11 +53,11 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
         "section",
         &[("class", "card tab"), ("aria-labelledby", "tab-heading")],
         "",
-    )?;
+    );
     append(
         &section,
-        el(doc, "h2", &[("id", "tab-heading")], "This tab")?,
-    )?;
+        el(doc, "h2", &[("id", "tab-heading")], "This tab"),
+    );
     let answer = tab_url.map(crate::classify);
     match answer {
         Some(Ok(answer)) => describe(doc, &section, &answer)?,
@@ -60,8 +74,8 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
                         ("data-environment", ""),
                     ],
                     &format!("Cannot read this tab's address: {error}"),
-                )?,
-            )?;
+                ),
+            );
         }
         None => {
             append(
@@ -76,8 +90,8 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
                         ("data-environment", ""),
                     ],
                     "Not a CAISO page",
-                )?,
-            )?;
+                ),
+            );
         }
     }
     Ok(section)
@@ -99,7 +113,7 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
             ),
         ],
         "",
-    )?;
+    );
     append(
         &line,
         el(
@@ -107,27 +121,27 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
             "span",
             &[("class", &format!("pill status-{status}"))],
             status_label(answer.status),
-        )?,
-    )?;
+        ),
+    );
     let what = subject(answer);
     if !what.is_empty() {
-        append(&line, el(doc, "span", &[("class", "what")], &what)?)?;
+        append(&line, el(doc, "span", &[("class", "what")], &what));
     }
-    append(section, line)?;
+    append(section, line);
     if let Some(since) = answer.since {
         let text = format!("Switched off since {since}.");
-        append(section, el(doc, "p", &[("class", "detail")], &text)?)?;
+        append(section, el(doc, "p", &[("class", "detail")], &text));
     }
     if let Some(title) = answer.systems.first().and_then(|s| s.title)
         && answer.systems.len() == 1
     {
-        append(section, el(doc, "p", &[("class", "detail")], title)?)?;
+        append(section, el(doc, "p", &[("class", "detail")], title));
     }
     if let Some(replacement) = &answer.replacement {
         append(
             section,
-            el(doc, "p", &[("class", "detail")], "Its new address:")?,
-        )?;
+            el(doc, "p", &[("class", "detail")], "Its new address:"),
+        );
         append(
             section,
             el(
@@ -135,8 +149,8 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
                 "p",
                 &[("class", "url"), ("id", "new-url")],
                 replacement,
-            )?,
-        )?;
+            ),
+        );
         if let Some(provenance) = answer.provenance {
             append(
                 section,
@@ -145,8 +159,8 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
                     "p",
                     &[("class", "detail")],
                     &format!("Mapping {}.", provenance_text(provenance)),
-                )?,
-            )?;
+                ),
+            );
         }
         append(
             section,
@@ -159,8 +173,8 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
                     ("data-url", replacement),
                 ],
                 "Go to the new address",
-            )?,
-        )?;
+            ),
+        );
     } else if matches!(
         answer.status,
         caiso_shared::Status::Decommissioned | caiso_shared::Status::Legacy
@@ -172,8 +186,8 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
                 "p",
                 &[("class", "detail")],
                 "This old address has no single replacement: pick the portal you need below.",
-            )?,
-        )?;
+            ),
+        );
     }
     Ok(())
 }
@@ -188,40 +202,40 @@ fn launcher_section(doc: &Document, chosen: Environment) -> Result<Element, JsVa
             ("aria-labelledby", "launcher-heading"),
         ],
         "",
-    )?;
-    let header = el(doc, "div", &[("class", "row")], "")?;
+    );
+    let header = el(doc, "div", &[("class", "row")], "");
     append(
         &header,
-        el(doc, "h2", &[("id", "launcher-heading")], "Portals")?,
-    )?;
+        el(doc, "h2", &[("id", "launcher-heading")], "Portals"),
+    );
     let select = el(
         doc,
         "select",
         &[("id", "environment"), ("aria-label", "Environment")],
         "",
-    )?;
+    );
     for environment in Environment::ALL {
         let option = el(
             doc,
             "option",
             &[("value", environment.id())],
             environment.display_name(),
-        )?;
+        );
         if environment == chosen {
             option.set_attribute("selected", "")?;
         }
-        append(&select, option)?;
+        append(&select, option);
     }
-    append(&header, select)?;
-    append(&section, header)?;
+    append(&header, select);
+    append(&section, header);
     let list = el(
         doc,
         "ul",
         &[("id", "launcher"), ("data-environment", chosen.id())],
         "",
-    )?;
+    );
     for portal in Classifier::builtin().portals(chosen) {
-        let item = el(doc, "li", &[], "")?;
+        let item = el(doc, "li", &[], "");
         let link = el(
             doc,
             "a",
@@ -231,32 +245,36 @@ fn launcher_section(doc: &Document, chosen: Environment) -> Result<Element, JsVa
                 ("title", portal.system.title.unwrap_or(portal.system.name)),
             ],
             portal.system.name,
-        )?;
-        append(&item, link)?;
-        append(&list, item)?;
+        );
+        append(&item, link);
+        append(&list, item);
     }
-    append(&section, list)?;
+    append(&section, list);
     Ok(section)
 }
 
-fn settings_section(doc: &Document, redirect_enabled: bool) -> Result<Element, JsValue> {
-    let footer = el(doc, "footer", &[], "")?;
-    let label = el(doc, "label", &[("class", "switch")], "")?;
+fn redirect_toggle(doc: &Document, redirect_enabled: bool) -> Result<Element, JsValue> {
     let toggle = el(
         doc,
         "input",
         &[("type", "checkbox"), ("id", "redirect-toggle")],
         "",
-    )?;
+    );
     if redirect_enabled {
         toggle.set_attribute("checked", "")?;
     }
-    append(&label, toggle)?;
+    Ok(toggle)
+}
+
+fn settings_section(doc: &Document, toggle: Element) -> Result<Element, JsValue> {
+    let footer = el(doc, "footer", &[], "");
+    let label = el(doc, "label", &[("class", "switch")], "");
+    append(&label, toggle);
     append(
         &label,
         doc.create_text_node(" Take old CAISO addresses to their new hosts"),
-    )?;
-    append(&footer, label)?;
+    );
+    append(&footer, label);
     append(
         &footer,
         el(
@@ -264,7 +282,7 @@ fn settings_section(doc: &Document, redirect_enabled: bool) -> Result<Element, J
             "p",
             &[("class", "independent")],
             "caiso-access is an independent project, not affiliated with or endorsed by the California ISO.",
-        )?,
-    )?;
+        ),
+    );
     Ok(footer)
 }

@@ -4,11 +4,12 @@
 //! names, dates and thumbprints arrive here.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element};
+use web_sys::{Document, Element, HtmlSelectElement};
 
 use crate::answers::{field, items, text};
 use crate::certificates::ca_name;
 use crate::dom::{append, document, el};
+use crate::reminders::object;
 
 /// Fills `#store-certificates` (after `#certificates` in `root`) from the host's answer to
 /// `store_certificates`: `{ok: {store, certificates}}` (see `caiso_shared::protocol`) or
@@ -38,7 +39,7 @@ pub fn render_store_offer(root: &Element, answer: JsValue) -> Result<(), JsValue
             ("aria-labelledby", "store-heading"),
         ],
         "",
-    )?;
+    );
     let store = Some(text(&ok, "store"))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "the Windows certificate store".into());
@@ -49,18 +50,18 @@ pub fn render_store_offer(root: &Element, answer: JsValue) -> Result<(), JsValue
             "h2",
             &[("id", "store-heading")],
             &format!("In {store}"),
-        )?,
-    )?;
+        ),
+    );
     if !error.is_empty() {
         section.set_attribute("data-state", "error")?;
-        append(&section, el(&doc, "p", &[("class", "problem")], &error)?)?;
+        append(&section, el(&doc, "p", &[("class", "problem")], &error));
     } else {
         section.set_attribute("data-state", "ok")?;
         offer(&doc, &section, &offered)?;
     }
     match root.query_selector("#certificates")? {
         Some(certificates) => certificates.after_with_node_1(&section)?,
-        None => append(root, &section)?,
+        None => append(root, &section),
     }
     Ok(())
 }
@@ -74,9 +75,9 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
             "p",
             &[("class", "detail")],
             "caiso-access can use these where Windows keeps them; their keys are never exported.",
-        )?,
-    )?;
-    let list = el(doc, "ul", &[("class", "store-list")], "")?;
+        ),
+    );
+    let list = el(doc, "ul", &[("class", "store-list")], "");
     let mut any_key = false;
     for certificate in offered {
         let name = text(certificate, "common_name");
@@ -99,7 +100,7 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
                 "{name} \u{b7} Issued by {} \u{b7} {when} ",
                 ca_name(&text(certificate, "ca_family"))
             ),
-        )?;
+        );
         if field(certificate, "has_key").as_bool() == Some(true) {
             any_key = true;
             append(
@@ -113,8 +114,8 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
                         ("data-thumbprint", &text(certificate, "thumbprint")),
                     ],
                     "Use this certificate",
-                )?,
-            )?;
+                ),
+            );
         } else {
             append(
                 &item,
@@ -123,20 +124,20 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
                     "span",
                     &[("class", "problem")],
                     "its private key is not on this computer",
-                )?,
-            )?;
+                ),
+            );
         }
-        append(&list, item)?;
+        append(&list, item);
     }
-    append(section, list)?;
+    append(section, list);
     if any_key {
-        let wrap = el(doc, "label", &[("class", "field")], "For ")?;
-        let choice = el(doc, "select", &[("id", "store-environment")], "")?;
+        let wrap = el(doc, "label", &[("class", "field")], "For ");
+        let choice = el(doc, "select", &[("id", "store-environment")], "");
         for (value, caption) in [("production", "Production"), ("map-stage", "MAP-Stage")] {
-            append(&choice, el(doc, "option", &[("value", value)], caption)?)?;
+            append(&choice, el(doc, "option", &[("value", value)], caption));
         }
-        append(&wrap, choice)?;
-        append(section, wrap)?;
+        append(&wrap, choice);
+        append(section, wrap);
     }
     append(
         section,
@@ -149,6 +150,40 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
                 ("role", "status"),
             ],
             "",
-        )?,
-    )
+        ),
+    );
+    Ok(())
+}
+
+/// Whether to ask the host for the certificates in the Windows certificate store: its `hello`
+/// or `status` answer says it runs on Windows and offers `store_certificates`.
+#[wasm_bindgen(js_name = offersStore)]
+pub fn offers_store(answer: &JsValue) -> bool {
+    let host = field(&field(answer, "ok"), "host");
+    text(&host, "os") == "windows"
+        && items(&host, "commands")
+            .iter()
+            .any(|command| command.as_string().as_deref() == Some("store_certificates"))
+}
+
+/// The `adopt` arguments of a "use this certificate" button: `{thumbprint, environment}`, the
+/// environment chosen beside the offer (Production when there is no choice).
+#[wasm_bindgen(js_name = adoptArguments)]
+pub fn adopt_arguments(button: &Element) -> Result<JsValue, JsValue> {
+    let environment = match button.closest("#store-certificates")? {
+        Some(offer) => offer.query_selector("#store-environment")?,
+        None => None,
+    }
+    .map(|select| select.unchecked_into::<HtmlSelectElement>().value())
+    .unwrap_or_else(|| "production".to_owned());
+    Ok(object(&[
+        (
+            "thumbprint",
+            button
+                .get_attribute("data-thumbprint")
+                .unwrap_or_default()
+                .into(),
+        ),
+        ("environment", environment.into()),
+    ]))
 }

@@ -5,8 +5,9 @@
 // opened as a page, by the demo and the end-to-end tests); popup.html?renewal=<label> opens that
 // certificate's renewal guide (reminder notifications link there).
 import {
-  renderCallProgress, renderCallResult, renderCertificates, renderPopup, renderStoreOffer, renderTests, showCallChoice,
-  showCallKey, transactionIdProblem,
+  adoptArguments, callArguments, callScIdArguments, offersStore, openRenewalGuide, renderCallProgress, renderCallResult,
+  renderCallScIdSaved, renderCertificates, renderPopup, renderStoreOffer, renderTests, renewalArguments, renewalRefused,
+  showCallChoice, showCallKey, showRefusal,
 } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 import { applyRedirect, effectiveSettings, extensionNow, saveSetting } from './settings.js';
@@ -38,23 +39,13 @@ async function main() {
     extensionNow(),
   ]);
   const root = document.getElementById('app');
-  let { environment, redirectEnabled } = settings;
   // The last status the background saw, shown at once; the host's fresh answer replaces it.
   let hostAnswer = cached.hostStatus?.ok ? { ok: cached.hostStatus.ok } : null;
   let testsAnswer = null;
   const render = () => {
-    renderPopup(root, tab?.url ?? null, environment, redirectEnabled);
+    renderPopup(root, tab?.url ?? null, settings);
     if (hostAnswer) renderCertificates(root, hostAnswer, at);
-    if (testsAnswer) renderTests(root, testsAnswer, environment);
-    // Settings the organisation manages are shown, not editable.
-    for (const [key, id] of [['environment', 'environment'], ['redirectEnabled', 'redirect-toggle']]) {
-      const control = document.getElementById(id);
-      if (control && settings.managed[key]) {
-        control.disabled = true;
-        control.title = 'Set by your organisation';
-        control.dataset.managed = 'true';
-      }
-    }
+    if (testsAnswer) renderTests(root, testsAnswer, settings.environment);
   };
   render();
   // The whole popup drawn by the module (the tab, the launcher, the settings), for the bench.
@@ -67,16 +58,7 @@ async function main() {
     document.body.dataset.statusAfterScriptMs = String(Math.round(shown - scriptStart));
   }
   const openAskedGuide = () => {
-    if (!askedRenewal) return;
-    const guide = document.getElementById(`renewal-${askedRenewal}`);
-    if (guide) {
-      // A certificate that is fine shows one line: open it too.
-      const line = guide.parentElement?.closest('details.fine');
-      if (line) line.open = true;
-      guide.open = true;
-      guide.scrollIntoView();
-      guide.querySelector('button, input')?.focus();
-    }
+    if (askedRenewal) openRenewalGuide(root, askedRenewal);
   };
   openAskedGuide();
 
@@ -93,13 +75,11 @@ async function main() {
   };
   // On Windows, CAISO's certificates in the certificate store that are not identities yet.
   const refreshStore = async (answer) => {
-    const host = answer?.ok?.host;
-    if (host?.os !== 'windows' || !host.commands?.includes('store_certificates')) return;
-    renderStoreOffer(root, await hostRequest('store_certificates', {}));
+    if (offersStore(answer)) renderStoreOffer(root, await hostRequest('store_certificates', {}));
   };
   refreshStatus().then(async (answer) => {
     testsAnswer = answer?.ok ? await hostRequest('tests', {}) : answer;
-    renderTests(root, testsAnswer, environment);
+    renderTests(root, testsAnswer, settings.environment);
     await refreshStore(answer);
   });
 
@@ -146,82 +126,44 @@ async function main() {
 
   // The SC ID is kept by the host (checked there: letters and digits); an empty field clears it.
   async function saveScId() {
-    const identity = document.getElementById('call-identity').value;
-    const operation = document.getElementById('call-operation').value;
-    const where = document.getElementById('call-environment').value;
-    const value = document.getElementById('call-sc-id').value.trim();
-    const answer = await hostRequest('call_parameter', { identity, parameter: 'sc_id', value: value || null });
-    const problem = document.getElementById('sc-id-problem');
-    if (!answer?.ok) {
-      problem.textContent = answer?.error?.message ?? 'The host did not answer.';
-      return;
-    }
-    testsAnswer = answer;
-    renderTests(root, testsAnswer, environment);
-    // The section is rebuilt: the choices made in it stay.
-    document.getElementById('call-identity').value = identity;
-    document.getElementById('call-operation').value = operation;
-    document.getElementById('call-environment').value = where;
-    showCallChoice(root, testsAnswer);
-    document.getElementById('sc-id-problem').textContent = value ? `Test calls now query SC ID ${value.toUpperCase()}.` : 'No SC ID set.';
+    const args = callScIdArguments(root);
+    const answer = await hostRequest('call_parameter', args);
+    if (renderCallScIdSaved(root, answer, args, settings.environment)) testsAnswer = answer;
   }
 
   // "Use this certificate": the host adopts it by thumbprint; the popup, the badge and the
   // test section then show it like any identity.
   async function adopt(button) {
     button.disabled = true;
-    const target = document.getElementById('store-environment')?.value ?? 'production';
-    const answer = await hostRequest('adopt', { thumbprint: button.dataset.thumbprint, environment: target });
-    if (!answer?.ok) {
-      document.getElementById('store-problem').textContent = answer?.error?.message ?? 'The host did not answer.';
+    const answer = await hostRequest('adopt', adoptArguments(button));
+    if (showRefusal(document.getElementById('store-problem'), answer)) {
       button.disabled = false;
       return;
     }
     const status = await refreshStatus();
     testsAnswer = await hostRequest('tests', {});
-    renderTests(root, testsAnswer, environment);
+    renderTests(root, testsAnswer, settings.environment);
     await refreshStore(status);
     await api.runtime.sendMessage({ type: 'check-certificates' });
   }
 
   async function renewalStep(button) {
-    const label = button.dataset.label;
-    const action = { step: button.dataset.action };
-    const problem = root.querySelector(`.renewal-error[data-label="${CSS.escape(label)}"]`);
-    if (action.step === 'registered') {
-      const input = root.querySelector(`.transaction-id[data-label="${CSS.escape(label)}"]`);
-      action.transaction_id = input?.value.trim() ?? '';
-      const wrong = action.transaction_id
-        ? transactionIdProblem(action.transaction_id)
-        : 'Type the transaction ID CAISO showed after you registered.';
-      if (wrong) {
-        problem.textContent = wrong;
-        input?.focus();
-        return;
-      }
-    }
+    const args = renewalArguments(button);
+    if (!args) return;
     button.disabled = true;
-    const answer = await hostRequest('renewal', { identity: label, action });
-    if (answer?.error) {
-      problem.textContent = answer.error.message;
+    const answer = await hostRequest('renewal', args);
+    if (renewalRefused(button, answer)) {
       button.disabled = false;
       return;
     }
     await refreshStatus();
-    document.getElementById(`renewal-${label}`)?.setAttribute('open', '');
+    document.getElementById(`renewal-${args.identity}`)?.setAttribute('open', '');
     await api.runtime.sendMessage({ type: 'check-certificates' });
   }
 
   async function runCall() {
     const button = document.getElementById('run-call');
-    const [system, service] = document.getElementById('call-operation').value.split('/');
-    const args = {
-      identity: document.getElementById('call-identity').value,
-      system,
-      service,
-      environment: document.getElementById('call-environment').value,
-      keep_exchange: true,
-    };
+    const args = callArguments(root);
     button.disabled = true;
     renderCallProgress(root, { stage: 'running', message: 'calling' });
     const answer = await hostRequest('call', args);
@@ -233,15 +175,15 @@ async function main() {
 
   root.addEventListener('change', async (event) => {
     if (event.target.id === 'environment') {
-      environment = event.target.value;
-      await saveSetting('environment', environment);
+      settings.environment = event.target.value;
+      await saveSetting('environment', settings.environment);
       render();
       document.getElementById('environment')?.focus();
     } else if (event.target.id === 'call-identity' || event.target.id === 'call-operation') {
       if (testsAnswer) showCallChoice(root, testsAnswer);
     } else if (event.target.id === 'redirect-toggle') {
-      redirectEnabled = event.target.checked;
-      if (await saveSetting('redirectEnabled', redirectEnabled)) await applyRedirect(redirectEnabled);
+      settings.redirectEnabled = event.target.checked;
+      if (await saveSetting('redirectEnabled', settings.redirectEnabled)) await applyRedirect(settings.redirectEnabled);
     }
   });
 }

@@ -5,9 +5,10 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Document, Element};
 
 use caiso_access_extension::{
-    render_history, render_host_state, render_popup, render_sc_id_saved, render_sc_ids,
-    render_store_offer, render_tests, sc_id_arguments, setting_saved, show_settings,
-    typed_thresholds,
+    adopt_arguments, call_arguments, call_sc_id_arguments, offers_store, open_renewal_guide,
+    render_call_sc_id_saved, render_certificates, render_history, render_host_state, render_popup,
+    render_sc_id_saved, render_sc_ids, render_store_offer, render_tests, renewal_arguments,
+    renewal_refused, sc_id_arguments, setting_saved, show_refusal, show_settings, typed_thresholds,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -32,14 +33,25 @@ fn find(root: &Element, selector: &str) -> Option<Element> {
     root.query_selector(selector).expect("valid selector")
 }
 
+/// The effective settings as `settings.js effectiveSettings` gives them, `managed` by policy.
+fn settings(environment: &str, redirect_enabled: bool, managed: &[&str]) -> wasm_bindgen::JsValue {
+    let managed: Vec<String> = managed
+        .iter()
+        .map(|key| format!("\"{key}\": true"))
+        .collect();
+    answer(&format!(
+        r#"{{"environment": "{environment}", "redirectEnabled": {redirect_enabled}, "thresholds": null, "managed": {{{}}}, "refused": {{}}}}"#,
+        managed.join(", ")
+    ))
+}
+
 #[wasm_bindgen_test]
 fn popup_describes_an_old_portal_tab_and_offers_the_new_address() {
     let root = fresh_root();
     render_popup(
         &root,
         Some("https://portal.caiso.com/cmri/logon.do".into()),
-        "production",
-        true,
+        settings("production", true, &[]),
     )
     .expect("renders");
     let status = find(&root, "#tab-status").expect("status line");
@@ -73,8 +85,7 @@ fn popup_for_a_current_tab_has_no_go_button() {
     render_popup(
         &root,
         Some("https://sibr.caiso.com/bids".into()),
-        "production",
-        true,
+        settings("production", true, &[]),
     )
     .expect("renders");
     let status = find(&root, "#tab-status").expect("status line");
@@ -88,7 +99,7 @@ fn popup_for_a_current_tab_has_no_go_button() {
 #[wasm_bindgen_test]
 fn popup_without_a_readable_address_says_not_caiso() {
     let root = fresh_root();
-    render_popup(&root, None, "production", false).expect("renders");
+    render_popup(&root, None, settings("production", false, &[])).expect("renders");
     let status = find(&root, "#tab-status").expect("status line");
     assert_eq!(
         status.get_attribute("data-status").as_deref(),
@@ -104,7 +115,7 @@ fn popup_without_a_readable_address_says_not_caiso() {
 #[wasm_bindgen_test]
 fn launcher_follows_the_chosen_environment() {
     let root = fresh_root();
-    render_popup(&root, None, "map-stage", true).expect("renders");
+    render_popup(&root, None, settings("map-stage", true, &[])).expect("renders");
     let links = root
         .query_selector_all("#launcher a[data-system]")
         .expect("selector");
@@ -128,7 +139,12 @@ fn launcher_follows_the_chosen_environment() {
 #[wasm_bindgen_test]
 fn malformed_tab_address_is_reported_not_fatal() {
     let root = fresh_root();
-    render_popup(&root, Some("::::".into()), "production", true).expect("renders");
+    render_popup(
+        &root,
+        Some("::::".into()),
+        settings("production", true, &[]),
+    )
+    .expect("renders");
     let status = find(&root, "#tab-status").expect("status line");
     assert_eq!(
         status.get_attribute("data-status").as_deref(),
@@ -141,12 +157,340 @@ fn malformed_tab_address_is_reported_not_fatal() {
 fn unknown_environment_is_an_error_and_leaves_the_page_alone() {
     let root = fresh_root();
     root.set_text_content(Some("before"));
-    assert!(render_popup(&root, None, "staging", true).is_err());
+    assert!(render_popup(&root, None, settings("staging", true, &[])).is_err());
     assert_eq!(root.text_content().as_deref(), Some("before"));
 }
 
 fn answer(json: &str) -> wasm_bindgen::JsValue {
     js_sys::JSON::parse(json).expect("test JSON")
+}
+
+/// `value[key]` of a test answer or an object the module built.
+fn member(value: &wasm_bindgen::JsValue, key: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(value, &key.into()).expect("an object")
+}
+
+/// An object the module built, as JSON (members in the order it wrote them).
+fn json(value: &wasm_bindgen::JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+/// What the organisation's policy manages is shown as set by it and cannot be changed in the
+/// popup; what it does not manage stays editable.
+#[wasm_bindgen_test]
+fn the_popup_shows_what_policy_manages_as_not_editable() {
+    let root = fresh_root();
+    render_popup(&root, None, settings("map-stage", false, &["environment"])).expect("renders");
+    let environment = find(&root, "#environment").expect("the environment choice");
+    assert!(environment.has_attribute("disabled"));
+    assert_eq!(
+        environment.get_attribute("data-managed").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        environment.get_attribute("title").as_deref(),
+        Some("Set by your organisation")
+    );
+    let toggle = find(&root, "#redirect-toggle").expect("the switch");
+    assert!(!toggle.has_attribute("disabled"));
+    assert_eq!(toggle.get_attribute("data-managed"), None);
+    render_popup(
+        &root,
+        None,
+        settings("production", true, &["redirectEnabled"]),
+    )
+    .expect("renders");
+    assert!(
+        find(&root, "#redirect-toggle")
+            .expect("switch")
+            .has_attribute("disabled")
+    );
+    assert!(
+        !find(&root, "#environment")
+            .expect("choice")
+            .has_attribute("disabled")
+    );
+}
+
+/// One certificate at each renewal stage that asks for a control: `prod` approved (the
+/// transaction ID field), `fine` needing nothing (one line), both with a renewal guide.
+const RENEWING: &str = r#"{"ok": {"host": {"host_version": "0.9.0", "os": "linux", "commands": ["status"]}, "report": {"identities": [
+  {"label": "prod", "environment": "production", "severity": "warning",
+   "certificate": {"common_name": "janedoex1234", "ca_family": "entrust", "days_left": 20, "not_before": "2025-12-01T00:00:00Z", "not_after": "2026-12-26T00:00:00Z", "expired": false},
+   "renewal": {"stage": "approved", "next_step": "Register on CAISO's site and type the transaction ID."}, "problems": []},
+  {"label": "fine", "environment": "map-stage", "severity": "ok",
+   "certificate": {"common_name": "johnroex5678", "ca_family": "entrust", "days_left": 300, "not_before": "2026-10-01T00:00:00Z", "not_after": "2027-10-01T00:00:00Z", "expired": false},
+   "renewal": {"stage": "not_started", "next_step": "Ask your UAA."}, "problems": []}
+]}}}"#;
+
+/// The popup's certificate section for [`RENEWING`], in the document.
+fn renewing() -> Element {
+    let root = fresh_root();
+    render_certificates(&root, answer(RENEWING), 1_796_000_000_000.0).expect("renders");
+    root
+}
+
+/// "I registered" asks for the transaction ID and checks it with the host's rule before
+/// anything is sent; every other step asks for the step alone.
+#[wasm_bindgen_test]
+fn a_renewal_step_asks_the_host_only_with_a_transaction_id_it_records() {
+    let root = renewing();
+    let registered = find(&root, r#"button[data-action="registered"]"#).expect("I registered");
+    let problem = find(&root, r#"#renewal-prod .renewal-error"#).expect("the guide's problem line");
+    let input = find(&root, "#renewal-prod .transaction-id")
+        .expect("the field")
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .expect("an input");
+    // Empty: nothing to send, the user is told what to type, the field has the focus.
+    assert!(
+        renewal_arguments(&registered)
+            .expect("reads")
+            .is_undefined()
+    );
+    assert_eq!(
+        problem.text_content().as_deref(),
+        Some("Type the transaction ID CAISO showed after you registered.")
+    );
+    assert_eq!(
+        document()
+            .active_element()
+            .map(|e| e.class_name())
+            .as_deref(),
+        Some("transaction-id")
+    );
+    // Not one the host records (the pickup passphrase typed by mistake, say).
+    input.set_value("secret pass phrase");
+    assert!(
+        renewal_arguments(&registered)
+            .expect("reads")
+            .is_undefined()
+    );
+    assert!(
+        problem
+            .text_content()
+            .unwrap_or_default()
+            .starts_with("a transaction ID is 1 to 64 letters"),
+        "{:?}",
+        problem.text_content()
+    );
+    input.set_value("  TX-2026-0042 ");
+    assert_eq!(
+        json(&renewal_arguments(&registered).expect("reads")),
+        r#"{"identity":"prod","action":{"step":"registered","transaction_id":"TX-2026-0042"}}"#
+    );
+    let approved = find(&root, r#"#renewal-fine button[data-action="approved"]"#)
+        .expect("the fine certificate's first step");
+    assert_eq!(
+        json(&renewal_arguments(&approved).expect("reads")),
+        r#"{"identity":"fine","action":{"step":"approved"}}"#
+    );
+}
+
+/// The host's refusal of a step is shown in that certificate's guide; no answer at all is a
+/// refusal too (nothing was recorded); an accepted step clears the line.
+#[wasm_bindgen_test]
+fn a_refused_renewal_step_says_why_in_its_guide() {
+    let root = renewing();
+    let registered = find(&root, r#"button[data-action="registered"]"#).expect("I registered");
+    let problem = find(&root, "#renewal-prod .renewal-error").expect("problem line");
+    let other = find(&root, "#renewal-fine .renewal-error").expect("the other guide's line");
+    let refused =
+        answer(r#"{"error": {"code": "renewal", "message": "the renewal is at another step"}}"#);
+    assert!(renewal_refused(&registered, refused).expect("shows"));
+    assert_eq!(
+        problem.text_content().as_deref(),
+        Some("the renewal is at another step")
+    );
+    assert_eq!(other.text_content().as_deref(), Some(""));
+    assert!(renewal_refused(&registered, wasm_bindgen::JsValue::UNDEFINED).expect("shows"));
+    assert_eq!(
+        problem.text_content().as_deref(),
+        Some("The host did not answer.")
+    );
+    assert!(
+        !renewal_refused(&registered, answer(r#"{"ok": {"stage": "registered"}}"#)).expect("shows")
+    );
+    assert_eq!(problem.text_content().as_deref(), Some(""));
+}
+
+/// A reminder opens the popup on one certificate's guide: a fine certificate's one line opens
+/// with it, and its first control has the focus.
+#[wasm_bindgen_test]
+fn a_reminder_opens_the_guide_it_names() {
+    let root = renewing();
+    let line = find(&root, r#"article[data-label="fine"] details.fine"#).expect("one line");
+    let guide = find(&root, "#renewal-fine").expect("its guide");
+    assert!(!line.has_attribute("open") && !guide.has_attribute("open"));
+    open_renewal_guide(&root, "fine").expect("opens");
+    assert!(line.has_attribute("open") && guide.has_attribute("open"));
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-action"))
+            .as_deref(),
+        Some("approved")
+    );
+    // A label with no guide changes nothing.
+    open_renewal_guide(&root, "nobody").expect("nothing to open");
+}
+
+/// The store is offered only by a Windows host that has the command.
+#[wasm_bindgen_test]
+fn the_store_is_asked_for_only_from_a_windows_host_that_offers_it() {
+    let hello = |os: &str, commands: &str| {
+        answer(&format!(
+            r#"{{"ok": {{"host": {{"os": "{os}", "commands": [{commands}]}}}}}}"#
+        ))
+    };
+    assert!(offers_store(&hello(
+        "windows",
+        r#""status", "store_certificates""#
+    )));
+    assert!(!offers_store(&hello("windows", r#""status""#)));
+    assert!(!offers_store(&hello("linux", r#""store_certificates""#)));
+    assert!(!offers_store(&answer(
+        r#"{"error": {"code": "host_unreachable", "message": "x"}}"#
+    )));
+}
+
+/// "Use this certificate" asks for the thumbprint on the button and the environment chosen
+/// beside the offer; a refusal is shown under the offer.
+#[wasm_bindgen_test]
+fn adopting_names_the_thumbprint_and_the_environment_chosen() {
+    let root = fresh_root();
+    render_store_offer(&root, answer(STORE)).expect("renders");
+    let button = find(&root, r#"button.adopt[data-thumbprint="AA11"]"#).expect("offered");
+    assert_eq!(
+        json(&adopt_arguments(&button).expect("reads")),
+        r#"{"thumbprint":"AA11","environment":"production"}"#
+    );
+    find(&root, "#store-environment")
+        .expect("the choice")
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .expect("a select")
+        .set_value("map-stage");
+    assert_eq!(
+        member(&adopt_arguments(&button).expect("reads"), "environment")
+            .as_string()
+            .as_deref(),
+        Some("map-stage")
+    );
+    let problem = find(&root, "#store-problem").expect("problem line");
+    assert!(show_refusal(
+        &problem,
+        &answer(
+            r#"{"error": {"code": "certificate", "message": "that certificate has no key here"}}"#
+        )
+    ));
+    assert_eq!(
+        problem.text_content().as_deref(),
+        Some("that certificate has no key here")
+    );
+    assert!(!show_refusal(
+        &problem,
+        &answer(r#"{"ok": {"label": "prod"}}"#)
+    ));
+    assert_eq!(problem.text_content().as_deref(), Some(""));
+}
+
+/// Two certificates and two calls, SC IDs kept per certificate by the host.
+fn tests_answer(prod_sc_id: &str) -> wasm_bindgen::JsValue {
+    answer(&format!(
+        r#"{{"ok": {{"environments": ["production", "map-stage"], "identities": [
+      {{"label": "prod", "environment": "production", "parameters": {{"sc_id": "{prod_sc_id}"}}, "key_access": {{"available": true}}}},
+      {{"label": "stage", "environment": "map-stage", "parameters": {{}}, "key_access": {{"available": true}}}}],
+      "operations": [
+        {{"system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "title": "awards", "parameters": ["sc_id"], "limits": [], "request_evidence": {{"level": "verified"}}}},
+        {{"system": "oasis", "service": "SingleZip", "title": "prices", "parameters": [], "limits": [], "request_evidence": {{"level": "verified"}}}}
+      ]}}}}"#
+    ))
+}
+
+fn choose(root: &Element, id: &str, value: &str) {
+    find(root, id)
+        .expect("a control")
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .expect("a select")
+        .set_value(value);
+}
+
+/// The test call asks for what is chosen in the section, with the exchange kept for "Save
+/// exchange"; "Set" asks for the SC ID typed (trimmed; empty clears it).
+#[wasm_bindgen_test]
+fn a_test_call_and_an_sc_id_ask_for_what_is_chosen() {
+    let root = fresh_root();
+    render_tests(&root, tests_answer("ACME1"), "production").expect("renders");
+    choose(&root, "#call-identity", "stage");
+    choose(&root, "#call-environment", "map-stage");
+    choose(&root, "#call-operation", "oasis/SingleZip");
+    assert_eq!(
+        json(&call_arguments(&root).expect("reads")),
+        r#"{"identity":"stage","system":"oasis","service":"SingleZip","environment":"map-stage","keep_exchange":true}"#
+    );
+    let sc_id = find(&root, "#call-sc-id")
+        .expect("the SC ID field")
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .expect("an input");
+    sc_id.set_value(" acme2 ");
+    assert_eq!(
+        json(&call_sc_id_arguments(&root).expect("reads")),
+        r#"{"identity":"stage","parameter":"sc_id","value":"acme2"}"#
+    );
+    sc_id.set_value("   ");
+    assert_eq!(
+        json(&call_sc_id_arguments(&root).expect("reads")),
+        r#"{"identity":"stage","parameter":"sc_id","value":null}"#
+    );
+}
+
+/// A refused SC ID changes nothing and says why; a saved one is shown with the choices made in
+/// the section kept and says what test calls now query.
+#[wasm_bindgen_test]
+fn a_saved_sc_id_keeps_the_choices_and_says_what_calls_query() {
+    let root = fresh_root();
+    render_tests(&root, tests_answer("ACME1"), "production").expect("renders");
+    choose(&root, "#call-operation", "oasis/SingleZip");
+    choose(&root, "#call-environment", "map-stage");
+    let args = answer(r#"{"identity": "prod", "parameter": "sc_id", "value": "acme9"}"#);
+    let refused = answer(
+        r#"{"error": {"code": "invalid_arguments", "message": "an SC ID is letters and digits"}}"#,
+    );
+    assert!(!render_call_sc_id_saved(&root, refused, args.clone(), "production").expect("shows"));
+    let problem = find(&root, "#sc-id-problem").expect("problem line");
+    assert_eq!(
+        problem.text_content().as_deref(),
+        Some("an SC ID is letters and digits")
+    );
+    let value = |id: &str| {
+        find(&root, id)
+            .map(|e| member(&e, "value").as_string().unwrap_or_default())
+            .unwrap_or_default()
+    };
+    assert_eq!(value("#call-sc-id"), "ACME1", "nothing changed");
+    assert!(
+        render_call_sc_id_saved(&root, tests_answer("ACME9"), args, "production").expect("shows")
+    );
+    assert_eq!(value("#call-sc-id"), "ACME9");
+    assert_eq!(value("#call-operation"), "oasis/SingleZip");
+    assert_eq!(value("#call-environment"), "map-stage");
+    assert_eq!(
+        find(&root, "#sc-id-problem")
+            .and_then(|p| p.text_content())
+            .as_deref(),
+        Some("Test calls now query SC ID ACME9.")
+    );
+    let cleared = answer(r#"{"identity": "prod", "parameter": "sc_id", "value": null}"#);
+    assert!(
+        render_call_sc_id_saved(&root, tests_answer(""), cleared, "production").expect("shows")
+    );
+    assert_eq!(
+        find(&root, "#sc-id-problem")
+            .and_then(|p| p.text_content())
+            .as_deref(),
+        Some("No SC ID set.")
+    );
 }
 
 const STORE: &str = r#"{"ok": {"store": "Windows certificate store (Current User, Personal)", "certificates": [
