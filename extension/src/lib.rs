@@ -4,8 +4,6 @@
 //! on top of the shared catalog and classifier (`caiso-shared`), the same code the native host
 //! uses. Exports:
 //!
-//! - [`classify_url`]: what a URL is and where an old one leads now.
-//! - [`portals`]: the launcher list of current portals for an environment.
 //! - [`tab_badge`]: the toolbar badge for a tab (marks old CAISO addresses).
 //! - [`render_popup`]: builds the popup's content from the tab's URL and the effective settings
 //!   (what policy manages shown, not editable).
@@ -16,8 +14,9 @@
 //!   certificates that are not identities, and adopting one.
 //! - [`show_refusal`]: shows why the host refused a request.
 //! - [`status_badge`], [`due_reminders`]: the toolbar badge and the expiry reminders.
-//! - [`parse_thresholds`], [`check_thresholds`]: reminder thresholds typed or set by policy,
-//!   checked with the host's rule.
+//! - [`policy_settings`]: which of the organisation's policy values pass (thresholds checked
+//!   with the host's rule).
+//! - [`history_with_call`]: the test-call history with one more call.
 //! - [`render_tests`], [`show_call_key`], [`call_arguments`], [`call_sc_id_arguments`],
 //!   [`render_call_sc_id_saved`], [`render_call_progress`], [`render_call_result`]: the API
 //!   test section.
@@ -29,9 +28,10 @@
 //!
 //! Results go back to JavaScript as plain objects built by hand, not through serde: its
 //! generic conversion cost about 6 KB of the module (measured with `cargo xtask bench wasm`).
+//! Only what the extension's scripts call is exported: an export nobody calls still costs the
+//! module its code (`classifyUrl`, `portals` and two threshold checks were 3.2 KB).
 
 use caiso_shared::classify::Classification;
-use caiso_shared::classify::SystemRef;
 use caiso_shared::{Classifier, Environment, Interface, Provenance, Status, UrlParts};
 use wasm_bindgen::prelude::*;
 
@@ -60,14 +60,13 @@ pub use calls::{
 };
 pub use certificates::render_certificates;
 pub use options::{
-    render_history, render_host_state, render_sc_id_saved, render_sc_ids, sc_id_arguments,
-    setting_saved, show_settings, typed_thresholds,
+    history_with_call, render_history, render_host_state, render_sc_id_saved, render_sc_ids,
+    sc_id_arguments, setting_saved, show_settings, typed_thresholds,
 };
 pub use popup::render_popup;
-pub use reminders::{
-    check_thresholds, due_reminders, parse_thresholds, reminder_label, status_badge,
-};
+pub use reminders::{due_reminders, reminder_label, status_badge};
 pub use renewal::{open_renewal_guide, renewal_arguments, renewal_refused};
+pub use settings::policy_settings;
 pub use store_offer::{adopt_arguments, offers_store, render_store_offer};
 
 /// Classifies with the browser's own URL parser (WHATWG, like the `url` crate the native side
@@ -87,82 +86,12 @@ pub(crate) fn classify(url: &str) -> Result<Classification<'static>, String> {
     }))
 }
 
-/// A text member, or `null`.
-fn text_or_null(text: Option<&str>) -> JsValue {
-    text.map_or(JsValue::NULL, JsValue::from_str)
-}
-
-/// `{id, name, title}` of a system (no `title` when it has none).
-fn system_object(system: &SystemRef<'_>) -> JsValue {
-    let mut pairs = vec![("id", system.id.into()), ("name", system.name.into())];
-    if let Some(title) = system.title {
-        pairs.push(("title", title.into()));
-    }
-    object(&pairs)
-}
-
-/// A classification as a plain object, the members named and written as
-/// `caiso_shared::classify::Classification` serialises them (built by hand: serde's generic
-/// conversion costs kilobytes of WebAssembly).
-fn classification_object(answer: &Classification<'_>) -> JsValue {
-    let systems: js_sys::Array = answer.systems.iter().map(system_object).collect();
-    let mut pairs = vec![
-        ("status", answer.status.id().into()),
-        ("systems", systems.into()),
-        (
-            "environment",
-            text_or_null(answer.environment.map(Environment::id)),
-        ),
-        (
-            "interface",
-            text_or_null(answer.interface.map(Interface::id)),
-        ),
-        ("replacement", text_or_null(answer.replacement.as_deref())),
-        (
-            "provenance",
-            text_or_null(answer.provenance.map(Provenance::id)),
-        ),
-        ("since", text_or_null(answer.since)),
-    ];
-    if let Some(site) = answer.site {
-        pairs.push(("site", site.into()));
-    }
-    object(&pairs)
-}
-
 fn environment(id: &str) -> Result<Environment, JsError> {
     Environment::from_id(id).ok_or_else(|| {
         JsError::new(&format!(
             "unknown environment \"{id}\": expected \"production\" or \"map-stage\""
         ))
     })
-}
-
-/// Classifies a URL: `{status, systems: [{id, name, title}], site, environment, interface,
-/// replacement, provenance, since}`. Throws an `Error` when the text is not a URL.
-#[wasm_bindgen(js_name = classifyUrl)]
-pub fn classify_url(url: &str) -> Result<JsValue, JsError> {
-    Ok(classification_object(
-        &classify(url).map_err(|e| JsError::new(&e))?,
-    ))
-}
-
-/// The current portals of an environment (`production` or `map-stage`), sorted by name:
-/// `[{system: {id, name, title}, url, provenance}]`.
-#[wasm_bindgen]
-pub fn portals(environment_id: &str) -> Result<JsValue, JsError> {
-    let portals = Classifier::builtin().portals(environment(environment_id)?);
-    Ok(portals
-        .iter()
-        .map(|portal| {
-            object(&[
-                ("system", system_object(&portal.system)),
-                ("url", portal.url.into()),
-                ("provenance", portal.provenance.id().into()),
-            ])
-        })
-        .collect::<js_sys::Array>()
-        .into())
 }
 
 /// The native messaging protocol version this extension speaks.

@@ -1,6 +1,6 @@
 //! The options page's content: the settings (each shown as set by the organisation when policy
 //! manages it), the native host's version, the SC ID test calls query per certificate (kept
-//! and checked by the host), and the history of test calls.
+//! and checked by the host), and the history of test calls (and what the background adds to it).
 //!
 //! The page's fixed structure is `options.html` (static markup costs the module nothing);
 //! everything that depends on data is drawn here, and every text and decision (what a typed
@@ -357,6 +357,53 @@ pub fn render_history(root: &Element, history: JsValue) -> Result<(), JsValue> {
     }
     set_hidden(&table, entries.is_empty())?;
     set_hidden(&by_id(&doc, "history-empty")?, !entries.is_empty())
+}
+
+/// How many test calls the history keeps.
+const HISTORY_LENGTH: u32 = 50;
+
+/// The history with one more test call: the `call` arguments `args`, the host's `answer` (a
+/// call report, or an error) and when (`at`, milliseconds since 1970) as the first entry, the
+/// oldest dropped beyond 50. `history` is what storage held (anything but a list counts as
+/// empty).
+#[wasm_bindgen(js_name = historyWithCall)]
+pub fn history_with_call(history: &JsValue, args: &JsValue, answer: &JsValue, at: f64) -> Array {
+    let report = field(answer, "ok");
+    let error = field(answer, "error");
+    let said = |key: &str| member(args, key).as_string().unwrap_or_default();
+    let (class, title) = if report.is_object() {
+        (text(&report, "class"), text(&report, "title"))
+    } else {
+        let code = text(&error, "code");
+        (
+            if code.is_empty() {
+                "internal".to_owned()
+            } else {
+                code
+            },
+            text(&error, "message"),
+        )
+    };
+    let entry = object(&[
+        ("at", at.into()),
+        ("identity", said("identity").into()),
+        ("system", said("system").into()),
+        ("service", said("service").into()),
+        ("environment", said("environment").into()),
+        ("ok", (field(&report, "ok").as_bool() == Some(true)).into()),
+        ("class", class.into()),
+        ("title", title.into()),
+    ]);
+    let out = Array::of1(&entry);
+    if Array::is_array(history) {
+        for earlier in Array::from(history)
+            .iter()
+            .take(HISTORY_LENGTH as usize - 1)
+        {
+            out.push(&earlier);
+        }
+    }
+    out
 }
 
 /// A time (milliseconds since 1970) in the user's own format, as the browser writes it.

@@ -22,7 +22,7 @@ pub(crate) fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     out.into()
 }
 
-fn numbers(list: &[u32]) -> JsValue {
+pub(crate) fn numbers(list: &[u32]) -> JsValue {
     list.iter()
         .map(|&n| JsValue::from(n))
         .collect::<Array>()
@@ -38,7 +38,7 @@ fn badge_js(badge: &reminders::Badge) -> JsValue {
 }
 
 /// Thresholds from a JavaScript list by the host's rule ([`Thresholds::from_numbers`]).
-fn thresholds_of(list: &JsValue) -> Result<Thresholds, String> {
+pub(crate) fn thresholds_of(list: &JsValue) -> Result<Thresholds, String> {
     if !Array::is_array(list) {
         return Err("reminder thresholds are a list of days".to_owned());
     }
@@ -50,16 +50,6 @@ fn thresholds_of(list: &JsValue) -> Result<Thresholds, String> {
 #[wasm_bindgen(js_name = reminderLabel)]
 pub fn reminder_label(notification_id: &str) -> Option<String> {
     reminders::notification_label(notification_id).map(str::to_owned)
-}
-
-/// Checks reminder thresholds given as a list of numbers (from an enterprise policy or storage)
-/// with the host's rule: 1 to 10 different whole numbers from 1 to 365. Returns them largest
-/// first, or throws the reason.
-#[wasm_bindgen(js_name = checkThresholds)]
-pub fn check_thresholds(list: &JsValue) -> Result<Vec<u32>, JsError> {
-    thresholds_of(list)
-        .map(Vec::from)
-        .map_err(|e| JsError::new(&e))
 }
 
 /// The identities with a readable certificate, their days left at `now_ms`, and the thresholds
@@ -177,14 +167,8 @@ pub fn due_reminders(
     ]))
 }
 
-/// Parses reminder thresholds typed as `30, 14, 7` with the host's rules (1 to 10 distinct
-/// values from 1 to 365); returns them largest first, or throws the reason.
-#[wasm_bindgen(js_name = parseThresholds)]
-pub fn parse_thresholds(text: &str) -> Result<Vec<u32>, JsError> {
-    thresholds_from_text(text).map_err(|e| JsError::new(&e))
-}
-
-/// [`parse_thresholds`], the reason as text.
+/// Reminder thresholds typed as `30, 14, 7`, checked with the host's rules (1 to 10 distinct
+/// values from 1 to 365): largest first, or the reason.
 pub(crate) fn thresholds_from_text(text: &str) -> Result<Vec<u32>, String> {
     let days = text
         .split([',', ' ', ';'])

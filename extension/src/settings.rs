@@ -1,10 +1,42 @@
 //! The settings the pages show, as `settings.js effectiveSettings` gives them: what the user
 //! chose, overridden by what the organisation's policy sets (`managed`), and policy values that
-//! break the rules (`refused`, ignored). These are the extension's own objects, not host
-//! answers: they are read with [`member`], not the host-answer readers of `answers.rs`.
+//! break the rules (`refused`, ignored); and which policy values pass ([`policy_settings`]).
+//! These are the extension's own objects, not host answers: they are read with [`member`], not
+//! the host-answer readers of `answers.rs`.
 
+use caiso_shared::Environment;
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
+
+use crate::reminders::{numbers, object, thresholds_of};
+
+/// The organisation's policy values (`storage.managed`: Chrome/Edge enterprise policy, Firefox
+/// policies) that pass the schema's rules: `{values, refused: {key: reason}}`. The browsers
+/// check the types and the environment's names; the thresholds' count and uniqueness they do
+/// not, so they are checked here with the host's own rule (what the options page shows is what
+/// reminders use).
+#[wasm_bindgen(js_name = policySettings)]
+pub fn policy_settings(managed: &JsValue) -> JsValue {
+    let mut values = Vec::new();
+    let mut refused = Vec::new();
+    if let Some(environment) = member(managed, "environment")
+        .as_string()
+        .filter(|id| Environment::from_id(id).is_some())
+    {
+        values.push(("environment", environment.into()));
+    }
+    if let Some(enabled) = member(managed, "redirectEnabled").as_bool() {
+        values.push(("redirectEnabled", enabled.into()));
+    }
+    let thresholds = member(managed, "thresholds");
+    if !thresholds.is_undefined() {
+        match thresholds_of(&thresholds) {
+            Ok(days) => values.push(("thresholds", numbers(&Vec::from(days)))),
+            Err(reason) => refused.push(("thresholds", reason.into())),
+        }
+    }
+    object(&[("values", object(&values)), ("refused", object(&refused))])
+}
 
 /// Reads `object[key]` of one of the extension's own objects (`undefined` when absent).
 pub(crate) fn member(object: &JsValue, key: &str) -> JsValue {

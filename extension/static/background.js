@@ -2,7 +2,7 @@
 // Firefox). It keeps the redirect switch applied and marks old CAISO addresses on the toolbar.
 // Decisions come from the WebAssembly module; listeners are registered synchronously at top
 // level (service workers allow no top-level await), and each waits for the module when needed.
-import { dueReminders, reminderLabel, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
+import { dueReminders, historyWithCall, reminderLabel, statusBadge, tabBadge } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 import { hostRequest, hostStatus } from './host.js';
 import { applyRedirect, effectiveSettings, extensionNow } from './settings.js';
@@ -111,22 +111,11 @@ api.tabs.onUpdated.addListener((tabId, change, tab) => {
   }
 });
 
-// The history of test calls (the options page shows it): the newest first, at most 50.
-const HISTORY_LENGTH = 50;
+// The history of test calls (the options page shows it; the module writes each entry).
 async function remember(args, answer) {
-  const report = answer?.ok;
-  const entry = {
-    at: Date.now(),
-    identity: args?.identity ?? '',
-    system: args?.system ?? '',
-    service: args?.service ?? '',
-    environment: args?.environment ?? '',
-    ok: Boolean(report?.ok),
-    class: report?.class ?? answer?.error?.code ?? 'internal',
-    title: report?.title ?? answer?.error?.message ?? '',
-  };
+  await wasmReady;
   const { callHistory = [] } = await api.storage.local.get('callHistory');
-  await api.storage.local.set({ callHistory: [entry, ...callHistory].slice(0, HISTORY_LENGTH) });
+  await api.storage.local.set({ callHistory: historyWithCall(callHistory, args, answer, Date.now()) });
 }
 
 // The extension's own pages reach the host through here: one connection serves them all.

@@ -2,7 +2,7 @@
 // policy (storage.managed: Chrome/Edge enterprise policy, Firefox policies). Managed values win
 // and are reported as such, so pages can show them as set by the organisation.
 
-import { checkThresholds } from './wasm/caiso_access_extension.js';
+import { policySettings } from './wasm/caiso_access_extension.js';
 import { wasmReady } from './wasm.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -10,11 +10,7 @@ const api = globalThis.browser ?? globalThis.chrome;
 export const DEFAULTS = { environment: 'production', redirectEnabled: true, thresholds: null };
 const KEYS = Object.keys(DEFAULTS);
 
-/**
- * Managed values that pass the schema's rules: `{values, refused: {key: reason}}`. Thresholds are
- * checked by the module with the host's own rule (browsers do not enforce the schema's count and
- * uniqueness), so what the options page shows is what reminders use.
- */
+/** The policy's values that pass the schema's rules (the module decides): `{values, refused}`. */
 async function managedValues() {
   let managed = {};
   try {
@@ -22,20 +18,8 @@ async function managedValues() {
   } catch {
     managed = {}; // no policy, or managed storage not available in this browser
   }
-  const values = {};
-  const refused = {};
-  if (managed.environment === 'production' || managed.environment === 'map-stage') values.environment = managed.environment;
-  if (typeof managed.redirectEnabled === 'boolean') values.redirectEnabled = managed.redirectEnabled;
-  if (managed.thresholds !== undefined) {
-    await wasmReady;
-    try {
-      // The module returns a typed array; settings hold plain arrays (storage, `Array.isArray`).
-      values.thresholds = Array.from(checkThresholds(managed.thresholds));
-    } catch (error) {
-      refused.thresholds = error?.message ?? String(error);
-    }
-  }
-  return { values, refused };
+  await wasmReady;
+  return policySettings(managed);
 }
 
 /**

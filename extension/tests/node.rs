@@ -3,7 +3,7 @@
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use caiso_access_extension::{classify_url, portals, tab_badge};
+use caiso_access_extension::tab_badge;
 
 fn get(value: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -13,85 +13,37 @@ fn text(value: &JsValue, key: &str) -> Option<String> {
     get(value, key).as_string()
 }
 
+/// The tab's address goes through the JavaScript engine's own URL parser (WHATWG) into the
+/// shared classifier: old addresses are marked and the tooltip says what they are.
 #[wasm_bindgen_test]
-fn old_portal_url_classifies_with_its_replacement() {
-    let answer = classify_url("https://portal.caiso.com/tr").expect("a URL");
-    assert_eq!(text(&answer, "status").as_deref(), Some("decommissioned"));
-    assert_eq!(text(&answer, "environment").as_deref(), Some("production"));
-    assert_eq!(text(&answer, "interface").as_deref(), Some("ui"));
-    assert_eq!(
-        text(&answer, "replacement").as_deref(),
-        Some("https://tr.caiso.com/")
-    );
-    assert_eq!(text(&answer, "provenance").as_deref(), Some("published"));
-    let systems = js_sys::Array::from(&get(&answer, "systems"));
-    assert_eq!(systems.length(), 1);
-    assert_eq!(text(&systems.get(0), "id").as_deref(), Some("tr"));
-}
-
-#[wasm_bindgen_test]
-fn old_api_url_keeps_its_path() {
-    let answer = classify_url("https://ws.caiso.com/sst/cmri/RetrieveMarketAwards_CMRIv4_AP?wsdl")
-        .expect("a URL");
-    assert_eq!(text(&answer, "status").as_deref(), Some("legacy"));
-    assert_eq!(
-        text(&answer, "replacement").as_deref(),
-        Some("https://ws.prod.caiso.com/sst/cmri/RetrieveMarketAwards_CMRIv4_AP?wsdl")
-    );
-}
-
-#[wasm_bindgen_test]
-fn absent_fields_are_null_not_undefined() {
-    let answer = classify_url("https://cmri.caiso.com/").expect("a URL");
-    assert_eq!(text(&answer, "status").as_deref(), Some("current"));
-    assert!(get(&answer, "replacement").is_null());
-    let other = classify_url("https://example.com/").expect("a URL");
-    assert_eq!(text(&other, "status").as_deref(), Some("not-caiso"));
-    assert!(get(&other, "environment").is_null());
+fn old_addresses_are_read_with_the_engines_url_parser() {
+    let old_portal = tab_badge("https://portal.caiso.com/tr").expect("a URL");
+    assert_eq!(text(&old_portal, "text").as_deref(), Some("OLD"));
+    let title = text(&old_portal, "title").unwrap_or_default();
+    assert!(title.starts_with("caiso-access: "), "{title}");
+    assert!(title.contains("TR"), "{title}");
+    // Upper case, a default port and a query: the parser's normal form is what is classified.
+    let old_api =
+        tab_badge("HTTPS://WS.CAISO.COM:443/sst/cmri/RetrieveMarketAwards_CMRIv4_AP?wsdl")
+            .expect("a URL");
+    assert_eq!(text(&old_api, "text").as_deref(), Some("OLD"));
+    for unmarked in [
+        "https://cmri.caiso.com/",
+        "https://example.com/",
+        "https://ws.caiso.com:8443/",
+    ] {
+        let badge = tab_badge(unmarked).expect("a URL");
+        assert_eq!(text(&badge, "text").as_deref(), Some(""), "{unmarked}");
+    }
 }
 
 #[wasm_bindgen_test]
 fn malformed_input_throws_an_error_not_a_panic() {
-    let error = classify_url("not a url").expect_err("must fail");
-    let error: JsValue = error.into();
+    let error: JsValue = tab_badge("not a url").expect_err("must fail").into();
     let message = text(&error, "message").unwrap_or_default();
     assert!(message.contains("not a valid URL"), "{message}");
     // The module is still usable afterwards.
-    assert!(classify_url("https://cmri.caiso.com/").is_ok());
-}
-
-#[wasm_bindgen_test]
-fn portals_lists_every_current_portal_of_an_environment() {
-    let production = js_sys::Array::from(&portals("production").expect("known environment"));
-    let map_stage = js_sys::Array::from(&portals("map-stage").expect("known environment"));
-    let ids = |list: &js_sys::Array| -> Vec<String> {
-        list.iter()
-            .filter_map(|p| text(&get(&p, "system"), "id"))
-            .collect()
-    };
-    let production_ids = ids(&production);
-    for expected in ["cmri", "sibr", "tr", "oasis", "mpp", "hana"] {
-        assert!(
-            production_ids.iter().any(|id| id == expected),
-            "{expected} missing"
-        );
-    }
-    let map_ids = ids(&map_stage);
-    assert!(map_ids.iter().any(|id| id == "cmri"));
-    assert!(
-        !map_ids.iter().any(|id| id == "plc"),
-        "PLC has no MAP-Stage portal"
-    );
-    let first_map = map_stage.get(0);
-    let url = text(&first_map, "url").unwrap_or_default();
-    assert!(url.starts_with("https://mapstage-"), "{url}");
-}
-
-#[wasm_bindgen_test]
-fn unknown_environment_is_an_error() {
-    let error: JsValue = portals("staging").expect_err("must fail").into();
-    let message = text(&error, "message").unwrap_or_default();
-    assert!(message.contains("unknown environment"), "{message}");
+    assert!(tab_badge("https://cmri.caiso.com/").is_ok());
 }
 
 #[wasm_bindgen_test]
@@ -102,22 +54,90 @@ fn badge_marks_old_addresses() {
     assert_eq!(text(&current, "text").as_deref(), Some(""));
 }
 
-/// Issue 11: `settings.js` accepted policy thresholds the host's rule refuses (`[7, 7]`); it
-/// now asks this export, which applies that rule.
+/// Issue 11: `settings.js` accepted policy thresholds the host's rule refuses (`[7, 7]`); the
+/// module decides which policy values pass, thresholds by that rule, and says why it refused.
 #[wasm_bindgen_test]
-fn policy_thresholds_are_checked_with_the_host_rule() {
-    use caiso_access_extension::check_thresholds;
-    let list = |values: &[JsValue]| -> JsValue { values.iter().collect::<js_sys::Array>().into() };
-    let good = check_thresholds(&list(&[7.into(), 45.into(), 20.into()])).expect("valid");
-    assert_eq!(good, vec![45, 20, 7]);
+fn policy_values_are_checked_with_the_host_rule() {
+    use caiso_access_extension::policy_settings;
+    let policy = |json: &str| policy_settings(&js_sys::JSON::parse(json).expect("test JSON"));
+    let json = |value: &JsValue| String::from(js_sys::JSON::stringify(value).expect("JSON"));
+    let good = policy(
+        r#"{"environment": "map-stage", "redirectEnabled": false, "thresholds": [7, 45, 20]}"#,
+    );
+    assert_eq!(
+        json(&good),
+        r#"{"values":{"environment":"map-stage","redirectEnabled":false,"thresholds":[45,20,7]},"refused":{}}"#
+    );
+    assert_eq!(json(&policy("{}")), r#"{"values":{},"refused":{}}"#);
+    // Values the browser's schema check would not let through are ignored, not used.
+    assert_eq!(
+        json(&policy(
+            r#"{"environment": "staging", "redirectEnabled": "yes"}"#
+        )),
+        r#"{"values":{},"refused":{}}"#
+    );
     for bad in [
-        list(&[7.into(), 7.into()]),
-        list(&[1.5.into()]),
-        list(&["7".into()]),
-        list(&[]),
-        list(&(1..=11).map(JsValue::from).collect::<Vec<_>>()),
-        JsValue::from_str("30,14"),
+        "[7, 7]",
+        "[1.5]",
+        r#"["7"]"#,
+        "[]",
+        "[1,2,3,4,5,6,7,8,9,10,11]",
+        r#""30,14""#,
+        "null",
     ] {
-        assert!(check_thresholds(&bad).is_err(), "{bad:?}");
+        let answer = policy(&format!(
+            r#"{{"environment": "production", "thresholds": {bad}}}"#
+        ));
+        assert_eq!(
+            json(&get(&answer, "values")),
+            r#"{"environment":"production"}"#,
+            "{bad}"
+        );
+        let reason = text(&get(&answer, "refused"), "thresholds").unwrap_or_default();
+        assert!(
+            reason.contains("threshold") || reason.contains("days"),
+            "{bad}: {reason}"
+        );
     }
+}
+
+/// The background records each test call with what the host said, newest first, at most 50.
+#[wasm_bindgen_test]
+fn each_test_call_is_recorded_newest_first_and_the_history_is_bounded() {
+    use caiso_access_extension::history_with_call;
+    let parse = |json: &str| js_sys::JSON::parse(json).expect("test JSON");
+    let json = |value: &JsValue| String::from(js_sys::JSON::stringify(value).expect("JSON"));
+    let args = parse(
+        r#"{"identity": "prod", "system": "cmri", "service": "RetrieveMarketAwards_CMRIv4_AP", "environment": "production", "keep_exchange": true}"#,
+    );
+    let answered = parse(
+        r#"{"ok": {"ok": false, "class": "rate_limited", "title": "CAISO's rate limit was reached"}}"#,
+    );
+    let history = history_with_call(&JsValue::UNDEFINED, &args, &answered, 1_000.0);
+    assert_eq!(
+        json(&history),
+        r#"[{"at":1000,"identity":"prod","system":"cmri","service":"RetrieveMarketAwards_CMRIv4_AP","environment":"production","ok":false,"class":"rate_limited","title":"CAISO's rate limit was reached"}]"#
+    );
+    let refused =
+        parse(r#"{"error": {"code": "invalid_arguments", "message": "no such identity"}}"#);
+    let history = history_with_call(&history, &args, &refused, 2_000.0);
+    assert_eq!(history.length(), 2);
+    let newest = history.get(0);
+    assert_eq!(get(&newest, "at").as_f64(), Some(2_000.0));
+    assert_eq!(text(&newest, "class").as_deref(), Some("invalid_arguments"));
+    assert_eq!(text(&newest, "title").as_deref(), Some("no such identity"));
+    assert_eq!(get(&newest, "ok").as_bool(), Some(false));
+    // No answer at all (the host went away): recorded as an internal failure.
+    let lost = history_with_call(&history, &args, &JsValue::UNDEFINED, 3_000.0);
+    assert_eq!(text(&lost.get(0), "class").as_deref(), Some("internal"));
+    let succeeded = parse(r#"{"ok": {"ok": true, "class": "ok", "title": "CAISO answered"}}"#);
+    let mut full: JsValue = js_sys::Array::new().into();
+    for at in 0..60 {
+        full = history_with_call(&full, &args, &succeeded, f64::from(at)).into();
+    }
+    let full = js_sys::Array::from(&full);
+    assert_eq!(full.length(), 50);
+    assert_eq!(get(&full.get(0), "at").as_f64(), Some(59.0));
+    assert_eq!(get(&full.get(49), "at").as_f64(), Some(10.0));
+    assert_eq!(get(&full.get(0), "ok").as_bool(), Some(true));
 }
