@@ -179,12 +179,17 @@ fn the_extension_reads_only_keys_the_host_sends() {
     let own = ["host", "report", "fingerprint", "expired_on"];
     let read = keys_the_extension_reads();
     assert!(read.len() > 20, "the scan found the readers: {read:?}");
+    // What the module reads that the scripts once did: the handshake's `host` parts (whether
+    // to offer the store) and a call report's class and title (the history's entry).
+    for expected in ["os", "commands", "class", "title", "key_access"] {
+        assert!(
+            read.contains(expected),
+            "the module scan missed {expected}: {read:?}"
+        );
+    }
     let script = keys_the_javascript_reads();
-    // What the scripts read of the answers: the pages' `{ok}`/`{error}`, the handshake's
-    // `host` parts, the history the background records from a call's report, the frames.
-    for expected in [
-        "ok", "error", "message", "host", "os", "commands", "class", "title", "event",
-    ] {
+    // What the scripts read of the answers: the pages' `{ok}`/`{error}`, the frames.
+    for expected in ["ok", "error", "message", "code", "event"] {
         assert!(
             script.contains(expected),
             "the script scan missed {expected}: {script:?}"
