@@ -98,14 +98,42 @@ impl Engine {
     }
 
     /// Runs `requests` within the limits, reporting progress as `(request index, event)`;
-    /// returns one report per request, or the reason a request was refused outright.
+    /// returns one report per request, or the reason a request was refused outright. As named
+    /// steps: each request's target resolved (`Self::plan`), the ones that can be called
+    /// (`runnable`) made the scheduler's jobs (`jobs`) and run within the limits
+    /// ([`scheduler::run`]), each attempt on a worker (`Self::attempt_call`) and each progress
+    /// step worded (`Kept::event`), and the reports put in request order with their exchanges
+    /// (`reports`).
     pub fn run(
         &self,
         config: &Config,
         requests: Vec<CallRequest>,
         mut progress: impl FnMut(usize, Event),
     ) -> Vec<HostResult<CallReport>> {
-        let planned: Vec<Planned> = requests
+        let planned = self.plan(config, requests);
+        let runnable = runnable(&planned);
+        let jobs = jobs(&planned, &runnable);
+        let kept = Kept::new();
+        let outcomes = scheduler::run(
+            &self.scheduler,
+            jobs,
+            WORKERS,
+            hold(config),
+            |&(index, target)| {
+                self.attempt_call(config, &planned[index].request, target, index, &kept)
+            },
+            |job, p| {
+                let index = runnable[job];
+                progress(index, kept.event(index, p));
+            },
+        );
+        reports(planned, &runnable, outcomes, &kept)
+    }
+
+    /// Each request with its target: the endpoint the catalog and the configuration allow, the
+    /// identity known, the request document the user's schema or the built-in one.
+    fn plan(&self, config: &Config, requests: Vec<CallRequest>) -> Vec<Planned> {
+        requests
             .into_iter()
             .map(|request| {
                 let target = endpoint::resolve(
@@ -123,103 +151,24 @@ impl Engine {
                 });
                 Planned { request, target }
             })
-            .collect();
-        let runnable: Vec<usize> = (0..planned.len())
-            .filter(|&i| planned[i].target.is_ok())
-            .collect();
-        let jobs: Vec<Job<(usize, &Target)>> = runnable
-            .iter()
-            .filter_map(|&i| {
-                planned[i].target.as_ref().ok().map(|t| Job {
-                    lanes: t.lanes.clone(),
-                    call: (i, t),
-                })
-            })
-            .collect();
-        let queued_at = Instant::now();
-        // Per call: when it first started, its attempts, and whether the next goes on a fresh
-        // connection (after the gateway's logout page).
-        let started: Mutex<HashMap<usize, (Instant, u32, bool)>> = Mutex::new(HashMap::new());
-        // Per call: its attempts as they went over the wire, when asked for.
-        let exchanges: Mutex<HashMap<usize, Vec<Exchange>>> = Mutex::new(HashMap::new());
-        let hold = config
-            .calls
-            .timeout_seconds
-            .map(Duration::from_secs)
-            .unwrap_or(https::DEFAULT_TIMEOUT)
-            + https::CONNECT_TIMEOUT;
-        let outcomes = scheduler::run(
-            &self.scheduler,
-            jobs,
-            WORKERS,
-            hold,
-            |&(index, target)| {
-                let plan = &planned[index];
-                let attempt_started = Instant::now();
-                let (attempts, fresh) = started
-                    .lock()
-                    .map(|mut s| {
-                        let entry = s.entry(index).or_insert((attempt_started, 0, false));
-                        entry.1 += 1;
-                        (entry.1, entry.2)
-                    })
-                    .unwrap_or((1, false));
-                let waited = attempt_started.duration_since(queued_at);
-                let mut attempt =
-                    self.attempt(config, &plan.request, target, attempts, waited, fresh);
-                if let Attempt::RetryAfter(_, outcome) = &attempt
-                    && outcome.report.class == CallClass::GatewayLogout
-                    && let Ok(mut s) = started.lock()
-                    && let Some(entry) = s.get_mut(&index)
-                {
-                    entry.2 = true;
-                }
-                let (Attempt::Done(outcome) | Attempt::RetryAfter(_, outcome)) = &mut attempt;
-                if let Some(exchange) = outcome.exchange.take()
-                    && let Ok(mut kept) = exchanges.lock()
-                {
-                    kept.entry(index).or_default().push(exchange);
-                }
-                attempt
-            },
-            |job, p| {
-                let index = runnable[job];
-                // A retry after the gateway's logout page is no rate-limit wait.
-                let reconnecting = matches!(p, Progress::Retrying(_))
-                    && started
-                        .lock()
-                        .is_ok_and(|s| s.get(&index).is_some_and(|entry| entry.2));
-                let event = if reconnecting {
-                    Event {
-                        stage: "reconnecting".into(),
-                        message: "CAISO's gateway answered its logout page; trying again on a new connection".into(),
-                        expected_at: None,
-                    }
-                } else {
-                    event(p)
-                };
-                progress(index, event);
-            },
-        );
-        let mut by_index: HashMap<usize, CallReport> = runnable
-            .iter()
-            .copied()
-            .zip(outcomes)
-            .filter_map(|(i, o)| o.map(|o| (i, o.report)))
-            .collect();
-        if let Ok(mut kept) = exchanges.lock() {
-            for (index, report) in by_index.iter_mut() {
-                report.exchange = kept.remove(index).unwrap_or_default();
-            }
-        }
-        planned
-            .into_iter()
-            .enumerate()
-            .map(|(i, plan)| match plan.target {
-                Err(e) => Err(e),
-                Ok(_) => by_index.remove(&i).ok_or(HostError::Cancelled),
-            })
             .collect()
+    }
+
+    /// One attempt of the call `index` on a worker: counted ([`Kept::begin`]), made
+    /// ([`Self::attempt`]), and what the next attempt and the report need kept
+    /// ([`Kept::keep`]).
+    fn attempt_call(
+        &self,
+        config: &Config,
+        request: &CallRequest,
+        target: &Target,
+        index: usize,
+        kept: &Kept,
+    ) -> Attempt<Outcome> {
+        let (attempts, waited, fresh) = kept.begin(index);
+        let mut attempt = self.attempt(config, request, target, attempts, waited, fresh);
+        kept.keep(index, &mut attempt);
+        attempt
     }
 
     /// One attempt of a call, as named steps: the blank report and the words' context, the
@@ -274,6 +223,151 @@ impl Engine {
         match answer {
             Err(failure) => failed(report, &failure, target, cx, exchange),
             Ok(answer) => answered(report, &answer, &cx, attempts, exchange),
+        }
+    }
+}
+
+/// The requests that can be called: their indexes among `planned`.
+fn runnable(planned: &[Planned]) -> Vec<usize> {
+    (0..planned.len())
+        .filter(|&i| planned[i].target.is_ok())
+        .collect()
+}
+
+/// The scheduler's jobs for the `runnable` requests: each call's lanes, its index and its
+/// target.
+fn jobs<'a>(planned: &'a [Planned], runnable: &[usize]) -> Vec<Job<(usize, &'a Target)>> {
+    runnable
+        .iter()
+        .filter_map(|&i| {
+            planned[i].target.as_ref().ok().map(|t| Job {
+                lanes: t.lanes.clone(),
+                call: (i, t),
+            })
+        })
+        .collect()
+}
+
+/// How long a call not answered counts against its lanes: its time limit and the time to
+/// connect.
+fn hold(config: &Config) -> Duration {
+    config
+        .calls
+        .timeout_seconds
+        .map(Duration::from_secs)
+        .unwrap_or(https::DEFAULT_TIMEOUT)
+        + https::CONNECT_TIMEOUT
+}
+
+/// The reports in request order: a refused request's reason, a call's last report with its
+/// exchanges, or [`HostError::Cancelled`] for a call that never ran.
+fn reports(
+    planned: Vec<Planned>,
+    runnable: &[usize],
+    outcomes: Vec<Option<Outcome>>,
+    kept: &Kept,
+) -> Vec<HostResult<CallReport>> {
+    let mut by_index: HashMap<usize, CallReport> = runnable
+        .iter()
+        .copied()
+        .zip(outcomes)
+        .filter_map(|(i, o)| o.map(|o| (i, o.report)))
+        .collect();
+    kept.attach_exchanges(&mut by_index);
+    planned
+        .into_iter()
+        .enumerate()
+        .map(|(i, plan)| match plan.target {
+            Err(e) => Err(e),
+            Ok(_) => by_index.remove(&i).ok_or(HostError::Cancelled),
+        })
+        .collect()
+}
+
+/// What a batch keeps of each call across its attempts, shared by the workers.
+struct Kept {
+    queued_at: Instant,
+    /// Per call: when it first started, its attempts, and whether the next goes on a fresh
+    /// connection (after the gateway's logout page).
+    started: Mutex<HashMap<usize, (Instant, u32, bool)>>,
+    /// Per call: its attempts as they went over the wire, when asked for.
+    exchanges: Mutex<HashMap<usize, Vec<Exchange>>>,
+}
+
+impl Kept {
+    fn new() -> Kept {
+        Kept {
+            queued_at: Instant::now(),
+            started: Mutex::new(HashMap::new()),
+            exchanges: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt of the call `index` starting now: its number, how long it waited
+    /// since the batch was queued, and whether it goes on a fresh connection.
+    fn begin(&self, index: usize) -> (u32, Duration, bool) {
+        let attempt_started = Instant::now();
+        let (attempts, fresh) = self
+            .started
+            .lock()
+            .map(|mut s| {
+                let entry = s.entry(index).or_insert((attempt_started, 0, false));
+                entry.1 += 1;
+                (entry.1, entry.2)
+            })
+            .unwrap_or((1, false));
+        (
+            attempts,
+            attempt_started.duration_since(self.queued_at),
+            fresh,
+        )
+    }
+
+    /// Keeps what an attempt leaves for the next one and for the report: a fresh connection
+    /// after the gateway's logout page, and the exchange (taken out of the attempt).
+    fn keep(&self, index: usize, attempt: &mut Attempt<Outcome>) {
+        if let Attempt::RetryAfter(_, outcome) = &attempt
+            && outcome.report.class == CallClass::GatewayLogout
+            && let Ok(mut s) = self.started.lock()
+            && let Some(entry) = s.get_mut(&index)
+        {
+            entry.2 = true;
+        }
+        let (Attempt::Done(outcome) | Attempt::RetryAfter(_, outcome)) = attempt;
+        if let Some(exchange) = outcome.exchange.take()
+            && let Ok(mut exchanges) = self.exchanges.lock()
+        {
+            exchanges.entry(index).or_default().push(exchange);
+        }
+    }
+
+    /// The event for a progress step of the call `index`: a retry after the gateway's logout
+    /// page is no rate-limit wait.
+    fn event(&self, index: usize, progress: Progress) -> Event {
+        let reconnecting = matches!(progress, Progress::Retrying(_))
+            && self
+                .started
+                .lock()
+                .is_ok_and(|s| s.get(&index).is_some_and(|entry| entry.2));
+        if reconnecting {
+            Event {
+                stage: "reconnecting".into(),
+                message:
+                    "CAISO's gateway answered its logout page; trying again on a new connection"
+                        .into(),
+                expected_at: None,
+            }
+        } else {
+            event(progress)
+        }
+    }
+
+    /// Gives each report the exchanges kept of its call.
+    fn attach_exchanges(&self, by_index: &mut HashMap<usize, CallReport>) {
+        if let Ok(mut exchanges) = self.exchanges.lock() {
+            for (index, report) in by_index.iter_mut() {
+                report.exchange = exchanges.remove(index).unwrap_or_default();
+            }
         }
     }
 }
