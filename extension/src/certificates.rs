@@ -178,7 +178,7 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
     let title = el(doc, "div", &[("class", "row head")], "");
     let name = el(doc, "span", &[], "");
     append(&name, el(doc, "strong", &[], &label));
-    let environment = crate::environment(&text(identity, "environment"))
+    let environment = caiso_shared::Environment::from_id(&text(identity, "environment"))
         .map(|e| e.display_name())
         .unwrap_or("");
     append(

@@ -9,9 +9,9 @@ use caiso_shared::{Classifier, Environment};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
 
+use crate::address::{classify, provenance_text, status_id, status_label, subject};
 use crate::dom::{append, document, el};
 use crate::settings::Settings;
-use crate::{environment, provenance_text, status_id, status_label, subject};
 
 /// Replaces the content of `root` with the popup for a tab showing `tab_url` (`None` when the
 /// browser does not reveal the tab's address, which happens for every non-CAISO page because
@@ -25,7 +25,7 @@ pub fn render_popup(
     settings: JsValue,
 ) -> Result<(), JsValue> {
     let settings = Settings::read(&settings);
-    let chosen = environment(&settings.environment)?;
+    let chosen = settings.environment()?;
     let doc = document(root)?;
     root.set_text_content(None);
     append(root, tab_section(&doc, tab_url.as_deref())?);
@@ -58,7 +58,7 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
         &section,
         el(doc, "h2", &[("id", "tab-heading")], "This tab"),
     );
-    let answer = tab_url.map(crate::classify);
+    let answer = tab_url.map(classify);
     match answer {
         Some(Ok(answer)) => describe(doc, &section, &answer)?,
         Some(Err(error)) => {

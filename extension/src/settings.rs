@@ -86,6 +86,16 @@ impl Settings {
         }
     }
 
+    /// The environment chosen, or why it is not one.
+    pub(crate) fn environment(&self) -> Result<Environment, JsError> {
+        Environment::from_id(&self.environment).ok_or_else(|| {
+            JsError::new(&format!(
+                "unknown environment \"{}\": expected \"production\" or \"map-stage\"",
+                self.environment
+            ))
+        })
+    }
+
     /// Whether policy manages `key`.
     pub(crate) fn manages(&self, key: &str) -> bool {
         self.managed.iter().any(|m| m == key)
