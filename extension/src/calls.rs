@@ -330,10 +330,18 @@ pub fn call_arguments(root: &Element) -> Result<JsValue, JsValue> {
 /// value}` for the certificate chosen (`null` clears it; the host checks the value).
 #[wasm_bindgen(js_name = callScIdArguments)]
 pub fn call_sc_id_arguments(root: &Element) -> Result<JsValue, JsValue> {
-    let value = chosen(root, "#call-sc-id")?;
-    let value = value.trim();
-    Ok(object(&[
-        ("identity", chosen(root, "#call-identity")?.into()),
+    Ok(sc_id_request(
+        chosen(root, "#call-identity")?,
+        &chosen(root, "#call-sc-id")?,
+    ))
+}
+
+/// The `call_parameter` arguments that set the SC ID of `identity` to what was `typed`
+/// (trimmed; nothing typed clears it): the popup's and the options page's "Set".
+pub(crate) fn sc_id_request(identity: String, typed: &str) -> JsValue {
+    let value = typed.trim();
+    object(&[
+        ("identity", identity.into()),
         ("parameter", "sc_id".into()),
         (
             "value",
@@ -343,7 +351,7 @@ pub fn call_sc_id_arguments(root: &Element) -> Result<JsValue, JsValue> {
                 value.into()
             },
         ),
-    ]))
+    ])
 }
 
 /// Shows the host's answer to setting an SC ID with `args` (from [`call_sc_id_arguments`]) and

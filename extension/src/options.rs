@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
 use crate::answers::{error_message, field, items, number, show_refusal, text};
+use crate::calls::sc_id_request;
 use crate::dom::{append, document, el};
 use crate::reminders::{object, thresholds_from_text};
 use crate::settings::{Settings, member};
@@ -284,20 +285,8 @@ pub fn sc_id_arguments(target: &Element) -> Result<JsValue, JsValue> {
         .query_selector(".sc-id")?
         .map(|input| input.unchecked_into::<HtmlInputElement>().value())
         .unwrap_or_default();
-    let value = value.trim();
     let label = row.get_attribute("data-label").unwrap_or_default();
-    Ok(object(&[
-        ("identity", label.into()),
-        ("parameter", "sc_id".into()),
-        (
-            "value",
-            if value.is_empty() {
-                JsValue::NULL
-            } else {
-                value.into()
-            },
-        ),
-    ]))
+    Ok(sc_id_request(label, &value))
 }
 
 /// Shows the host's answer to setting an SC ID with `args` (from [`sc_id_arguments`]): the
