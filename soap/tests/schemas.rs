@@ -66,6 +66,21 @@ fn values(sc: Option<&str>) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The awards request written from `schema` with `parameters`, at the tests' clock.
+fn write_awards(
+    schema: &caiso_soap::schema::Compiled,
+    parameters: &BTreeMap<String, String>,
+) -> Result<caiso_soap::schema::Written, WriteError> {
+    write(
+        schema,
+        &awards().request,
+        &Values {
+            now: datetime!(2026-11-22 12:00 UTC),
+            parameters,
+        },
+    )
+}
+
 fn compile(name: &str, text: &str, root_ns: &str) -> caiso_soap::schema::Compiled {
     let files = BTreeMap::from([(name.to_owned(), text.to_owned())]);
     let set = SchemaSet::read(&files);
@@ -108,17 +123,8 @@ fn a_request_follows_a_hand_written_schema_and_xmllint_agrees() {
     let dir = tempfile::tempdir().expect("dir");
     let schema_text = hand_written("", &["DAM", "RTM"]);
     let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, HAND_WRITTEN_NS);
-    let operation = awards();
     let parameters = values(Some("ABC1"));
-    let written = write(
-        &schema,
-        &operation.request,
-        &Values {
-            now: datetime!(2026-11-22 12:00 UTC),
-            parameters: &parameters,
-        },
-    )
-    .expect("written");
+    let written = write_awards(&schema, &parameters).expect("written");
     let document = &written.document;
     assert!(
         document.starts_with(&format!(
@@ -160,15 +166,7 @@ fn a_request_follows_a_generated_schema_and_xmllint_agrees() {
     let schema_text = generated();
     let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, GENERATED_NS);
     let parameters = values(Some("ABC1"));
-    let written = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now: datetime!(2026-11-22 12:00 UTC),
-            parameters: &parameters,
-        },
-    )
-    .expect("written");
+    let written = write_awards(&schema, &parameters).expect("written");
     let document = &written.document;
     assert!(
         document.starts_with(&format!("<RequestMarketAwards xmlns=\"{GENERATED_NS}\">")),
@@ -193,7 +191,6 @@ fn a_request_follows_a_generated_schema_and_xmllint_agrees() {
 
 #[test]
 fn what_the_schema_demands_and_the_product_cannot_give_stops_the_writing() {
-    let now = datetime!(2026-11-22 12:00 UTC);
     // A required element the product has no value for.
     let demanding = hand_written(
         r#"<xs:element name="bindingFlag" type="xs:string" />"#,
@@ -201,15 +198,7 @@ fn what_the_schema_demands_and_the_product_cannot_give_stops_the_writing() {
     );
     let schema = compile("a.xsd", &demanding, HAND_WRITTEN_NS);
     let parameters = values(Some("ABC1"));
-    let error = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now,
-            parameters: &parameters,
-        },
-    )
-    .expect_err("unfillable");
+    let error = write_awards(&schema, &parameters).expect_err("unfillable");
     assert_eq!(
         error,
         WriteError::Unfillable(
@@ -220,15 +209,7 @@ fn what_the_schema_demands_and_the_product_cannot_give_stops_the_writing() {
     // A value outside the schema's enumeration.
     let narrow = hand_written("", &["RTM"]);
     let schema = compile("b.xsd", &narrow, HAND_WRITTEN_NS);
-    let error = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now,
-            parameters: &parameters,
-        },
-    )
-    .expect_err("not allowed");
+    let error = write_awards(&schema, &parameters).expect_err("not allowed");
     assert!(
         matches!(&error, WriteError::NotAllowed(path, why) if path.ends_with("/marketType") && why.contains("RTM")),
         "{error:?}"
@@ -236,30 +217,14 @@ fn what_the_schema_demands_and_the_product_cannot_give_stops_the_writing() {
     // No SC ID, and the schema requires the list.
     let schema = compile("c.xsd", &hand_written("", &["DAM"]), HAND_WRITTEN_NS);
     let none = values(None);
-    let error = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now,
-            parameters: &none,
-        },
-    )
-    .expect_err("no SC");
+    let error = write_awards(&schema, &none).expect_err("no SC");
     assert!(
         error.to_string().contains("schedulingCoordinatorList"),
         "{error}"
     );
     // An SC ID the schema's pattern refuses.
     let lower = values(Some("abc"));
-    let error = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now,
-            parameters: &lower,
-        },
-    )
-    .expect_err("pattern");
+    let error = write_awards(&schema, &lower).expect_err("pattern");
     assert!(error.to_string().contains("pattern"), "{error}");
 }
 
@@ -269,16 +234,9 @@ fn our_validator_and_xmllint_agree_on_documents_made_wrong() {
     let schema_text = hand_written("", &["DAM", "RTM"]);
     let schema = compile("RequestMarketAwards_v4.xsd", &schema_text, HAND_WRITTEN_NS);
     let parameters = values(Some("ABC1"));
-    let good = write(
-        &schema,
-        &awards().request,
-        &Values {
-            now: datetime!(2026-11-22 12:00 UTC),
-            parameters: &parameters,
-        },
-    )
-    .expect("written")
-    .document;
+    let good = write_awards(&schema, &parameters)
+        .expect("written")
+        .document;
     let start = "<dateTimeStart>2026-11-22T08:00:00Z</dateTimeStart>";
     let end = "<dateTimeEnd>2026-11-23T08:00:00Z</dateTimeEnd>";
     assert!(good.contains(start) && good.contains(end), "{good}");
@@ -355,15 +313,7 @@ fn a_type_that_requires_itself_stops_the_writing_at_the_depth_cap() {
     };
     let compiled = compile("loop.xsd", &looping(""), HAND_WRITTEN_NS);
     let parameters = values(Some("ABC1"));
-    let error = write(
-        &compiled,
-        &awards().request,
-        &Values {
-            now: datetime!(2026-11-22 12:00 UTC),
-            parameters: &parameters,
-        },
-    )
-    .expect_err("unbounded");
+    let error = write_awards(&compiled, &parameters).expect_err("unbounded");
     let WriteError::Unbounded(path) = &error else {
         panic!("{error:?}");
     };
@@ -381,15 +331,7 @@ fn a_type_that_requires_itself_stops_the_writing_at_the_depth_cap() {
         &looping(r#"minOccurs="0""#),
         HAND_WRITTEN_NS,
     );
-    let written = write(
-        &compiled,
-        &awards().request,
-        &Values {
-            now: datetime!(2026-11-22 12:00 UTC),
-            parameters: &parameters,
-        },
-    )
-    .expect("written");
+    let written = write_awards(&compiled, &parameters).expect("written");
     assert!(!written.document.contains("nested"), "{}", written.document);
     let document = caiso_soap::xml::parse(&written.document).expect("parses");
     validate(&compiled, &document).expect("valid");
@@ -417,7 +359,6 @@ fn a_schema_that_multiplies_stops_the_writing_at_the_element_budget() {
             .replace("</xs:schema>", &format!("{types}</xs:schema>"))
     };
     let parameters = values(Some("ABC1"));
-    let now = datetime!(2026-11-22 12:00 UTC);
     for (what, schema) in [
         ("ten of ten, five deep", chain(5, "sequence", 10, "")),
         (
@@ -431,15 +372,7 @@ fn a_schema_that_multiplies_stops_the_writing_at_the_element_budget() {
         ),
     ] {
         let compiled = compile("wide.xsd", &schema, HAND_WRITTEN_NS);
-        let error = write(
-            &compiled,
-            &awards().request,
-            &Values {
-                now,
-                parameters: &parameters,
-            },
-        )
-        .expect_err(what);
+        let error = write_awards(&compiled, &parameters).expect_err(what);
         assert!(
             matches!(error, WriteError::Unbounded(_)),
             "{what}: {error:?}"
