@@ -33,59 +33,84 @@ fn select(
 #[wasm_bindgen(js_name = renderTests)]
 pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<(), JsValue> {
     let doc = document(root)?;
-    let section = match root.query_selector("#api-tests")? {
-        Some(section) => {
-            section.set_text_content(None);
-            section
-        }
-        None => {
-            let section = el(
-                &doc,
-                "section",
-                &[("class", "card"), ("id", "api-tests")],
-                "",
-            );
-            match root.query_selector("#launcher-card")? {
-                Some(launcher) => {
-                    root.insert_before(&section, Some(&launcher))?;
-                }
-                None => append(root, &section),
-            }
-            section
-        }
-    };
+    let section = emptied_section(root, &doc)?;
     append(&section, el(&doc, "h2", &[], "API test"));
     let offer = field(&answer, "ok");
+    let identities = identity_choices(&offer);
     // A section with nothing to offer says why.
-    let unavailable = |state: &str, why: &str| -> Result<(), JsValue> {
-        section.set_attribute("data-state", state)?;
-        append(&section, el(&doc, "p", &[("class", "detail")], why));
-        Ok(())
-    };
-    if !offer.is_object() {
-        return unavailable(
+    let unavailable = match (offer.is_object(), identities.is_empty()) {
+        (false, _) => Some((
             "host-error",
             "Test calls need the caiso-access host (see above).",
-        );
+        )),
+        (true, true) => Some((
+            "no-identity",
+            "Add a certificate to test calls: caiso-access import, or on Windows one from the certificate store.",
+        )),
+        (true, false) => None,
+    };
+    if let Some((state, why)) = unavailable {
+        section.set_attribute("data-state", state)?;
+        append(&section, el(&doc, "p", &[("class", "detail")], why));
+        return Ok(());
     }
-    let identities: Vec<(String, String)> = items(&offer, "identities")
+    section.set_attribute("data-state", "ok")?;
+    let row = el(&doc, "div", &[("class", "row")], "");
+    append(
+        &row,
+        select(&doc, "call-identity", "Certificate", &identities)?,
+    );
+    let environments = environment_choices(&offer, preferred);
+    append(
+        &row,
+        select(&doc, "call-environment", "Where", &environments)?,
+    );
+    append(&section, row);
+    let operations = operation_choices(&offer);
+    append(
+        &section,
+        select(&doc, "call-operation", "Call", &operations)?,
+    );
+    append_call_controls(&doc, &section);
+    show_call_choice(root, &answer)
+}
+
+/// The `#api-tests` section, emptied, or a new one before the launcher.
+fn emptied_section(root: &Element, doc: &Document) -> Result<Element, JsValue> {
+    if let Some(section) = root.query_selector("#api-tests")? {
+        section.set_text_content(None);
+        return Ok(section);
+    }
+    let section = el(
+        doc,
+        "section",
+        &[("class", "card"), ("id", "api-tests")],
+        "",
+    );
+    match root.query_selector("#launcher-card")? {
+        Some(launcher) => {
+            root.insert_before(&section, Some(&launcher))?;
+        }
+        None => append(root, &section),
+    }
+    Ok(section)
+}
+
+/// The certificates to call with: `(label, "label (environment)")`.
+fn identity_choices(offer: &JsValue) -> Vec<(String, String)> {
+    items(offer, "identities")
         .iter()
         .map(|i| {
             let label = text(i, "label");
-            (
-                label.clone(),
-                format!("{label} ({})", text(i, "environment")),
-            )
+            let caption = format!("{label} ({})", text(i, "environment"));
+            (label, caption)
         })
-        .collect();
-    if identities.is_empty() {
-        return unavailable(
-            "no-identity",
-            "Add a certificate to test calls: caiso-access import, or on Windows one from the certificate store.",
-        );
-    }
-    section.set_attribute("data-state", "ok")?;
-    let mut environments: Vec<(String, String)> = items(&offer, "environments")
+        .collect()
+}
+
+/// Where to call: the popup's environment first, the others in the host's order.
+fn environment_choices(offer: &JsValue, preferred: &str) -> Vec<(String, String)> {
+    let mut environments: Vec<(String, String)> = items(offer, "environments")
         .iter()
         .filter_map(JsValue::as_string)
         .map(|e| {
@@ -98,12 +123,16 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
             (e.clone(), caption.to_owned())
         })
         .collect();
-    // The popup's environment first, the others in the host's order.
     if let Some(at) = environments.iter().position(|(id, _)| id == preferred) {
         let first = environments.remove(at);
         environments.insert(0, first);
     }
-    let operations: Vec<(String, String)> = items(&offer, "operations")
+    environments
+}
+
+/// The test calls: `("system/service", title)`.
+fn operation_choices(offer: &JsValue) -> Vec<(String, String)> {
+    items(offer, "operations")
         .iter()
         .map(|o| {
             (
@@ -111,37 +140,86 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
                 text(o, "title"),
             )
         })
-        .collect();
-    let row = el(&doc, "div", &[("class", "row")], "");
+        .collect()
+}
+
+/// Below the choices: the request's evidence, the SC ID and its "Set", the call's button, and
+/// the lines the call fills (the key's problem, its progress, its result).
+fn append_call_controls(doc: &Document, section: &Element) {
     append(
-        &row,
-        select(&doc, "call-identity", "Certificate", &identities)?,
-    );
-    append(
-        &row,
-        select(&doc, "call-environment", "Where", &environments)?,
-    );
-    append(&section, row);
-    append(
-        &section,
-        select(&doc, "call-operation", "Call", &operations)?,
-    );
-    append(
-        &section,
+        section,
         el(
-            &doc,
+            doc,
             "p",
             &[("class", "detail"), ("id", "call-evidence")],
             "",
         ),
     );
-    // The SC ID CMRI, MRI-S and SIBR queries name, kept by the host per certificate.
-    let sc_row = el(&doc, "div", &[("class", "row sc-row")], "");
-    let sc_field = el(&doc, "label", &[("class", "field")], "SC ID");
+    append(section, sc_id_row(doc));
+    append(
+        section,
+        el(
+            doc,
+            "p",
+            &[
+                ("class", "detail problem"),
+                ("id", "sc-id-problem"),
+                ("role", "status"),
+            ],
+            "",
+        ),
+    );
+    append(
+        section,
+        el(
+            doc,
+            "button",
+            &[("type", "button"), ("id", "run-call")],
+            "Run test call",
+        ),
+    );
+    append(
+        section,
+        el(
+            doc,
+            "p",
+            &[
+                ("class", "detail problem"),
+                ("id", "call-key"),
+                ("role", "status"),
+                ("hidden", ""),
+            ],
+            "",
+        ),
+    );
+    append(
+        section,
+        el(
+            doc,
+            "p",
+            &[
+                ("class", "detail"),
+                ("id", "call-progress"),
+                ("aria-live", "polite"),
+            ],
+            "",
+        ),
+    );
+    append(
+        section,
+        el(doc, "div", &[("id", "call-result"), ("hidden", "")], ""),
+    );
+}
+
+/// The SC ID CMRI, MRI-S and SIBR queries name, kept by the host per certificate, and its
+/// "Set".
+fn sc_id_row(doc: &Document) -> Element {
+    let sc_row = el(doc, "div", &[("class", "row sc-row")], "");
+    let sc_field = el(doc, "label", &[("class", "field")], "SC ID");
     append(
         &sc_field,
         el(
-            &doc,
+            doc,
             "input",
             &[
                 ("id", "call-sc-id"),
@@ -157,67 +235,13 @@ pub fn render_tests(root: &Element, answer: JsValue, preferred: &str) -> Result<
     append(
         &sc_row,
         el(
-            &doc,
+            doc,
             "button",
             &[("type", "button"), ("id", "save-sc-id")],
             "Set",
         ),
     );
-    append(&section, sc_row);
-    append(
-        &section,
-        el(
-            &doc,
-            "p",
-            &[
-                ("class", "detail problem"),
-                ("id", "sc-id-problem"),
-                ("role", "status"),
-            ],
-            "",
-        ),
-    );
-    append(
-        &section,
-        el(
-            &doc,
-            "button",
-            &[("type", "button"), ("id", "run-call")],
-            "Run test call",
-        ),
-    );
-    append(
-        &section,
-        el(
-            &doc,
-            "p",
-            &[
-                ("class", "detail problem"),
-                ("id", "call-key"),
-                ("role", "status"),
-                ("hidden", ""),
-            ],
-            "",
-        ),
-    );
-    append(
-        &section,
-        el(
-            &doc,
-            "p",
-            &[
-                ("class", "detail"),
-                ("id", "call-progress"),
-                ("aria-live", "polite"),
-            ],
-            "",
-        ),
-    );
-    append(
-        &section,
-        el(&doc, "div", &[("id", "call-result"), ("hidden", "")], ""),
-    );
-    show_call_choice(root, &answer)
+    sc_row
 }
 
 /// Shows what goes with the certificate and the call selected: whether the host can open the
@@ -465,9 +489,23 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
             &text(&report, "title"),
         ),
     );
-    // What the call proved, rung by rung.
-    let ladder = el(&doc, "ol", &[("class", "ladder")], "");
-    for step in items(&report, "ladder") {
+    append(&result, ladder(&doc, &report));
+    append(&result, el(&doc, "p", &[], &text(&report, "explanation")));
+    let next = text(&report, "next_step");
+    if !next.is_empty() {
+        append(&result, el(&doc, "p", &[("class", "fix")], &next));
+    }
+    append(
+        &result,
+        el(&doc, "p", &[("class", "detail")], &facts(&report)),
+    );
+    Ok(offer_exchange(&doc, &result, &report))
+}
+
+/// What the call proved, rung by rung.
+fn ladder(doc: &Document, report: &JsValue) -> Element {
+    let ladder = el(doc, "ol", &[("class", "ladder")], "");
+    for step in items(report, "ladder") {
         let state = text(&step, "state");
         let mark = match state.as_str() {
             "passed" => "\u{2713}",
@@ -481,35 +519,38 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
         } else {
             format!("{mark} {rung}: {detail}")
         };
-        append(&ladder, el(&doc, "li", &[("data-state", &state)], &shown));
+        append(&ladder, el(doc, "li", &[("data-state", &state)], &shown));
     }
-    append(&result, ladder);
-    append(&result, el(&doc, "p", &[], &text(&report, "explanation")));
-    let next = text(&report, "next_step");
-    if !next.is_empty() {
-        append(&result, el(&doc, "p", &[("class", "fix")], &next));
-    }
-    let whole = |key: &str| number(&report, key).map_or(0, |n| n as u64);
+    ladder
+}
+
+/// The call's figures in one line: the HTTP status, attempts, the wait, the time, the signature.
+fn facts(report: &JsValue) -> String {
+    let whole = |key: &str| number(report, key).map_or(0, |n| n as u64);
     // Whole numbers only: formatting an f64 would pull kilobytes of float code into the module.
-    let status = number(&report, "http_status")
+    let status = number(report, "http_status")
         .map_or("no answer".to_owned(), |s| format!("HTTP {}", s as u64));
-    let facts = format!(
+    format!(
         "{status}, {} attempt(s), waited {} s for the rate limit, {} ms to sign, send and read, signed {}",
         whole("attempts"),
         whole("waited_ms") / 1000,
         whole("elapsed_ms"),
-        text(&report, "signature")
-    );
-    append(&result, el(&doc, "p", &[("class", "detail")], &facts));
-    let exchanges: Vec<Exchange> = items(&report, "exchange").iter().map(exchange).collect();
+        text(report, "signature")
+    )
+}
+
+/// "Save exchange" under the result when the host kept the exchange, and its text (the
+/// requests sent and the answers received, for CAISO support); `None` when there is none.
+fn offer_exchange(doc: &Document, result: &Element, report: &JsValue) -> Option<String> {
+    let exchanges: Vec<Exchange> = items(report, "exchange").iter().map(exchange).collect();
     if exchanges.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let service = text(&report, "service");
+    let service = text(report, "service");
     append(
-        &result,
+        result,
         el(
-            &doc,
+            doc,
             "button",
             &[
                 ("type", "button"),
@@ -527,9 +568,9 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
         "title",
         "explanation",
     ]
-    .map(|key| text(&report, key));
+    .map(|key| text(report, key));
     let [system, environment, identity, class, title, explanation] = &heading;
-    Ok(Some(exchange_text(
+    Some(exchange_text(
         &ExchangeHeading {
             system,
             service: &service,
@@ -540,7 +581,7 @@ pub fn render_call_result(root: &Element, answer: JsValue) -> Result<Option<Stri
             explanation,
         },
         &exchanges,
-    )))
+    ))
 }
 
 /// One attempt as the host reported it (`caiso_shared::calls::Exchange`).

@@ -175,70 +175,96 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
     );
     // First line: label and environment, with the days left on the right; second: the
     // certificate's common name and its CA; third: the validity bar between its dates.
-    let title = el(doc, "div", &[("class", "row head")], "");
-    let name = el(doc, "span", &[], "");
-    append(&name, el(doc, "strong", &[], &label));
     let environment = caiso_shared::Environment::from_id(&text(identity, "environment"))
         .map(|e| e.display_name())
         .unwrap_or("");
+    let title = title_line(doc, &label, environment);
+    append(&card, title.clone());
+    let cert = field(identity, "certificate");
+    if cert.is_object() {
+        append(&title, days_pill(doc, &cert, &severity));
+        append(&card, issued_line(doc, &cert));
+        append(&card, validity_bar(doc, &cert, now_ms)?);
+    }
+    append(
+        &card,
+        crate::renewal::guide(doc, identity, &label, &severity),
+    );
+    append_problems(doc, &card, identity);
+    if is_fine(identity) {
+        let days = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
+        fold_into_one_line(
+            doc,
+            &card,
+            &format!("{label} \u{b7} {environment} \u{b7} {days} days left"),
+        )?;
+    }
+    Ok(card)
+}
+
+/// The card's first line: the label, strong, and the environment.
+fn title_line(doc: &Document, label: &str, environment: &str) -> Element {
+    let title = el(doc, "div", &[("class", "row head")], "");
+    let name = el(doc, "span", &[], "");
+    append(&name, el(doc, "strong", &[], label));
     append(
         &name,
         el(doc, "span", &[("class", "detail environment")], environment),
     );
     append(&title, name);
-    append(&card, title.clone());
-    let cert = field(identity, "certificate");
-    if cert.is_object() {
-        // Whole days (the host sends an integer); no float formatting in the module.
-        let days_left = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
-        let until = text(&cert, "not_after");
-        let until = until.get(..10).unwrap_or(&until);
-        let days = if field(&cert, "expired").as_bool() == Some(true) {
-            format!("Expired on {until}")
-        } else {
-            format!("{days_left} days left")
-        };
-        append(
-            &title,
-            el(
-                doc,
-                "span",
-                &[
-                    ("class", &format!("days pill sev-{severity}")),
-                    ("data-days-left", &days_left.to_string()),
-                ],
-                &days,
-            ),
-        );
-        let family = text(&cert, "ca_family");
-        let ca = ca_name(&family);
-        let line = el(doc, "div", &[("class", "row")], "");
-        append(
-            &line,
-            el(
-                doc,
-                "p",
-                &[("class", "subject")],
-                &text(&cert, "common_name"),
-            ),
-        );
-        append(
-            &line,
-            el(
-                doc,
-                "span",
-                &[("class", "detail ca"), ("data-ca", &family)],
-                &format!("Issued by {ca}"),
-            ),
-        );
-        append(&card, line);
-        append(&card, validity_bar(doc, &cert, now_ms)?);
-    }
+    title
+}
+
+/// The days left (or the day it expired), in the severity's colour.
+fn days_pill(doc: &Document, cert: &JsValue, severity: &str) -> Element {
+    // Whole days (the host sends an integer); no float formatting in the module.
+    let days_left = field(cert, "days_left").as_f64().map_or(0, |d| d as i64);
+    let until = text(cert, "not_after");
+    let until = until.get(..10).unwrap_or(&until);
+    let days = if field(cert, "expired").as_bool() == Some(true) {
+        format!("Expired on {until}")
+    } else {
+        format!("{days_left} days left")
+    };
+    el(
+        doc,
+        "span",
+        &[
+            ("class", &format!("days pill sev-{severity}")),
+            ("data-days-left", &days_left.to_string()),
+        ],
+        &days,
+    )
+}
+
+/// The certificate's common name and who issued it.
+fn issued_line(doc: &Document, cert: &JsValue) -> Element {
+    let family = text(cert, "ca_family");
+    let line = el(doc, "div", &[("class", "row")], "");
     append(
-        &card,
-        crate::renewal::guide(doc, identity, &label, &severity)?,
+        &line,
+        el(
+            doc,
+            "p",
+            &[("class", "subject")],
+            &text(cert, "common_name"),
+        ),
     );
-    // As the browser's own host judges it: whether a signed call could open the key.
+    append(
+        &line,
+        el(
+            doc,
+            "span",
+            &[("class", "detail ca"), ("data-ca", &family)],
+            &format!("Issued by {}", ca_name(&family)),
+        ),
+    );
+    line
+}
+
+/// What is wrong: the key this host cannot open for test calls (as the browser's own host
+/// judges it), and the problems the host reports.
+fn append_problems(doc: &Document, card: &Element, identity: &JsValue) {
     let access = field(identity, "key_access");
     if field(&access, "available").as_bool() == Some(false) {
         let why = format!(
@@ -247,13 +273,13 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             text(&access, "fix")
         );
         append(
-            &card,
+            card,
             el(doc, "p", &[("class", "problem key-access")], why.trim()),
         );
     }
     for problem in items(identity, "problems") {
         append(
-            &card,
+            card,
             el(
                 doc,
                 "p",
@@ -262,27 +288,18 @@ fn identity_card(doc: &Document, identity: &JsValue, now_ms: f64) -> Result<Elem
             ),
         );
     }
-    if !is_fine(identity) {
-        return Ok(card);
-    }
-    // A certificate that is fine: one line (label, environment, days left); the rest on demand.
-    let days = field(&cert, "days_left").as_f64().map_or(0, |d| d as i64);
+}
+
+/// A certificate that is fine shows one line (`summary`); the rest of its card on demand.
+fn fold_into_one_line(doc: &Document, card: &Element, summary: &str) -> Result<(), JsValue> {
     let details = el(doc, "details", &[("class", "fine")], "");
-    append(
-        &details,
-        el(
-            doc,
-            "summary",
-            &[],
-            &format!("{label} \u{b7} {environment} \u{b7} {days} days left"),
-        ),
-    );
+    append(&details, el(doc, "summary", &[], summary));
     while let Some(child) = card.first_child() {
         details.append_child(&child)?;
     }
     card.set_attribute("data-collapsed", "true")?;
-    append(&card, details);
-    Ok(card)
+    append(card, details);
+    Ok(())
 }
 
 /// A bar from the certificate's first to its last valid day, with today marked.

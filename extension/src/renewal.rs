@@ -12,12 +12,7 @@ use crate::reminders::object;
 
 /// CAISO's renewal steps as a checklist with the current one marked, the collect-by date and
 /// the control for the next step.
-pub(crate) fn guide(
-    doc: &Document,
-    identity: &JsValue,
-    label: &str,
-    severity: &str,
-) -> Result<Element, JsValue> {
+pub(crate) fn guide(doc: &Document, identity: &JsValue, label: &str, severity: &str) -> Element {
     let renewal = field(identity, "renewal");
     let stage_id = text(&renewal, "stage");
     let current = RenewalStage::ALL
@@ -34,48 +29,8 @@ pub(crate) fn guide(
         attributes.push(("open", ""));
     }
     let guide = el(doc, "details", &attributes, "");
-    let summary = el(doc, "summary", &[], "Renewal guide ");
-    let stage = RenewalStage::ALL.get(current).copied();
-    append(
-        &summary,
-        el(
-            doc,
-            "span",
-            &[
-                ("class", "detail renewal"),
-                ("data-stage", &stage_id),
-                ("title", stage.map_or("", RenewalStage::checklist_text)),
-            ],
-            &format!("\u{b7} {}", stage.map_or("", RenewalStage::short_name)),
-        ),
-    );
-    append(&guide, summary);
-    // The steps on one line by their short names; each one's full text is its tooltip, and
-    // the next step is explained in full below.
-    let steps = el(doc, "ol", &[("class", "steps")], "");
-    for (index, step) in RenewalStage::ALL.iter().enumerate().skip(1) {
-        let state = if index <= current {
-            "done"
-        } else if index == current + 1 {
-            "next"
-        } else {
-            "todo"
-        };
-        append(
-            &steps,
-            el(
-                doc,
-                "li",
-                &[
-                    ("data-step", step.id()),
-                    ("data-state", state),
-                    ("title", step.checklist_text()),
-                ],
-                step.short_name(),
-            ),
-        );
-    }
-    append(&guide, steps);
+    append(&guide, summary(doc, &stage_id, current));
+    append(&guide, checklist(doc, current));
     append(
         &guide,
         el(
@@ -100,6 +55,71 @@ pub(crate) fn guide(
             ),
         );
     }
+    append_next_control(doc, &guide, current, label);
+    append(
+        &guide,
+        el(
+            doc,
+            "p",
+            &[("class", "problem renewal-error"), ("data-label", label)],
+            "",
+        ),
+    );
+    guide
+}
+
+/// The guide's one line: "Renewal guide · <stage>", the stage's full text as its tooltip.
+fn summary(doc: &Document, stage_id: &str, current: usize) -> Element {
+    let summary = el(doc, "summary", &[], "Renewal guide ");
+    let stage = RenewalStage::ALL.get(current).copied();
+    append(
+        &summary,
+        el(
+            doc,
+            "span",
+            &[
+                ("class", "detail renewal"),
+                ("data-stage", stage_id),
+                ("title", stage.map_or("", RenewalStage::checklist_text)),
+            ],
+            &format!("\u{b7} {}", stage.map_or("", RenewalStage::short_name)),
+        ),
+    );
+    summary
+}
+
+/// The steps on one line by their short names, each done, next or to do.
+fn checklist(doc: &Document, current: usize) -> Element {
+    // Each one's full text is its tooltip; the next step is explained in full below.
+    let steps = el(doc, "ol", &[("class", "steps")], "");
+    for (index, step) in RenewalStage::ALL.iter().enumerate().skip(1) {
+        let state = if index <= current {
+            "done"
+        } else if index == current + 1 {
+            "next"
+        } else {
+            "todo"
+        };
+        append(
+            &steps,
+            el(
+                doc,
+                "li",
+                &[
+                    ("data-step", step.id()),
+                    ("data-state", state),
+                    ("title", step.checklist_text()),
+                ],
+                step.short_name(),
+            ),
+        );
+    }
+    steps
+}
+
+/// The control for the step after `current`: a button, and for "I registered" the transaction
+/// ID field before it (nothing once the old certificate is retired).
+fn append_next_control(doc: &Document, guide: &Element, current: usize, label: &str) {
     let action = |step: &str, caption: &str| {
         el(
             doc,
@@ -114,7 +134,7 @@ pub(crate) fn guide(
     };
     match RenewalStage::ALL.get(current) {
         Some(RenewalStage::NotStarted) | None => {
-            append(&guide, action("approved", "My UAA approved the renewal"));
+            append(guide, action("approved", "My UAA approved the renewal"));
         }
         Some(RenewalStage::Approved) => {
             let field = el(doc, "label", &[("class", "transaction")], "Transaction ID ");
@@ -133,9 +153,9 @@ pub(crate) fn guide(
                     "",
                 ),
             );
-            append(&guide, field);
+            append(guide, field);
             append(
-                &guide,
+                guide,
                 el(
                     doc,
                     "p",
@@ -143,26 +163,16 @@ pub(crate) fn guide(
                     "Only the transaction ID: never type the pickup passphrase here.",
                 ),
             );
-            append(&guide, action("registered", "I registered"));
+            append(guide, action("registered", "I registered"));
         }
         Some(RenewalStage::Registered) => {
-            append(&guide, action("installed", "New certificate installed"));
+            append(guide, action("installed", "New certificate installed"));
         }
         Some(RenewalStage::Installed) => {
-            append(&guide, action("retired", "Old certificate retired"));
+            append(guide, action("retired", "Old certificate retired"));
         }
         Some(RenewalStage::Retired) => {}
     }
-    append(
-        &guide,
-        el(
-            doc,
-            "p",
-            &[("class", "problem renewal-error"), ("data-label", label)],
-            "",
-        ),
-    );
-    Ok(guide)
 }
 
 /// The `renewal` arguments a click on a guide's step button asks for: `{identity, action:
