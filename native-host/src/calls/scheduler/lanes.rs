@@ -24,7 +24,7 @@ pub struct LaneRef {
 
 impl LaneRef {
     /// The lanes of `environment` for `lanes` (from [`caiso_shared::limits::LimitTable::lanes`]).
-    pub fn for_environment(environment: &str, lanes: &[Lane]) -> Vec<LaneRef> {
+    pub(crate) fn for_environment(environment: &str, lanes: &[Lane]) -> Vec<LaneRef> {
         lanes
             .iter()
             .map(|l| LaneRef {
@@ -58,7 +58,7 @@ struct LaneState {
 
 /// What keeps a call from starting now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
+pub(crate) enum Hold {
     /// Nothing: it may start.
     Free,
     /// A window or the spreading of starts.
@@ -75,13 +75,13 @@ pub enum Hold {
 /// When a call may start, what holds it, and when it is expected to start if every call still
 /// out were answered now (the figure progress shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Earliest {
+pub(crate) struct Earliest {
     /// The earliest start the history allows.
-    pub at: Instant,
+    pub(crate) at: Instant,
     /// What sets it.
-    pub hold: Hold,
+    pub(crate) hold: Hold,
     /// The start expected if the calls still out were answered now.
-    pub expected: Instant,
+    pub(crate) expected: Instant,
 }
 
 /// The start history of every lane: this process's, or (with a ledger) every process's of
@@ -103,7 +103,7 @@ impl Scheduler {
     }
 
     /// The earliest start of a call on `lanes`, what holds it, and the expected start.
-    pub fn earliest_why(&self, lanes: &[LaneRef], now: Instant) -> Earliest {
+    pub(crate) fn earliest_why(&self, lanes: &[LaneRef], now: Instant) -> Earliest {
         let own = own_prefix();
         let mut result = Earliest {
             at: now,
@@ -185,13 +185,13 @@ impl Scheduler {
     }
 
     /// Records a call sent and answered at `at` (a schedule projection; tests).
-    pub fn record(&mut self, lanes: &[LaneRef], at: Instant) {
+    pub(crate) fn record(&mut self, lanes: &[LaneRef], at: Instant) {
         let id = self.sent(lanes, at, at);
         self.answered(lanes, &id, at);
     }
 
     /// Pauses `lanes` until `until` (an Acceptable Use Policy fault asked us to wait).
-    pub fn pause(&mut self, lanes: &[LaneRef], until: Instant) {
+    pub(crate) fn pause(&mut self, lanes: &[LaneRef], until: Instant) {
         for lane in lanes {
             let state = self.lanes.entry(lane.key.clone()).or_default();
             state.paused_until = Some(state.paused_until.map_or(until, |p| p.max(until)));
@@ -200,7 +200,7 @@ impl Scheduler {
 
     /// The history as if every call still out were answered at `now`: what progress shows as
     /// the expected schedule (a call out usually answers within moments).
-    pub fn settled(&self, now: Instant) -> Scheduler {
+    pub(crate) fn settled(&self, now: Instant) -> Scheduler {
         let mut settled = self.clone();
         for state in settled.lanes.values_mut() {
             for slot in state.starts.iter_mut().filter(|s| s.answered.is_none()) {

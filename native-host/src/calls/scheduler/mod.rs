@@ -22,13 +22,14 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
-pub use lanes::{Earliest, Hold, LaneRef, Scheduler};
-pub use queue::projected_starts;
+pub(crate) use lanes::{Earliest, Hold};
+pub use lanes::{LaneRef, Scheduler};
+pub(crate) use queue::projected_starts;
 use queue::{Decision, Queue};
 pub use shared::Shared;
 
 /// How often one call is retried after Acceptable Use Policy faults.
-pub const MAX_AUP_RETRIES: u32 = 3;
+pub(crate) const MAX_AUP_RETRIES: u32 = 3;
 
 /// How often a call waiting for another process's unanswered call looks at the ledger again
 /// (processes cannot wake each other; answers in this process wake its waiting calls at once).
@@ -39,7 +40,7 @@ const ANNOUNCE_AFTER: Duration = Duration::from_millis(250);
 
 /// What a worker reports for one attempt of a call.
 #[derive(Debug)]
-pub enum Attempt<R> {
+pub(crate) enum Attempt<R> {
     /// The call is finished (successfully or not).
     Done(R),
     /// CAISO refused it under its Acceptable Use Policy: retry after this wait.
@@ -48,7 +49,7 @@ pub enum Attempt<R> {
 
 /// Progress of one call of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// Queued; expected to start at this moment.
     Queued(Instant),
     /// Waiting for a rate limit; expected to start at this moment; `behind_other` when the
@@ -67,11 +68,11 @@ pub enum Progress {
 
 /// A call to schedule: its lanes and what the worker needs to run it.
 #[derive(Debug)]
-pub struct Job<T> {
+pub(crate) struct Job<T> {
     /// The lanes the call counts against.
-    pub lanes: Vec<LaneRef>,
+    pub(crate) lanes: Vec<LaneRef>,
     /// The call.
-    pub call: T,
+    pub(crate) call: T,
 }
 
 /// Runs `jobs` within the limits on `workers` threads, reporting progress as `(job index,
@@ -80,7 +81,7 @@ pub struct Job<T> {
 ///
 /// The steps: every job's expected start announced (`announce_queued`); the workers started
 /// (`work`); the calls started, answered and retried until none is left (`Batch::drive`).
-pub fn run<T, R>(
+pub(crate) fn run<T, R>(
     shared: &Shared,
     jobs: Vec<Job<T>>,
     workers: usize,

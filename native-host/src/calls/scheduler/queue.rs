@@ -152,7 +152,7 @@ impl Queue {
 
 /// When each of `jobs` would start if every call finished at once: the schedule the limits
 /// allow from the current history, with the same choices [`run`](super::run) makes.
-pub fn projected_starts<T>(scheduler: &Scheduler, jobs: &[Job<T>]) -> Vec<(usize, Instant)> {
+pub(crate) fn projected_starts<T>(scheduler: &Scheduler, jobs: &[Job<T>]) -> Vec<(usize, Instant)> {
     let mut simulated = scheduler.clone();
     let mut queue = Queue::new(jobs);
     let mut out = Vec::with_capacity(jobs.len());

@@ -92,7 +92,7 @@ impl Shared {
     }
 
     /// A copy of the current history (for projections).
-    pub fn snapshot(&self) -> Scheduler {
+    pub(crate) fn snapshot(&self) -> Scheduler {
         self.with(|s| (s.clone(), false))
     }
 
@@ -118,7 +118,7 @@ impl Shared {
     }
 
     /// Cancels every call not started yet, in every batch (the browser went away).
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         let mut inner = self.lock();
         inner.cancelled = true;
         inner.generation += 1;
@@ -126,7 +126,7 @@ impl Shared {
     }
 
     /// Whether [`Self::cancel`] was called.
-    pub fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.lock().cancelled
     }
 }
