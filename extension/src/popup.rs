@@ -60,7 +60,7 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
     );
     let answer = tab_url.map(classify);
     match answer {
-        Some(Ok(answer)) => describe(doc, &section, &answer)?,
+        Some(Ok(answer)) => describe(doc, &section, &answer),
         Some(Err(error)) => {
             append(
                 &section,
@@ -97,7 +97,24 @@ fn tab_section(doc: &Document, tab_url: Option<&str>) -> Result<Element, JsValue
     Ok(section)
 }
 
-fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> Result<(), JsValue> {
+/// What the tab's address is, when it was switched off, its long name, and where it leads now.
+fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) {
+    append(section, status_line(doc, answer));
+    if let Some(since) = answer.since {
+        let text = format!("Switched off since {since}.");
+        append(section, el(doc, "p", &[("class", "detail")], &text));
+    }
+    if let Some(title) = answer.systems.first().and_then(|s| s.title)
+        && answer.systems.len() == 1
+    {
+        append(section, el(doc, "p", &[("class", "detail")], title));
+    }
+    append_way_on(doc, section, answer);
+}
+
+/// What the tab's address is: its status as a pill, and the system, environment and
+/// interface (the `data-` attributes are what the end-to-end tests read).
+fn status_line(doc: &Document, answer: &Classification<'_>) -> Element {
     let systems: Vec<&str> = answer.systems.iter().map(|s| s.id).collect();
     let status = status_id(answer.status);
     let line = el(
@@ -127,16 +144,12 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
     if !what.is_empty() {
         append(&line, el(doc, "span", &[("class", "what")], &what));
     }
-    append(section, line);
-    if let Some(since) = answer.since {
-        let text = format!("Switched off since {since}.");
-        append(section, el(doc, "p", &[("class", "detail")], &text));
-    }
-    if let Some(title) = answer.systems.first().and_then(|s| s.title)
-        && answer.systems.len() == 1
-    {
-        append(section, el(doc, "p", &[("class", "detail")], title));
-    }
+    line
+}
+
+/// Where an old address leads now (its new address, where the mapping comes from, and the
+/// button to go there), or that it has no single replacement.
+fn append_way_on(doc: &Document, section: &Element, answer: &Classification<'_>) {
     if let Some(replacement) = &answer.replacement {
         append(
             section,
@@ -189,7 +202,6 @@ fn describe(doc: &Document, section: &Element, answer: &Classification<'_>) -> R
             ),
         );
     }
-    Ok(())
 }
 
 fn launcher_section(doc: &Document, chosen: Environment) -> Result<Element, JsValue> {

@@ -57,7 +57,7 @@ pub fn render_store_offer(root: &Element, answer: JsValue) -> Result<(), JsValue
         append(&section, el(&doc, "p", &[("class", "problem")], &error));
     } else {
         section.set_attribute("data-state", "ok")?;
-        offer(&doc, &section, &offered)?;
+        offer(&doc, &section, &offered);
     }
     match root.query_selector("#certificates")? {
         Some(certificates) => certificates.after_with_node_1(&section)?,
@@ -67,7 +67,7 @@ pub fn render_store_offer(root: &Element, answer: JsValue) -> Result<(), JsValue
 }
 
 /// The list, the environment choice and the problem line.
-fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), JsValue> {
+fn offer(doc: &Document, section: &Element, offered: &[JsValue]) {
     append(
         section,
         el(
@@ -78,58 +78,13 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
         ),
     );
     let list = el(doc, "ul", &[("class", "store-list")], "");
-    let mut any_key = false;
     for certificate in offered {
-        let name = text(certificate, "common_name");
-        let days = field(certificate, "days_left")
-            .as_f64()
-            .map_or(0, |d| d as i64);
-        let when = if days < 0 {
-            "expired".to_owned()
-        } else {
-            format!("{days} days left")
-        };
-        let item = el(
-            doc,
-            "li",
-            &[
-                ("data-common-name", &name),
-                ("data-days-left", &days.to_string()),
-            ],
-            &format!(
-                "{name} \u{b7} Issued by {} \u{b7} {when} ",
-                ca_name(&text(certificate, "ca_family"))
-            ),
-        );
-        if field(certificate, "has_key").as_bool() == Some(true) {
-            any_key = true;
-            append(
-                &item,
-                el(
-                    doc,
-                    "button",
-                    &[
-                        ("type", "button"),
-                        ("class", "adopt"),
-                        ("data-thumbprint", &text(certificate, "thumbprint")),
-                    ],
-                    "Use this certificate",
-                ),
-            );
-        } else {
-            append(
-                &item,
-                el(
-                    doc,
-                    "span",
-                    &[("class", "problem")],
-                    "its private key is not on this computer",
-                ),
-            );
-        }
-        append(&list, item);
+        append(&list, offered_item(doc, certificate));
     }
     append(section, list);
+    let any_key = offered
+        .iter()
+        .any(|certificate| field(certificate, "has_key").as_bool() == Some(true));
     if any_key {
         let wrap = el(doc, "label", &[("class", "field")], "For ");
         let choice = el(doc, "select", &[("id", "store-environment")], "");
@@ -152,7 +107,53 @@ fn offer(doc: &Document, section: &Element, offered: &[JsValue]) -> Result<(), J
             "",
         ),
     );
-    Ok(())
+}
+
+/// One certificate of the store: its name, issuer and days left, and "use this certificate"
+/// when its key is on this computer (else why not).
+fn offered_item(doc: &Document, certificate: &JsValue) -> Element {
+    let name = text(certificate, "common_name");
+    let days = field(certificate, "days_left")
+        .as_f64()
+        .map_or(0, |d| d as i64);
+    let when = if days < 0 {
+        "expired".to_owned()
+    } else {
+        format!("{days} days left")
+    };
+    let item = el(
+        doc,
+        "li",
+        &[
+            ("data-common-name", &name),
+            ("data-days-left", &days.to_string()),
+        ],
+        &format!(
+            "{name} \u{b7} Issued by {} \u{b7} {when} ",
+            ca_name(&text(certificate, "ca_family"))
+        ),
+    );
+    let control = if field(certificate, "has_key").as_bool() == Some(true) {
+        el(
+            doc,
+            "button",
+            &[
+                ("type", "button"),
+                ("class", "adopt"),
+                ("data-thumbprint", &text(certificate, "thumbprint")),
+            ],
+            "Use this certificate",
+        )
+    } else {
+        el(
+            doc,
+            "span",
+            &[("class", "problem")],
+            "its private key is not on this computer",
+        )
+    };
+    append(&item, control);
+    item
 }
 
 /// Whether to ask the host for the certificates in the Windows certificate store: its `hello`
