@@ -363,7 +363,7 @@ pub fn call_sc_id_arguments(root: &Element) -> Result<JsValue, JsValue> {
 /// The `call_parameter` arguments that set the SC ID of `identity` to what was `typed`
 /// (trimmed; nothing typed clears it): the popup's and the options page's "Set".
 pub(crate) fn sc_id_request(identity: String, typed: &str) -> JsValue {
-    let value = typed.trim();
+    let value = crate::dom::trimmed(typed);
     object(&[
         ("identity", identity.into()),
         ("parameter", "sc_id".into()),
@@ -389,18 +389,23 @@ pub fn render_call_sc_id_saved(
     args: JsValue,
     preferred: &str,
 ) -> Result<bool, JsValue> {
-    if let Some(problem) = root.query_selector("#sc-id-problem")?
-        && show_refusal(&problem, &answer)
-    {
+    let refused = match root.query_selector("#sc-id-problem")? {
+        Some(problem) => show_refusal(&problem, &answer),
+        None => !field(&answer, "ok").is_object(),
+    };
+    if refused {
         return Ok(false);
     }
-    let choices = ["#call-identity", "#call-operation", "#call-environment"];
-    let kept = choices
-        .iter()
-        .map(|id| chosen(root, id))
-        .collect::<Result<Vec<_>, _>>()?;
+    // The certificate whose SC ID was set (the user may have chosen another while the host
+    // answered), and the call and environment chosen now.
+    let identity = member(&args, "identity").as_string().unwrap_or_default();
+    let kept = [
+        ("#call-identity", identity),
+        ("#call-operation", chosen(root, "#call-operation")?),
+        ("#call-environment", chosen(root, "#call-environment")?),
+    ];
     render_tests(root, answer.clone(), preferred)?;
-    for (id, value) in choices.iter().zip(&kept) {
+    for (id, value) in &kept {
         if let Some(select) = root.query_selector(id)? {
             select
                 .unchecked_into::<HtmlSelectElement>()

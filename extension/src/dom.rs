@@ -14,7 +14,8 @@ pub(crate) fn document(root: &Element) -> Result<Document, JsValue> {
 /// Infallible by design: tags and attribute names are the module's own literals, and the DOM
 /// refuses only invalid names, so no caller carries an error path for them (the module is
 /// several kilobytes smaller for it, measured with `cargo xtask bench wasm`). Should a browser
-/// refuse anyway, a JavaScript error is thrown, as a returned error would have been.
+/// refuse anyway, a JavaScript error is thrown (the export fails, as with a returned error, but
+/// with a generic message and without the Rust values of that call being dropped).
 pub(crate) fn el(doc: &Document, tag: &str, attributes: &[(&str, &str)], text: &str) -> Element {
     let element = doc.create_element(tag).unwrap_throw();
     for (name, value) in attributes {
@@ -29,4 +30,11 @@ pub(crate) fn el(doc: &Document, tag: &str, attributes: &[(&str, &str)], text: &
 /// Appends `child` to `parent` (a new element to its parent: the DOM cannot refuse it).
 pub(crate) fn append(parent: &Element, child: impl AsRef<web_sys::Node>) {
     parent.append_child(child.as_ref()).unwrap_throw();
+}
+
+/// What the user typed, without the white space around it, as JavaScript's `trim` takes it
+/// away: a pasted byte-order mark too, which Rust's `trim` keeps, and not U+0085, which it
+/// takes.
+pub(crate) fn trimmed(typed: &str) -> &str {
+    typed.trim_matches(|c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}')
 }

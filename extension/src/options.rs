@@ -363,15 +363,13 @@ pub fn history_with_call(history: &JsValue, args: &JsValue, answer: &JsValue, at
     let (class, title) = if report.is_object() {
         (text(&report, "class"), text(&report, "title"))
     } else {
-        let code = text(&error, "code");
-        (
-            if code.is_empty() {
-                "internal".to_owned()
-            } else {
-                code
-            },
-            text(&error, "message"),
-        )
+        (text(&error, "code"), text(&error, "message"))
+    };
+    // Unclassified (no answer at all, or a malformed one): an internal failure.
+    let class = if class.is_empty() {
+        "internal".to_owned()
+    } else {
+        class
     };
     let entry = object(&[
         ("at", at.into()),

@@ -186,7 +186,7 @@ pub fn renewal_arguments(button: &Element) -> Result<JsValue, JsValue> {
         let input =
             guide_part(button, ".transaction-id")?.map(JsCast::unchecked_into::<HtmlInputElement>);
         let typed = input.as_ref().map(|i| i.value()).unwrap_or_default();
-        let typed = typed.trim();
+        let typed = crate::dom::trimmed(&typed);
         let wrong = if typed.is_empty() {
             Some("Type the transaction ID CAISO showed after you registered.".to_owned())
         } else {

@@ -18,6 +18,9 @@ async function managedValues() {
   } catch {
     managed = {}; // no policy, or managed storage not available in this browser
   }
+  // Without a policy nothing is to be checked: settings do not wait for the module then (the
+  // background applies the redirect switch at start even if the module failed to load).
+  if (Object.keys(managed).length === 0) return { values: {}, refused: {} };
   await wasmReady;
   return policySettings(managed);
 }

@@ -130,6 +130,11 @@ fn each_test_call_is_recorded_newest_first_and_the_history_is_bounded() {
     // No answer at all (the host went away): recorded as an internal failure.
     let lost = history_with_call(&history, &args, &JsValue::UNDEFINED, 3_000.0);
     assert_eq!(text(&lost.get(0), "class").as_deref(), Some("internal"));
+    let unclassified = history_with_call(&lost, &args, &parse(r#"{"ok": {"ok": false}}"#), 4_000.0);
+    assert_eq!(
+        text(&unclassified.get(0), "class").as_deref(),
+        Some("internal")
+    );
     let succeeded = parse(r#"{"ok": {"ok": true, "class": "ok", "title": "CAISO answered"}}"#);
     let mut full: JsValue = js_sys::Array::new().into();
     for at in 0..60 {

@@ -41,7 +41,11 @@ fn keys_the_javascript_reads() -> std::collections::BTreeSet<String> {
         for name in JS_ANSWER_NAMES {
             for (at, _) in text.match_indices(name) {
                 let before = text[..at].chars().next_back().unwrap_or(' ');
-                if before.is_alphanumeric() || matches!(before, '_' | '$' | '.' | '/' | '\'') {
+                // `popup.hostAnswer`: the popup keeps its answers on one state object.
+                let on_state = text[..at].ends_with("popup.");
+                if !on_state
+                    && (before.is_alphanumeric() || matches!(before, '_' | '$' | '.' | '/' | '\''))
+                {
                     continue; // part of another name, a member, a path or a string
                 }
                 let mut rest = &text[at + name.len()..];

@@ -101,7 +101,7 @@ impl Engine {
     /// returns one report per request, or the reason a request was refused outright. As named
     /// steps: each request's target resolved (`Self::plan`), the ones that can be called
     /// (`runnable`) made the scheduler's jobs (`jobs`) and run within the limits
-    /// ([`scheduler::run`]), each attempt on a worker (`Self::attempt_call`) and each progress
+    /// (`scheduler::run`), each attempt on a worker (`Self::attempt_call`) and each progress
     /// step worded (`Kept::event`), and the reports put in request order with their exchanges
     /// (`reports`).
     pub fn run(

@@ -1,7 +1,7 @@
 // The catalog's schema: its types and the rules its data must follow.
 //
 // This file is also compiled into the crate's build script (`shared/build.rs`), which checks
-// `endpoints.json` against it at build time and embeds it in a compact binary form, so it
+// `endpoints.json` against it at build time and writes it as Rust statics of these types, so it
 // refers to nothing else in the crate.
 
 use std::borrow::Cow;

@@ -12,7 +12,7 @@
 //! Its parts: the start history of every lane and when it lets a call start, moved to and from
 //! the user's ledger (`lanes`); the one history of a process and the waking of the batches
 //! waiting on it (`shared`); which queued call starts next (`queue`); and here, the batch
-//! [`run`] on worker threads, as named steps.
+//! `run` on worker threads, as named steps.
 
 mod lanes;
 mod queue;
