@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::addresses::{AddressFinding, Matcher};
-use crate::walk::{ReadError, read_text};
+use crate::walk::{BACKUP_MARK, ReadError, read_text};
 
 /// What fixing one file did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,7 @@ fn free_backup_name(path: &Path) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{} is not a file", path.display()))?
         .to_string_lossy()
         .into_owned();
-    let mark = crate::BACKUP_MARK;
+    let mark = BACKUP_MARK;
     (0..1000)
         .map(|n| match n {
             0 => path.with_file_name(format!("{name}{mark}.bak")),

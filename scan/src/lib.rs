@@ -35,8 +35,4 @@ pub use addresses::{AddressFinding, Matcher};
 pub use keystores::StoreFormat;
 pub use pins::{KnownCertificate, PinFinding};
 pub use trust::TrustFinding;
-pub use walk::{FileReport, Options, Report, ScanError, scan};
-
-/// The suffix of the backups `--fix` writes (`app.config.caiso-access.bak`); files whose names
-/// carry it are this tool's and never scanned.
-pub const BACKUP_MARK: &str = ".caiso-access";
+pub use walk::{BACKUP_MARK, FileReport, Options, Report, ScanError, scan};

@@ -115,10 +115,14 @@ impl std::fmt::Display for ScanError {
 
 impl std::error::Error for ScanError {}
 
+/// The suffix of the backups `--fix` writes (`app.config.caiso-access.bak`); files whose names
+/// carry it are this tool's and never scanned.
+pub const BACKUP_MARK: &str = ".caiso-access";
+
 /// Whether a file name is one of this tool's backups (`x.caiso-access.bak`,
 /// `x.caiso-access.2.bak`).
 pub fn is_backup(name: &str) -> bool {
-    name.ends_with(".bak") && name.contains(crate::BACKUP_MARK)
+    name.ends_with(".bak") && name.contains(BACKUP_MARK)
 }
 
 /// What one file turned out to be.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use lanes::{Earliest, Hold};
 pub use lanes::{LaneRef, Scheduler};
-pub(crate) use queue::projected_starts;
+pub(crate) use queue::{Job, projected_starts};
 use queue::{Decision, Queue};
 pub use shared::Shared;
 
@@ -64,15 +64,6 @@ pub(crate) enum Progress {
     Running(u32),
     /// Refused under the Acceptable Use Policy; retried at this moment.
     Retrying(Instant),
-}
-
-/// A call to schedule: its lanes and what the worker needs to run it.
-#[derive(Debug)]
-pub(crate) struct Job<T> {
-    /// The lanes the call counts against.
-    pub(crate) lanes: Vec<LaneRef>,
-    /// The call.
-    pub(crate) call: T,
 }
 
 /// Runs `jobs` within the limits on `workers` threads, reporting progress as `(job index,

@@ -1,12 +1,21 @@
-//! Which queued call starts next: the [`Queue`] of calls not started, grouped by their lanes,
-//! its [`Decision`] (a group with the longest backlog first, never delaying a more loaded
-//! group's call), and the schedule those decisions make ([`projected_starts`]).
+//! Which queued call starts next: the calls ([`Job`]s), the [`Queue`] of those not started,
+//! grouped by their lanes, its [`Decision`] (a group with the longest backlog first, never
+//! delaying a more loaded group's call), and the schedule those decisions make
+//! ([`projected_starts`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use super::Job;
-use super::lanes::{Earliest, Scheduler};
+use super::lanes::{Earliest, LaneRef, Scheduler};
+
+/// A call to schedule: its lanes and what the worker needs to run it.
+#[derive(Debug)]
+pub(crate) struct Job<T> {
+    /// The lanes the call counts against.
+    pub(crate) lanes: Vec<LaneRef>,
+    /// The call.
+    pub(crate) call: T,
+}
 
 /// Calls waiting to start, grouped by the lanes they count against (first in, first out within
 /// a group).
