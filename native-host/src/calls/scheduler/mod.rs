@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 
 pub(crate) use lanes::{Earliest, Hold};
 pub use lanes::{LaneRef, Scheduler};
-pub(crate) use queue::{Job, projected_starts};
 use queue::{Decision, Queue};
+pub(crate) use queue::{Job, projected_starts};
 pub use shared::Shared;
 
 /// How often one call is retried after Acceptable Use Policy faults.
@@ -389,13 +389,14 @@ mod tests {
         assert!(within(&all, 10, Duration::from_millis(100)));
         assert!(within(&slow_starts, 1, Duration::from_millis(150)));
         // Fastest: 40 calls at 10 per 100 ms need 300 ms; 4 slow calls at 1 per 150 ms need
-        // 450 ms. Allow 5% plus scheduling slack of the test machine.
+        // 450 ms. Allow 5% plus scheduling slack of the test machine. Calls taken in queue
+        // order (a slow call holding up the fast ones behind it) would need about 560 ms.
+        // The Windows build runs under Wine on the test machine's two cores, whose timed waits
+        // wake later under load (seen once at 489 ms): more slack there, still far from 560.
         let fastest = Duration::from_millis(450);
+        let slack = Duration::from_millis(if cfg!(windows) { 40 } else { 15 });
         assert!(elapsed >= fastest, "{elapsed:?}");
-        assert!(
-            elapsed <= fastest.mul_f64(1.05) + Duration::from_millis(15),
-            "{elapsed:?}"
-        );
+        assert!(elapsed <= fastest.mul_f64(1.05) + slack, "{elapsed:?}");
     }
 
     #[test]
