@@ -251,14 +251,8 @@ fn sc_id_row(doc: &Document) -> Element {
 pub fn show_call_choice(root: &Element, answer: &JsValue) -> Result<(), JsValue> {
     show_call_key(root, answer)?;
     let offer = field(answer, "ok");
-    let value_of = |id: &str| -> Result<String, JsValue> {
-        Ok(root
-            .query_selector(id)?
-            .map(|e| text(e.as_ref(), "value"))
-            .unwrap_or_default())
-    };
-    let label = value_of("#call-identity")?;
-    let operation = value_of("#call-operation")?;
+    let label = chosen(root, "#call-identity")?;
+    let operation = chosen(root, "#call-operation")?;
     if let Some(input) = root.query_selector("#call-sc-id")? {
         let sc = items(&offer, "identities")
             .into_iter()
@@ -300,7 +294,7 @@ pub fn show_call_key(root: &Element, answer: &JsValue) -> Result<(), JsValue> {
     ) else {
         return Ok(());
     };
-    let selected = text(select.as_ref(), "value");
+    let selected = select.unchecked_into::<HtmlSelectElement>().value();
     let access = items(&field(answer, "ok"), "identities")
         .into_iter()
         .find(|i| text(i, "label") == selected)
